@@ -1,0 +1,55 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+# Both create .venv when missing and install everything idempotently.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+# A native build turns on AMX on some Xeons and dies with SIGILL (tileloadd) in sandboxes.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF
+
+# Debian packages that PySide6's QtGui loads: offscreen (tests), then a real X display (the app).
+LIBS_OFFSCREEN := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
+LIBS_DISPLAY   := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
+                  libxcb-randr0 libxcb-render-util0 libxcb-image0
+
+.PHONY: run test lint bench package clean
+
+run: $(STAMP)
+	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(LIBS_DISPLAY)"
+	$(PY) main.py
+
+test: $(STAMP)
+	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN)"
+	$(VENV)/bin/ruff check .
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) bench/journal_bench.py
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip wheel
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+# Installs missing Debian packages when run as root with apt-get; otherwise names them.
+syslibs:
+	@command -v dpkg-query >/dev/null 2>&1 || exit 0; \
+	missing=""; for p in $(LIBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing system libraries:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+	  echo "Qt needs these system libraries: sudo apt-get install$$missing"; exit 1; \
+	fi
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
