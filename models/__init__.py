@@ -1,0 +1,1 @@
+"""SQLModel tables, the SQLCipher engine and migrations. Nothing here imports PySide6."""

@@ -1,0 +1,12 @@
+"""Alembic environment: always run on a connection the vault hands in (never a URL)."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import models.tables  # noqa: F401  (registers the tables on the metadata)
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=SQLModel.metadata,
+                  render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,59 @@
+"""Every error a service raises on purpose. The UI and the CLI map them to one message each."""
+
+
+class ConfidantError(Exception):
+    """Base of the errors a user can act on; str(err) is the one line shown to them."""
+
+
+# --- the vault -------------------------------------------------------------------------------
+class VaultError(ConfidantError):
+    """The vault cannot be opened (the CLI exits 2)."""
+
+
+class NoVault(VaultError):
+    pass
+
+
+class VaultExists(ConfidantError):
+    pass
+
+
+class WrongKey(VaultError):
+    pass
+
+
+class CorruptVault(VaultError):
+    pass
+
+
+class VaultLocked(VaultError):
+    pass
+
+
+class VaultInUse(VaultError):
+    pass
+
+
+class KeychainUnavailable(ConfidantError):
+    pass
+
+
+# --- the journal -----------------------------------------------------------------------------
+class NotFound(ConfidantError):
+    pass
+
+
+class InvalidInput(ConfidantError):
+    pass
+
+
+class Conflict(ConfidantError):
+    """The action would lose data or break a rule (e.g. deleting a partner with entries)."""
+
+
+class StorageFull(ConfidantError):
+    pass
+
+
+class Interrupted(ConfidantError):
+    """The user cancelled; shown as nothing."""

@@ -1,0 +1,235 @@
+"""Partners, stakeholders and interactions: create, read, update, delete.
+
+Every function is keyword-only and takes the session it works in; writes commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
+
+from models.tables import (
+    Advice,
+    Commitment,
+    Interaction,
+    InteractionCreate,
+    InteractionKind,
+    InteractionParticipant,
+    InteractionTag,
+    InteractionUpdate,
+    Partner,
+    PartnerCreate,
+    PartnerUpdate,
+    Stakeholder,
+    StakeholderCreate,
+    StakeholderUpdate,
+    TrustReading,
+    now,
+)
+from services.errors import Conflict, NotFound
+from services.store import commit, get_or_404, validated
+
+
+# --- partners --------------------------------------------------------------------------------
+def create_partner(*, session: Session, partner_in: PartnerCreate | dict) -> Partner:
+    data = validated(PartnerCreate, partner_in)
+    if find_partner(session=session, name=data.name):
+        raise Conflict(f"A partner named '{data.name}' already exists.")
+    partner = Partner.model_validate(data)
+    session.add(partner)
+    commit(session)
+    return partner
+
+
+def get_partner(*, session: Session, partner_id: int) -> Partner:
+    return get_or_404(session, Partner, partner_id, "partner")
+
+
+def find_partner(*, session: Session, name: str) -> Partner | None:
+    """By name, ignoring case and surrounding spaces."""
+    wanted = name.strip().casefold()
+    for partner in session.exec(select(Partner)):
+        if partner.name.casefold() == wanted:
+            return partner
+    return None
+
+
+def partner_by_name(*, session: Session, name: str) -> Partner:
+    partner = find_partner(session=session, name=name)
+    if partner is None:
+        raise NotFound(f"No partner named '{name}'.")
+    return partner
+
+
+def ensure_partner(*, session: Session, name: str, kind: str | None = None) -> Partner:
+    found = find_partner(session=session, name=name)
+    if found:
+        return found
+    data = {"name": name} | ({"kind": kind} if kind else {})
+    return create_partner(session=session, partner_in=data)
+
+
+def list_partners(*, session: Session) -> list[Partner]:
+    return list(session.exec(select(Partner).order_by(func.lower(Partner.name))))
+
+
+def update_partner(*, session: Session, partner_id: int,
+                   partner_in: PartnerUpdate | dict) -> Partner:
+    partner = get_partner(session=session, partner_id=partner_id)
+    changes = validated(PartnerUpdate, partner_in).model_dump(exclude_unset=True)
+    if "name" in changes:
+        changes["name"] = validated(PartnerCreate, {"name": changes["name"]}).name
+        other = find_partner(session=session, name=changes["name"])
+        if other and other.id != partner_id:
+            raise Conflict(f"A partner named '{changes['name']}' already exists.")
+    partner.sqlmodel_update(changes)
+    session.add(partner)
+    commit(session)
+    return partner
+
+
+def delete_partner(*, session: Session, partner_id: int, with_interactions: bool = False) -> None:
+    """Refuses while the partner has interactions, unless told to delete them too."""
+    partner = get_partner(session=session, partner_id=partner_id)
+    count = session.exec(select(func.count()).select_from(Interaction)
+                         .where(Interaction.partner_id == partner_id)).one()
+    if count and not with_interactions:
+        raise Conflict(f"'{partner.name}' has {count} interaction(s); delete them too, "
+                       "or keep the partner.")
+    for table in (Advice, Commitment, TrustReading, Interaction, Stakeholder):
+        session.exec(delete(table).where(table.partner_id == partner_id))
+    session.delete(partner)
+    commit(session)
+
+
+# --- stakeholders ----------------------------------------------------------------------------
+def create_stakeholder(*, session: Session,
+                       stakeholder_in: StakeholderCreate | dict) -> Stakeholder:
+    data = validated(StakeholderCreate, stakeholder_in)
+    get_partner(session=session, partner_id=data.partner_id)
+    stakeholder = Stakeholder.model_validate(data)
+    session.add(stakeholder)
+    commit(session)
+    return stakeholder
+
+
+def get_stakeholder(*, session: Session, stakeholder_id: int) -> Stakeholder:
+    return get_or_404(session, Stakeholder, stakeholder_id, "stakeholder")
+
+
+def list_stakeholders(*, session: Session, partner_id: int | None = None) -> list[Stakeholder]:
+    query = select(Stakeholder).order_by(col(Stakeholder.influence).desc(), Stakeholder.name)
+    if partner_id is not None:
+        query = query.where(Stakeholder.partner_id == partner_id)
+    return list(session.exec(query))
+
+
+def find_stakeholder(*, session: Session, partner_id: int, name: str) -> Stakeholder | None:
+    wanted = name.strip().casefold()
+    for person in list_stakeholders(session=session, partner_id=partner_id):
+        if person.name.casefold() == wanted:
+            return person
+    return None
+
+
+def update_stakeholder(*, session: Session, stakeholder_id: int,
+                       stakeholder_in: StakeholderUpdate | dict) -> Stakeholder:
+    person = get_stakeholder(session=session, stakeholder_id=stakeholder_id)
+    person.sqlmodel_update(validated(StakeholderUpdate, stakeholder_in)
+                           .model_dump(exclude_unset=True))
+    session.add(person)
+    commit(session)
+    return person
+
+
+def delete_stakeholder(*, session: Session, stakeholder_id: int) -> None:
+    person = get_stakeholder(session=session, stakeholder_id=stakeholder_id)
+    session.delete(person)
+    commit(session)
+
+
+# --- interactions ----------------------------------------------------------------------------
+def _set_links(session: Session, interaction: Interaction, participant_ids: list[int] | None,
+               tags: list[str] | None) -> None:
+    if participant_ids is not None:
+        session.exec(delete(InteractionParticipant)
+                     .where(InteractionParticipant.interaction_id == interaction.id))
+        for sid in dict.fromkeys(participant_ids):
+            person = get_stakeholder(session=session, stakeholder_id=sid)
+            if person.partner_id != interaction.partner_id:
+                raise Conflict(f"{person.name} is not a stakeholder of this partner.")
+            session.add(InteractionParticipant(interaction_id=interaction.id, stakeholder_id=sid))
+    if tags is not None:
+        session.exec(delete(InteractionTag).where(InteractionTag.interaction_id == interaction.id))
+        for tag in dict.fromkeys(t.strip().lower() for t in tags if t.strip()):
+            session.add(InteractionTag(interaction_id=interaction.id, tag=tag[:80]))
+
+
+def create_interaction(*, session: Session,
+                       interaction_in: InteractionCreate | dict) -> Interaction:
+    data = validated(InteractionCreate, interaction_in)
+    get_partner(session=session, partner_id=data.partner_id)
+    interaction = Interaction.model_validate(data.model_dump(exclude={"participant_ids", "tags"}))
+    session.add(interaction)
+    session.flush()
+    _set_links(session, interaction, data.participant_ids, data.tags)
+    commit(session)
+    return interaction
+
+
+def get_interaction(*, session: Session, interaction_id: int) -> Interaction:
+    return get_or_404(session, Interaction, interaction_id, "interaction")
+
+
+def update_interaction(*, session: Session, interaction_id: int,
+                       interaction_in: InteractionUpdate | dict) -> Interaction:
+    interaction = get_interaction(session=session, interaction_id=interaction_id)
+    changes = validated(InteractionUpdate, interaction_in).model_dump(exclude_unset=True)
+    links = changes.pop("participant_ids", None), changes.pop("tags", None)
+    merged = validated(InteractionCreate, interaction.model_dump() | changes)
+    interaction.sqlmodel_update(merged.model_dump(include=set(changes)))
+    interaction.updated_at = now()
+    session.add(interaction)
+    _set_links(session, interaction, *links)
+    commit(session)
+    return interaction
+
+
+def delete_interaction(*, session: Session, interaction_id: int) -> None:
+    session.delete(get_interaction(session=session, interaction_id=interaction_id))
+    commit(session)
+
+
+def list_interactions(*, session: Session, partner_id: int | None = None,
+                      kind: InteractionKind | str | None = None, tag: str | None = None,
+                      since: datetime | None = None, until: datetime | None = None,
+                      limit: int | None = None, offset: int = 0) -> list[Interaction]:
+    """Newest first."""
+    query = select(Interaction)
+    if partner_id is not None:
+        query = query.where(Interaction.partner_id == partner_id)
+    if kind:
+        query = query.where(Interaction.kind == InteractionKind(kind))
+    if tag:
+        query = query.join(InteractionTag).where(InteractionTag.tag == tag.strip().lower())
+    if since:
+        query = query.where(Interaction.occurred_at >= since)
+    if until:
+        query = query.where(Interaction.occurred_at <= until)
+    query = query.order_by(col(Interaction.occurred_at).desc(), col(Interaction.id).desc())
+    return list(session.exec(query.offset(offset).limit(limit)))
+
+
+def participants(*, session: Session, interaction_id: int) -> list[Stakeholder]:
+    return list(session.exec(
+        select(Stakeholder).join(InteractionParticipant)
+        .where(InteractionParticipant.interaction_id == interaction_id)
+        .order_by(Stakeholder.name)))
+
+
+def tags(*, session: Session, interaction_id: int) -> list[str]:
+    return list(session.exec(select(InteractionTag.tag)
+                             .where(InteractionTag.interaction_id == interaction_id)
+                             .order_by(InteractionTag.tag)))

@@ -1,0 +1,73 @@
+"""Shared fixtures: a temporary data dir, an in-memory keychain, an open vault."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import keyring  # noqa: E402
+import pytest  # noqa: E402
+from keyring.backend import KeyringBackend  # noqa: E402
+from keyring.errors import PasswordDeleteError  # noqa: E402
+
+from services import vault as vault_service  # noqa: E402
+
+
+class MemoryKeyring(KeyringBackend):
+    """Stands in for the OS keychain (the one true boundary we fake)."""
+
+    priority = 10
+
+    def __init__(self):
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.store.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.store[(service, username)] = password
+
+    def delete_password(self, service, username):
+        if (service, username) not in self.store:
+            raise PasswordDeleteError("not found")
+        del self.store[(service, username)]
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(monkeypatch):
+    monkeypatch.delenv("CONFIDANT_PASSPHRASE", raising=False)
+    monkeypatch.delenv("CONFIDANT_DATA_DIR", raising=False)
+    backend = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keyring():
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def vault(data_dir):
+    created = vault_service.create_vault(data_dir)
+    yield created.vault
+    created.vault.lock()
+
+
+@pytest.fixture
+def session(vault):
+    with vault.session() as s:
+        yield s
