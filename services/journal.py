@@ -57,10 +57,18 @@ def find_partner(*, session: Session, name: str) -> Partner | None:
 
 
 def partner_by_name(*, session: Session, name: str) -> Partner:
+    """The exact name (any case), else the one partner whose name starts with it."""
     partner = find_partner(session=session, name=name)
-    if partner is None:
-        raise NotFound(f"No partner named '{name}'.")
-    return partner
+    if partner is not None:
+        return partner
+    wanted = name.strip().casefold()
+    starting = [p for p in list_partners(session=session) if p.name.casefold().startswith(wanted)]
+    if len(starting) == 1:
+        return starting[0]
+    if starting:
+        raise NotFound(f"'{name}' matches several partners: "
+                       + ", ".join(p.name for p in starting) + ".")
+    raise NotFound(f"No partner named '{name}'.")
 
 
 def ensure_partner(*, session: Session, name: str, kind: str | None = None) -> Partner:

@@ -22,6 +22,7 @@ from models import db
 from services import keychain, paths
 from services.errors import (
     CorruptVault,
+    InvalidInput,
     KeychainUnavailable,
     NoVault,
     VaultError,
@@ -109,7 +110,7 @@ def create_vault(root: Path, *, passphrase: str | None = None,
         except KeychainUnavailable:
             in_keychain = False
     if not in_keychain and not passphrase:
-        raise NeedsPassphrase("No system keychain is available: choose a passphrase "
+        raise InvalidInput("No system keychain is available: choose a passphrase "
                               f"(or set {ENV_PASSPHRASE}).")
     header.keychain = in_keychain
     write_header(paths.header_path(root), header)
@@ -231,11 +232,10 @@ def unlock(vault: Vault, **credentials) -> Vault:
     return vault
 
 
-def change_passphrase(root: Path, *, new_passphrase: str, passphrase: str | None = None,
-                      recovery_key: str | None = None) -> None:
-    """Rewrap the key under a new passphrase; the old one stops working at once."""
+def set_passphrase(root: Path, *, key: bytes, new_passphrase: str) -> None:
+    """Wrap the key (from an opened vault) under a new passphrase; the old one stops working."""
     header = _check_files(root)
-    key, _ = find_key(header, passphrase=passphrase, recovery_key=recovery_key,
-                      use_keychain=passphrase is None and recovery_key is None, ask=None)
+    if key_check(key) != header.check:
+        raise WrongKey("That key does not belong to this vault.")
     header.set_passphrase(key, new_passphrase)
     write_header(paths.header_path(root), header)

@@ -1,0 +1,127 @@
+"""Confidant: argument parsing, then the desktop app (no command) or one CLI command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+KINDS = ["meeting", "call", "email", "workshop", "informal", "internal"]
+STANCES = ["champion", "supporter", "neutral", "skeptic", "blocker"]
+STATUSES = ["open", "kept", "broken", "dropped"]
+
+
+class Parser(argparse.ArgumentParser):
+    """A usage mistake is a user error: one line, exit 1."""
+
+    def error(self, message):
+        self.exit(1, f"{self.prog}: {message} (see --help)\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="confidant", description="A private, offline alliance journal.")
+    parser.add_argument("--data-dir", help="where the vault lives (or CONFIDANT_DATA_DIR)")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    cmd = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
+
+    cmd.add_parser("init", help="create the vault and print its recovery key once")
+    cmd.add_parser("demo", help="load the sample journal")
+    cmd.add_parser("passphrase", help="set or change the vault's passphrase")
+
+    partner = cmd.add_parser("partner", help="partners").add_subparsers(
+        dest="action", required=True, parser_class=Parser)
+    p = partner.add_parser("add")
+    p.add_argument("name")
+    p.add_argument("--kind")
+    partner.add_parser("list")
+
+    p = cmd.add_parser("log", help="record an interaction")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--title", required=True)
+    p.add_argument("--kind", choices=KINDS, default="meeting")
+    p.add_argument("--date", help="YYYY-MM-DD or YYYY-MM-DD HH:MM (default: now)")
+    notes = p.add_mutually_exclusive_group()
+    notes.add_argument("--notes")
+    notes.add_argument("--notes-file")
+    reflection = p.add_mutually_exclusive_group()
+    reflection.add_argument("--reflection")
+    reflection.add_argument("--reflection-file")
+    p.add_argument("--difficulty", type=int, default=0, metavar="0-5")
+    p.add_argument("--with", dest="with_", metavar='"Name, Name"', help="participants")
+    p.add_argument("--tags", help='"tag, tag"')
+
+    stakeholder = cmd.add_parser("stakeholder", help="people").add_subparsers(
+        dest="action", required=True, parser_class=Parser)
+    p = stakeholder.add_parser("add")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", default="")
+    p.add_argument("--influence", type=int, default=3, metavar="1-5")
+    p.add_argument("--stance", choices=STANCES, default="neutral")
+    p.add_argument("--internal", action="store_true", help="a person on our side")
+
+    commitment = cmd.add_parser("commitment", help="promises").add_subparsers(
+        dest="action", required=True, parser_class=Parser)
+    p = commitment.add_parser("add")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--owed-by", choices=["us", "them"], required=True)
+    p.add_argument("--text", required=True)
+    p.add_argument("--due", help="YYYY-MM-DD")
+    p.add_argument("--status", choices=STATUSES, default="open")
+    p.add_argument("--interaction", type=int, help="the entry where it was made")
+    p = commitment.add_parser("set")
+    p.add_argument("id", type=int)
+    p.add_argument("--status", choices=STATUSES, required=True)
+
+    trust = cmd.add_parser("trust", help="trust readings").add_subparsers(
+        dest="action", required=True, parser_class=Parser)
+    p = trust.add_parser("add")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--stakeholder")
+    for part in ("credibility", "reliability", "intimacy", "self-orientation"):
+        p.add_argument(f"--{part}", type=int, required=True, metavar="1-10")
+    p.add_argument("--date")
+    p.add_argument("--interaction", type=int)
+
+    p = cmd.add_parser("list", help="list interactions, newest first")
+    p.add_argument("--partner")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--json", action="store_true")
+
+    p = cmd.add_parser("search", help="full-text search")
+    p.add_argument("query")
+    p.add_argument("--partner")
+    p.add_argument("--kind", choices=KINDS)
+    p.add_argument("--since")
+    p.add_argument("--until")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+
+    p = cmd.add_parser("export", help="everything, as Markdown or JSON (plain text)")
+    p.add_argument("--format", choices=["markdown", "json"], required=True)
+    p.add_argument("-o", "--output", required=True)
+
+    p = cmd.add_parser("backup", help="an encrypted copy, safe while the app runs")
+    p.add_argument("-o", "--output", required=True)
+    p = cmd.add_parser("restore", help="replace the vault by a backup (the old one is kept)")
+    p.add_argument("file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.version:
+        from services.about import version
+
+        print(f"Confidant {version()}")
+        return 0
+    if args.command is None:
+        from ui.app import run_app
+
+        return run_app(args)
+    from ui.cli import run_command
+
+    return run_command(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""The embedded sample journal (resources/sample_journal.toml), loaded relative to today."""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from sqlmodel import Session
+
+from services import commitments, journal, trust
+from services.errors import Conflict
+
+SAMPLE = Path(__file__).resolve().parent.parent / "resources" / "sample_journal.toml"
+ROUTINE_EVERY_DAYS = 22
+SPAN_DAYS = 545  # eighteen months
+
+
+def load_sample(*, session: Session, today: date | None = None, source: Path = SAMPLE) -> dict:
+    """Load the sample journal; refuses if any of its partners is already in the journal."""
+    today = today or date.today()
+    data = tomllib.loads(source.read_text(encoding="utf-8"))
+    for p in data["partner"]:
+        if journal.find_partner(session=session, name=p["name"]):
+            raise Conflict(f"The sample journal is already loaded ('{p['name']}' exists).")
+    rng = random.Random(7)
+    counts = {"partners": 0, "stakeholders": 0, "interactions": 0, "commitments": 0,
+              "trust_readings": 0}
+
+    def when(days_ago: int, hour: int) -> datetime:
+        return datetime.combine(today - timedelta(days=days_ago), time(hour, rng.choice((0, 30))))
+
+    for p in data["partner"]:
+        partner = journal.create_partner(session=session, partner_in={
+            k: p[k] for k in ("name", "kind", "status", "summary")})
+        counts["partners"] += 1
+        people = {}
+        for s in p["stakeholder"]:
+            person = journal.create_stakeholder(session=session, stakeholder_in=s | {
+                "partner_id": partner.id})
+            people[person.name] = person
+            counts["stakeholders"] += 1
+        for entry in p["interaction"]:
+            occurred = when(entry["days_ago"], rng.randint(9, 17))
+            interaction = journal.create_interaction(session=session, interaction_in={
+                "partner_id": partner.id, "occurred_at": occurred, "kind": entry["kind"],
+                "title": entry["title"], "notes": entry["notes"],
+                "reflection": entry.get("reflection", ""),
+                "difficulty": entry.get("difficulty", 0), "tags": entry.get("tags", []),
+                "participant_ids": [people[n].id for n in entry.get("with", [])]})
+            counts["interactions"] += 1
+            readings = [(None, entry["trust"])] if "trust" in entry else []
+            readings += [(people[r["name"]].id, r) for r in entry.get("stakeholder_trust", [])]
+            for stakeholder_id, r in readings:
+                trust.add_reading(session=session, reading_in={
+                    "partner_id": partner.id, "stakeholder_id": stakeholder_id,
+                    "interaction_id": interaction.id, "taken_at": occurred + timedelta(hours=2),
+                    "credibility": r["c"], "reliability": r["r"], "intimacy": r["i"],
+                    "self_orientation": r["s"]})
+                counts["trust_readings"] += 1
+            for c in entry.get("commitment", []):
+                commitments.add_commitment(session=session, commitment_in={
+                    "partner_id": partner.id, "interaction_id": interaction.id,
+                    "owed_by": c["owed_by"], "text": c["text"], "status": c["status"],
+                    "due": occurred.date() + timedelta(days=c["due_in"])})
+                counts["commitments"] += 1
+        contacts = [s for s in people.values() if s.side == "partner" and s.active]
+        for n, days_ago in enumerate(range(SPAN_DAYS, 3, -ROUTINE_EVERY_DAYS)):
+            template = data["routine"][(n + counts["partners"]) % len(data["routine"])]
+            contact = contacts[n % len(contacts)]
+            journal.create_interaction(session=session, interaction_in={
+                "partner_id": partner.id, "kind": template["kind"],
+                "occurred_at": when(days_ago - rng.randint(0, 5), rng.randint(8, 18)),
+                "title": template["title"].format(name=contact.name),
+                "notes": template["notes"], "difficulty": rng.choice((0, 0, 1, 1, 2)),
+                "participant_ids": [] if template["kind"] == "internal" else [contact.id]})
+            counts["interactions"] += 1
+    return counts

@@ -1,0 +1,285 @@
+"""The command-line front end: each command opens the vault, calls services, prints.
+
+Exit codes: 0 success; 1 a user error (one line on stderr); 2 the vault cannot be opened.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+from services import backup, commitments, demo, export, journal, paths, search, trust
+from services import vault as vaults
+from services.errors import ConfidantError, InvalidInput, VaultError
+
+ENV_NEW_PASSPHRASE = "CONFIDANT_NEW_PASSPHRASE"
+
+
+def run_command(args) -> int:
+    try:
+        return COMMANDS[args.command](args) or 0
+    except VaultError as err:
+        print(f"confidant: {err}", file=sys.stderr)
+        return 2
+    except ConfidantError as err:
+        print(f"confidant: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("confidant: interrupted", file=sys.stderr)
+        return 130
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _root(args) -> Path:
+    return paths.data_dir(args.data_dir)
+
+
+def _ask() -> str | None:
+    if not sys.stdin.isatty():
+        return None
+    return getpass.getpass("Passphrase or recovery key: ")
+
+
+def _open(args) -> vaults.Vault:
+    return vaults.open_vault(_root(args), ask=_ask)
+
+
+def _new_passphrase(optional: bool, env: str) -> str | None:
+    """From the environment variable `env`, or asked twice on a TTY."""
+    given = os.environ.get(env)
+    if given or not sys.stdin.isatty():
+        return given
+    hint = " (empty: rely on the system keychain)" if optional else ""
+    first = getpass.getpass(f"New passphrase{hint}: ")
+    if not first and optional:
+        return None
+    if getpass.getpass("Repeat it: ") != first:
+        raise InvalidInput("The two passphrases differ.")
+    return first
+
+
+def parse_when(text: str | None, what: str = "--date") -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{what}: use YYYY-MM-DD or YYYY-MM-DD HH:MM, not '{text}'.") from None
+
+
+def _parse_day(text: str | None, what: str) -> date | None:
+    when = parse_when(text, what)
+    return when.date() if when else None
+
+
+def _read(path: str | None, text: str | None) -> str:
+    if path is None:
+        return text or ""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InvalidInput(f"Cannot read {path}: {getattr(err, 'strerror', None) or err}.") \
+            from err
+
+
+def _names(text: str | None) -> list[str]:
+    return [n.strip() for n in (text or "").split(",") if n.strip()]
+
+
+def _entry_json(interaction, partner_name: str) -> dict:
+    return {"id": interaction.id, "partner": partner_name, "title": interaction.title,
+            "date": interaction.occurred_at.isoformat(), "kind": interaction.kind.value,
+            "difficulty": interaction.difficulty}
+
+
+# --- commands --------------------------------------------------------------------------------
+def cmd_init(args) -> None:
+    root = _root(args)
+    if vaults.exists(root):
+        raise InvalidInput(f"A vault already exists in {root}.")
+    created = vaults.create_vault(root, passphrase=_new_passphrase(optional=True,
+                                                                  env=vaults.ENV_PASSPHRASE))
+    created.vault.lock()
+    print(f"Vault created in {root}.")
+    print("Keychain: the key is kept in the system keychain." if created.in_keychain else
+          "Keychain: none available; the vault opens with its passphrase.")
+    print("\nRecovery key (shown once; store it somewhere safe, away from this machine):\n")
+    print(f"    {created.recovery_key}\n")
+
+
+def cmd_demo(args) -> None:
+    root = _root(args)
+    if not vaults.exists(root):
+        cmd_init(args)
+    vault = _open(args)
+    try:
+        with vault.session() as session:
+            counts = demo.load_sample(session=session)
+    finally:
+        vault.lock()
+    print("Sample journal loaded: " + ", ".join(f"{n} {k.replace('_', ' ')}"
+                                                for k, n in counts.items()) + ".")
+
+
+def cmd_passphrase(args) -> None:
+    vault = _open(args)  # proves the caller may open it
+    try:
+        new = _new_passphrase(optional=False, env=ENV_NEW_PASSPHRASE)
+        if not new:
+            raise InvalidInput(f"Give the new passphrase on a terminal or in "
+                               f"{ENV_NEW_PASSPHRASE}.")
+        vaults.set_passphrase(vault.root, key=vault.key, new_passphrase=new)
+    finally:
+        vault.lock()
+    print("Passphrase changed.")
+
+
+def _with_session(fn):
+    """Run fn(args, session) inside an open vault, locking it afterwards."""
+    def command(args):
+        vault = _open(args)
+        try:
+            with vault.session() as session:
+                return fn(args, session)
+        finally:
+            vault.lock()
+    return command
+
+
+@_with_session
+def cmd_partner(args, session) -> None:
+    if args.action == "add":
+        print(journal.create_partner(session=session, partner_in={
+            "name": args.name, **({"kind": args.kind} if args.kind else {})}).id)
+    else:
+        for p in journal.list_partners(session=session):
+            print(f"{p.id:>5}  {p.name}  ({p.kind}, {p.status.value})")
+
+
+@_with_session
+def cmd_log(args, session) -> None:
+    partner = journal.ensure_partner(session=session, name=args.partner)
+    people = []
+    for name in _names(args.with_):
+        person = journal.find_stakeholder(session=session, partner_id=partner.id, name=name)
+        if person is None:
+            person = journal.create_stakeholder(session=session, stakeholder_in={
+                "partner_id": partner.id, "name": name})
+            print(f"Added stakeholder {person.name} to {partner.name}.", file=sys.stderr)
+        people.append(person.id)
+    data = {"partner_id": partner.id, "title": args.title, "kind": args.kind,
+            "notes": _read(args.notes_file, args.notes),
+            "reflection": _read(args.reflection_file, args.reflection),
+            "difficulty": args.difficulty, "participant_ids": people, "tags": _names(args.tags)}
+    if args.date:
+        data["occurred_at"] = parse_when(args.date)
+    print(journal.create_interaction(session=session, interaction_in=data).id)
+
+
+@_with_session
+def cmd_stakeholder(args, session) -> None:
+    partner = journal.partner_by_name(session=session, name=args.partner)
+    print(journal.create_stakeholder(session=session, stakeholder_in={
+        "partner_id": partner.id, "name": args.name, "role": args.role,
+        "influence": args.influence, "stance": args.stance,
+        "side": "internal" if args.internal else "partner"}).id)
+
+
+@_with_session
+def cmd_commitment(args, session) -> None:
+    if args.action == "set":
+        commitments.set_status(session=session, commitment_id=args.id, status=args.status)
+        print(args.id)
+        return
+    partner = journal.partner_by_name(session=session, name=args.partner)
+    print(commitments.add_commitment(session=session, commitment_in={
+        "partner_id": partner.id, "owed_by": args.owed_by, "text": args.text,
+        "due": _parse_day(args.due, "--due"), "status": args.status,
+        "interaction_id": args.interaction}).id)
+
+
+@_with_session
+def cmd_trust(args, session) -> None:
+    partner = journal.partner_by_name(session=session, name=args.partner)
+    stakeholder_id = None
+    if args.stakeholder:
+        person = journal.find_stakeholder(session=session, partner_id=partner.id,
+                                          name=args.stakeholder)
+        if person is None:
+            raise InvalidInput(f"No stakeholder named '{args.stakeholder}' at {partner.name}.")
+        stakeholder_id = person.id
+    data = {"partner_id": partner.id, "stakeholder_id": stakeholder_id,
+            "credibility": args.credibility, "reliability": args.reliability,
+            "intimacy": args.intimacy, "self_orientation": args.self_orientation,
+            "interaction_id": args.interaction}
+    if args.date:
+        data["taken_at"] = parse_when(args.date)
+    reading = trust.add_reading(session=session, reading_in=data)
+    print(reading.id)
+
+
+@_with_session
+def cmd_list(args, session) -> None:
+    partner_id = None
+    if args.partner:
+        partner_id = journal.partner_by_name(session=session, name=args.partner).id
+    names = {p.id: p.name for p in journal.list_partners(session=session)}
+    rows = journal.list_interactions(session=session, partner_id=partner_id, limit=args.limit)
+    if args.json:
+        print(json.dumps([_entry_json(i, names[i.partner_id]) for i in rows],
+                         ensure_ascii=False, indent=1))
+        return
+    for i in rows:
+        print(f"{i.id:>6}  {i.occurred_at:%Y-%m-%d}  {names[i.partner_id][:22]:<22}  "
+              f"{i.kind.value:<8}  {i.title}")
+
+
+@_with_session
+def cmd_search(args, session) -> None:
+    partner_id = None
+    if args.partner:
+        partner_id = journal.partner_by_name(session=session, name=args.partner).id
+    hits = search.search(session=session, query=args.query, partner_id=partner_id,
+                         kind=args.kind, since=parse_when(args.since, "--since"),
+                         until=parse_when(args.until, "--until"), limit=args.limit)
+    if args.json:
+        print(json.dumps([{"id": h.id, "partner": h.partner, "title": h.title,
+                           "date": h.occurred_at.isoformat(), "kind": h.kind,
+                           "snippet": h.snippet} for h in hits], ensure_ascii=False, indent=1))
+        return
+    if not hits:
+        print("No entries match.", file=sys.stderr)
+    for h in hits:
+        print(f"{h.id:>6}  {h.occurred_at:%Y-%m-%d}  {h.partner}: {h.title}\n        {h.snippet}")
+
+
+@_with_session
+def cmd_export(args, session) -> None:
+    target = export.export(session=session, fmt=args.format, target=Path(args.output))
+    print(f"Exported to {target} (plain text: keep it somewhere safe).")
+
+
+def cmd_backup(args) -> None:
+    vault = _open(args)
+    try:
+        target = backup.backup(vault=vault, target=Path(args.output))
+    finally:
+        vault.lock()
+    print(f"Backup written to {target} ({target.stat().st_size:,} bytes, encrypted).")
+
+
+def cmd_restore(args) -> None:
+    aside = backup.restore(root=_root(args), source=Path(args.file), ask=_ask)
+    print(f"Restored. The previous vault is kept in {aside}.")
+
+
+COMMANDS = {
+    "init": cmd_init, "demo": cmd_demo, "passphrase": cmd_passphrase, "partner": cmd_partner,
+    "log": cmd_log, "stakeholder": cmd_stakeholder, "commitment": cmd_commitment,
+    "trust": cmd_trust, "list": cmd_list, "search": cmd_search, "export": cmd_export,
+    "backup": cmd_backup, "restore": cmd_restore,
+}
