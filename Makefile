@@ -14,7 +14,7 @@ LIBS_OFFSCREEN := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libgli
 LIBS_DISPLAY   := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
                   libxcb-randr0 libxcb-render-util0 libxcb-image0
 
-.PHONY: run test lint bench package clean
+.PHONY: run test lint bench package clean syslibs
 
 run: $(STAMP)
 	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(LIBS_DISPLAY)"

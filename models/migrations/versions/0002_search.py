@@ -1,6 +1,7 @@
 """Full-text search over interactions (FTS5), kept in step by triggers.
 
 Emoji and other symbols (Unicode category So) count as word characters, so they can be found.
+The rank function weighs a hit in the title five times a hit in the notes or reflection.
 
 Revision ID: 0002
 Revises: 0001
@@ -32,6 +33,7 @@ STATEMENTS = [
         INSERT INTO interaction_fts(rowid, title, notes, reflection)
         VALUES (new.id, new.title, new.notes, new.reflection);
     END""",
+    "INSERT INTO interaction_fts(interaction_fts, rank) VALUES ('rank', 'bm25(5.0, 1.0, 1.0)')",
     "INSERT INTO interaction_fts(interaction_fts) VALUES ('rebuild')",
 ]
 

@@ -1,0 +1,16 @@
+"""Small helpers shared by tests."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under folder with its SHA-256: to prove a failure changed nothing."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def all_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())

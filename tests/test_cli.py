@@ -1,0 +1,128 @@
+"""The command line: every record a script can make, JSON output, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli(data_dir, capsys):
+    def run(*argv):
+        code = main.main(["--data-dir", str(data_dir), *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+def test_a_script_records_everything(cli, tmp_path):
+    code, out, _ = cli("init")
+    assert code == 0 and "Recovery key" in out
+    assert cli("partner", "add", "Northwind Cloud", "--kind", "co-sell")[1].strip() == "1"
+    code, out, _ = cli("stakeholder", "add", "--partner", "northwind", "--name", "Dana Whitfield",
+                       "--role", "VP", "--influence", "5", "--stance", "champion")
+    assert code == 0 and out.strip().isdigit()
+    notes = tmp_path / "notes.md"
+    notes.write_text("She was **angry** about the listing.", encoding="utf-8")
+    code, out, err = cli("log", "--partner", "Northwind Cloud", "--title", "Steering committee",
+                         "--kind", "meeting", "--date", "2026-03-02", "--notes-file", str(notes),
+                         "--reflection", "Tell bad news first.", "--difficulty", "5",
+                         "--with", "Dana Whitfield, Tom Becker", "--tags", "steerco")
+    entry_id = int(out)
+    assert code == 0 and "Added stakeholder Tom Becker" in err
+    code, out, _ = cli("commitment", "add", "--partner", "Northwind Cloud", "--owed-by", "us",
+                       "--text", "Weekly status note", "--due", "2026-04-01")
+    commitment_id = int(out)
+    assert cli("commitment", "set", str(commitment_id), "--status", "kept")[0] == 0
+    assert cli("trust", "add", "--partner", "Northwind Cloud", "--stakeholder", "Dana Whitfield",
+               "--credibility", "5", "--reliability", "2", "--intimacy", "5",
+               "--self-orientation", "5", "--interaction", str(entry_id))[0] == 0
+
+    code, out, _ = cli("list", "--json")
+    rows = json.loads(out)
+    assert rows == [{"id": entry_id, "partner": "Northwind Cloud", "title": "Steering committee",
+                     "date": "2026-03-02T00:00:00", "kind": "meeting", "difficulty": 5}]
+    code, out, _ = cli("search", "angry listing", "--json")
+    hit = json.loads(out)[0]
+    assert {k: hit[k] for k in ("id", "partner", "title", "kind")} == {
+        "id": entry_id, "partner": "Northwind Cloud", "title": "Steering committee",
+        "kind": "meeting"}
+
+    exported = tmp_path / "journal.json"
+    assert cli("export", "--format", "json", "-o", str(exported))[0] == 0
+    data = json.loads(exported.read_text(encoding="utf-8"))
+    partner = data["partners"][0]
+    assert partner["interactions"][0]["participants"] == ["Dana Whitfield", "Tom Becker"]
+    assert partner["commitments"][0]["status"] == "kept"
+    assert partner["trust_readings"][0]["trust_index"] == 2.4
+    md = tmp_path / "journal.md"
+    assert cli("export", "--format", "markdown", "-o", str(md))[0] == 0
+    assert "Tell bad news first." in md.read_text(encoding="utf-8")
+
+
+def test_demo_journal_is_realistic(cli):
+    code, out, _ = cli("demo")
+    assert code == 0
+    rows = json.loads(cli("list", "--json")[1])
+    partners = {r["partner"] for r in rows}
+    dates = sorted(r["date"] for r in rows)
+    assert len(partners) >= 4 and len(rows) >= 120
+    from datetime import datetime
+    span = datetime.fromisoformat(dates[-1]) - datetime.fromisoformat(dates[0])
+    assert span.days >= 500
+    export = json.loads(json.dumps(rows))
+    assert any(r["difficulty"] >= 4 for r in export)
+    assert cli("demo")[0] == 1  # already loaded: refused, not duplicated
+
+
+@pytest.mark.parametrize("argv, code, words", [
+    (["list"], 2, "No vault"),
+    (["log", "--partner", "X"], 1, "--title"),
+    (["frobnicate"], 1, "invalid choice"),
+])
+def test_errors_without_a_vault(cli, argv, code, words):
+    got, out, err = cli(*argv)
+    assert got == code and words in err and "Traceback" not in err
+
+
+def test_user_errors_are_one_line(cli):
+    cli("init")
+    for argv, words in [
+        (["log", "--partner", "X", "--title", "t", "--date", "yesterday"], "--date"),
+        (["log", "--partner", "X", "--title", ""], "title"),
+        (["log", "--partner", "X", "--title", "t", "--difficulty", "9"], "difficulty"),
+        (["log", "--partner", "X", "--title", "t", "--notes-file", "/nonexistent"], "Cannot read"),
+        (["commitment", "set", "42", "--status", "kept"], "No commitment"),
+        (["stakeholder", "add", "--partner", "Nobody", "--name", "A"], "No partner"),
+        (["search", "x", "--partner", "Nobody"], "No partner"),
+    ]:
+        code, _, err = cli(*argv)
+        assert code == 1, argv
+        assert words in err and len(err.strip().splitlines()) == 1, (argv, err)
+
+
+def test_wrong_passphrase_exits_2_in_a_real_process(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFIDANT")}
+    env |= {"CONFIDANT_DATA_DIR": str(tmp_path / "d"), "PYTHON_KEYRING_BACKEND":
+            "keyring.backends.fail.Keyring", "CONFIDANT_PASSPHRASE": "correct horse battery"}
+
+    def run(*argv, **extra):
+        return subprocess.run([sys.executable, str(ROOT / "main.py"), *argv], cwd=ROOT,
+                              env=env | extra, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+    assert run("init").returncode == 0
+    assert run("log", "--partner", "Helix", "--title", "Margin talk").stdout.strip() == "1"
+    wrong = run("list", CONFIDANT_PASSPHRASE="not the passphrase")
+    assert wrong.returncode == 2 and wrong.stderr.strip() == "confidant: Wrong passphrase."
+    locked = run("list", CONFIDANT_PASSPHRASE="")
+    assert locked.returncode == 2 and "CONFIDANT_PASSPHRASE" in locked.stderr
+    assert "Margin talk" in run("list").stdout

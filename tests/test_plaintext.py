@@ -1,0 +1,37 @@
+"""Nothing readable on disk: entries and the key never appear in plain text."""
+
+from __future__ import annotations
+
+import uuid
+
+from services import journal, trust
+from services import vault as vaults
+from tests.helpers import all_bytes
+
+
+def test_markers_and_key_are_not_on_disk(data_dir):
+    created = vaults.create_vault(data_dir, passphrase="correct horse battery")
+    vault = created.vault
+    markers = [f"MARKER-{uuid.uuid4().hex}" for _ in range(5)]
+    with vault.session() as s:
+        partner = journal.create_partner(session=s, partner_in={"name": markers[0]})
+        journal.create_stakeholder(session=s, stakeholder_in={
+            "partner_id": partner.id, "name": markers[1]})
+        journal.create_interaction(session=s, interaction_in={
+            "partner_id": partner.id, "title": markers[2], "notes": markers[3] * 50,
+            "reflection": markers[4], "tags": ["secret-tag"]})
+        trust.add_reading(session=s, reading_in={
+            "partner_id": partner.id, "credibility": 5, "reliability": 5, "intimacy": 5,
+            "self_orientation": 5, "note": markers[4]})
+    key = vault.key
+    # while open (WAL and SHM hold fresh pages) and after closing
+    for moment in ("open", "closed"):
+        disk = all_bytes(data_dir)
+        assert disk, moment
+        for marker in markers + ["secret-tag"]:
+            assert marker.encode() not in disk, (moment, marker)
+            assert marker.encode("utf-16-le") not in disk, (moment, marker)
+        assert key not in disk and key.hex().encode() not in disk
+        assert created.recovery_key.encode() not in disk
+        vault.lock()
+    assert {p.name for p in data_dir.iterdir()} >= {"journal.db", "vault.header"}
