@@ -56,10 +56,10 @@ def main() -> None:
         for q in queries * 2:  # first pass warms the page cache for both
             service.append(timed(search.search, session=s, query=q, limit=20, prefix=False))
             expression = search.match_expression(q, prefix=False)
-            raw.append(timed(lambda: raw_con.execute(
+            raw.append(timed(lambda e=expression: raw_con.execute(
                 "SELECT rowid, snippet(interaction_fts, -1, '[', ']', '…', 12) "
                 "FROM interaction_fts WHERE interaction_fts MATCH ? ORDER BY rank LIMIT 20",
-                (expression,)).fetchall()))
+                (e,)).fetchall()))
     service, raw = service[len(queries):], raw[len(queries):]
     print(f"search (service): median {ms(statistics.median(service))}, p95 {ms(p95(service))}")
     print(f"search (raw FTS5): median {ms(statistics.median(raw))}, p95 {ms(p95(raw))}")
