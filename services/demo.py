@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import tomllib
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -15,6 +16,12 @@ from services.errors import Conflict
 SAMPLE = Path(__file__).resolve().parent.parent / "resources" / "sample_journal.toml"
 ROUTINE_EVERY_DAYS = 22
 SPAN_DAYS = 545  # eighteen months
+
+
+def unwrap(text: str) -> str:
+    """Join the hard-wrapped lines of the TOML source into paragraphs."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
 
 
 def load_sample(*, session: Session, today: date | None = None, source: Path = SAMPLE) -> dict:
@@ -33,20 +40,20 @@ def load_sample(*, session: Session, today: date | None = None, source: Path = S
 
     for p in data["partner"]:
         partner = journal.create_partner(session=session, partner_in={
-            k: p[k] for k in ("name", "kind", "status", "summary")})
+            k: p[k] for k in ("name", "kind", "status")} | {"summary": unwrap(p["summary"])})
         counts["partners"] += 1
         people = {}
         for s in p["stakeholder"]:
             person = journal.create_stakeholder(session=session, stakeholder_in=s | {
-                "partner_id": partner.id})
+                "partner_id": partner.id, "notes": unwrap(s.get("notes", ""))})
             people[person.name] = person
             counts["stakeholders"] += 1
         for entry in p["interaction"]:
             occurred = when(entry["days_ago"], rng.randint(9, 17))
             interaction = journal.create_interaction(session=session, interaction_in={
                 "partner_id": partner.id, "occurred_at": occurred, "kind": entry["kind"],
-                "title": entry["title"], "notes": entry["notes"],
-                "reflection": entry.get("reflection", ""),
+                "title": entry["title"], "notes": unwrap(entry["notes"]),
+                "reflection": unwrap(entry.get("reflection", "")),
                 "difficulty": entry.get("difficulty", 0), "tags": entry.get("tags", []),
                 "participant_ids": [people[n].id for n in entry.get("with", [])]})
             counts["interactions"] += 1
@@ -73,7 +80,7 @@ def load_sample(*, session: Session, today: date | None = None, source: Path = S
                 "partner_id": partner.id, "kind": template["kind"],
                 "occurred_at": when(days_ago - rng.randint(0, 5), rng.randint(8, 18)),
                 "title": template["title"].format(name=contact.name),
-                "notes": template["notes"], "difficulty": rng.choice((0, 0, 1, 1, 2)),
+                "notes": unwrap(template["notes"]), "difficulty": rng.choice((0, 0, 1, 1, 2)),
                 "participant_ids": [] if template["kind"] == "internal" else [contact.id]})
             counts["interactions"] += 1
     return counts

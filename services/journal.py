@@ -5,9 +5,10 @@ Every function is keyword-only and takes the session it works in; writes commit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, delete, select
 
 from models.tables import (
@@ -241,3 +242,43 @@ def tags(*, session: Session, interaction_id: int) -> list[str]:
     return list(session.exec(select(InteractionTag.tag)
                              .where(InteractionTag.interaction_id == interaction_id)
                              .order_by(InteractionTag.tag)))
+
+
+# --- the timeline ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TimelineRow:
+    """What one timeline line needs, without the notes (100,000 rows stay small)."""
+
+    id: int
+    occurred_at: datetime
+    kind: str
+    title: str
+    difficulty: int
+
+
+def timeline_page(*, session: Session, partner_id: int | None = None,
+                  kind: InteractionKind | str | None = None, tag: str | None = None,
+                  after: tuple[datetime, int] | None = None, limit: int = 200) -> list[TimelineRow]:
+    """Newest first, a page at a time: `after` is the last row's (occurred_at, id)."""
+    query = select(Interaction.id, Interaction.occurred_at, Interaction.kind, Interaction.title,
+                   Interaction.difficulty)
+    if partner_id is not None:
+        query = query.where(Interaction.partner_id == partner_id)
+    if kind:
+        query = query.where(Interaction.kind == InteractionKind(kind))
+    if tag:
+        query = query.join(InteractionTag).where(InteractionTag.tag == tag.strip().lower())
+    if after is not None:
+        stamp, ident = after
+        query = query.where(or_(Interaction.occurred_at < stamp,
+                                and_(Interaction.occurred_at == stamp, Interaction.id < ident)))
+    query = query.order_by(col(Interaction.occurred_at).desc(), col(Interaction.id).desc())
+    return [TimelineRow(r[0], r[1], InteractionKind(r[2]).value, r[3], r[4])
+            for r in session.exec(query.limit(limit))]
+
+
+def all_tags(*, session: Session, partner_id: int | None = None) -> list[str]:
+    query = select(InteractionTag.tag).distinct().order_by(InteractionTag.tag)
+    if partner_id is not None:
+        query = query.join(Interaction).where(Interaction.partner_id == partner_id)
+    return list(session.exec(query))

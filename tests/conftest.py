@@ -12,6 +12,9 @@ from keyring.backend import KeyringBackend  # noqa: E402
 from keyring.errors import PasswordDeleteError  # noqa: E402
 
 from services import vault as vault_service  # noqa: E402
+from tests.ui_support import open_window  # noqa: E402
+from ui.context import AppContext  # noqa: E402
+from ui.tasks import TaskRunner  # noqa: E402
 
 
 class MemoryKeyring(KeyringBackend):
@@ -71,3 +74,23 @@ def vault(data_dir):
 def session(vault):
     with vault.session() as s:
         yield s
+
+
+# --- UI: a real TaskRunner and MainWindow over the real vault --------------------------------
+@pytest.fixture
+def ctx(data_dir, vault):
+    runner = TaskRunner()
+    context = AppContext(data_dir=data_dir, tasks=runner, vault=vault)
+    yield context
+    runner.cancel_all()
+    runner.wait()
+
+
+@pytest.fixture
+def window(qtbot, ctx):
+    w = open_window(qtbot, ctx)
+    yield w
+    w.close()
+    ctx.tasks.wait()
+
+

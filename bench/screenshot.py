@@ -1,0 +1,60 @@
+"""Take the README screenshot: the main window on the sample journal, under Xvfb or offscreen.
+
+    CONFIDANT_PASSPHRASE=... python bench/screenshot.py DATA_DIR OUT.png [--entry ID] [--tab N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from services import vault as vaults  # noqa: E402
+from ui.context import AppContext  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+from ui.tasks import TaskRunner  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("data_dir")
+    parser.add_argument("out")
+    parser.add_argument("--entry", type=int)
+    parser.add_argument("--tab", type=int, default=0)
+    parser.add_argument("--search")
+    args = parser.parse_args()
+    app = QApplication(sys.argv[:1])
+    ctx = AppContext(data_dir=Path(args.data_dir), tasks=TaskRunner())
+    ctx.vault = vaults.open_vault(ctx.data_dir)
+    window = MainWindow(ctx)
+    window.resize(1360, 860)
+    window.show()
+
+    def stage():
+        window.tabs.setCurrentIndex(args.tab)
+        if args.entry:
+            window.editor.open_entry(args.entry)
+        if args.search:
+            window.find()
+            window.search_dialog.query.setText(args.search)
+
+    def shoot():
+        target = window.search_dialog if args.search else window
+        screen = app.primaryScreen()
+        image = screen.grabWindow(0) if args.search else target.grab()
+        image.save(args.out)
+        ctx.tasks.wait()
+        app.quit()
+
+    QTimer.singleShot(1200, stage)
+    QTimer.singleShot(3000, shoot)
+    app.exec()
+
+
+if __name__ == "__main__":
+    main()

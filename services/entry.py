@@ -1,0 +1,54 @@
+"""What the entry editor loads and saves in one unit of work: the interaction, its people and
+tags, an optional trust reading, and the draft it replaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from models.tables import Interaction, Stakeholder, TrustReading
+from services import drafts, journal, trust
+
+
+@dataclass
+class EntryData:
+    partner_id: int
+    stakeholders: list[Stakeholder]
+    interaction: Interaction | None = None
+    participant_ids: list[int] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    reading: TrustReading | None = None
+
+
+def load_entry(*, session: Session, interaction_id: int | None = None,
+               partner_id: int | None = None) -> EntryData:
+    if interaction_id is None:
+        journal.get_partner(session=session, partner_id=partner_id)
+        return EntryData(partner_id, journal.list_stakeholders(session=session,
+                                                               partner_id=partner_id))
+    item = journal.get_interaction(session=session, interaction_id=interaction_id)
+    reading = session.exec(select(TrustReading).where(
+        TrustReading.interaction_id == interaction_id,
+        TrustReading.stakeholder_id.is_(None)).order_by(TrustReading.id.desc())).first()
+    return EntryData(
+        item.partner_id, journal.list_stakeholders(session=session, partner_id=item.partner_id),
+        item, [p.id for p in journal.participants(session=session, interaction_id=item.id)],
+        journal.tags(session=session, interaction_id=item.id), reading)
+
+
+def save_entry(*, session: Session, interaction_id: int | None, data: dict,
+               reading: dict | None = None) -> Interaction:
+    """Create or update the interaction, add the trust reading, and drop the draft."""
+    if interaction_id is None:
+        item = journal.create_interaction(session=session, interaction_in=data)
+    else:
+        changes = {k: v for k, v in data.items() if k != "partner_id"}
+        item = journal.update_interaction(session=session, interaction_id=interaction_id,
+                                          interaction_in=changes)
+    if reading:
+        trust.add_reading(session=session, reading_in=reading | {
+            "partner_id": item.partner_id, "interaction_id": item.id,
+            "taken_at": item.occurred_at})
+    drafts.discard_draft(session=session, key=drafts.draft_key(interaction_id))
+    return item

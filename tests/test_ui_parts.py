@@ -1,0 +1,171 @@
+"""Dialogs, the timeline, errors in one place, single instance, geometry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from services import commitments, journal
+from tests.ui_support import click_save, open_window, settle
+from ui import app as app_module
+from ui.commitments_panel import CommitmentDialog
+from ui.errors import ErrorDialog
+from ui.reflect_dialog import ReflectDialog
+from ui.search_dialog import SearchDialog
+from ui.small_dialogs import PartnerDialog, SettingsDialog
+from ui.stakeholders import StakeholderDialog
+from ui.timeline import PAGE
+from ui.vault_dialogs import FirstRunDialog, UnlockDialog
+
+
+@pytest.fixture
+def partner(ctx):
+    with ctx.vault.session() as s:
+        p = journal.create_partner(session=s, partner_in={"name": "Meridian Health Group"})
+        journal.create_stakeholder(session=s, stakeholder_in={"partner_id": p.id,
+                                                              "name": "Claire Dubois"})
+    return p
+
+
+def test_every_dialog_opens_and_closes_cleanly(qtbot, ctx, partner):
+    # qt_log_level_fail = WARNING (pyproject): any Qt warning fails this test
+    dialogs = [FirstRunDialog(ctx), UnlockDialog(ctx), ReflectDialog(ctx, [partner]),
+               SearchDialog(ctx), PartnerDialog(), PartnerDialog(partner),
+               StakeholderDialog(), CommitmentDialog(), SettingsDialog(ctx.settings),
+               ErrorDialog("Traceback…")]
+    for dialog in dialogs:
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        dialog.close()
+        assert not dialog.isVisible()
+
+
+def test_guided_reflection_becomes_an_entry_with_commitments(qtbot, partner, window):
+    window.reflect()
+    dialog = window.dialog
+    qtbot.keyClicks(dialog.title, "ROI review with Claire")
+    qtbot.keyClicks(dialog.answers["happened"], "Claire cut the lab scope.")
+    qtbot.keyClicks(dialog.answers["felt"], "Deflated.")
+    qtbot.keyClicks(dialog.answers["next_steps"], "Send the bed-day numbers.")
+    qtbot.keyClicks(dialog.ours, "ROI case by Friday")
+    qtbot.keyClicks(dialog.theirs, "Name an executive owner")
+    with qtbot.waitSignal(dialog.recorded, timeout=5000) as recorded:
+        click_save(dialog)
+    settle(qtbot, window.ctx)
+    with window.ctx.vault.session() as s:
+        item = journal.get_interaction(session=s, interaction_id=recorded.args[1])
+        promises = commitments.list_commitments(session=s, partner_id=partner.id)
+    assert "Claire cut the lab scope." in item.notes and "Deflated." not in item.notes
+    assert "Deflated." in item.reflection and item.difficulty == 4
+    assert sorted((c.owed_by.value, c.text) for c in promises) == [
+        ("them", "Name an executive owner"), ("us", "ROI case by Friday")]
+    qtbot.waitUntil(lambda: window.editor.interaction_id == item.id, timeout=5000)
+
+
+def test_timeline_loads_lazily_and_filters(qtbot, ctx, partner):
+    start = datetime(2024, 1, 1)
+    with ctx.vault.session() as s:
+        for i in range(PAGE * 2 + 50):
+            journal.create_interaction(session=s, interaction_in={
+                "partner_id": partner.id, "title": f"entry {i}",
+                "kind": "call" if i % 10 == 0 else "meeting",
+                "occurred_at": start + timedelta(hours=i)})
+    win = open_window(qtbot, ctx)
+    assert win.timeline.rowCount() == PAGE  # one page, not 450 rows
+    assert win.timeline.data(win.timeline.index(0, 2)) == f"entry {PAGE * 2 + 49}"
+    win.timeline_view.scrollToBottom()
+    qtbot.waitUntil(lambda: win.timeline.rowCount() == PAGE * 2, timeout=5000)
+    ids = [r.id for r in win.timeline.rows]
+    assert len(set(ids)) == len(ids)  # keyset paging: no row twice
+    win.kind_filter.setCurrentIndex(win.kind_filter.findData("call"))
+    settle(qtbot, ctx)
+    assert win.timeline.rowCount() == 45
+    win.close()
+    ctx.tasks.wait()
+
+
+def test_service_errors_show_in_the_message_bar(qtbot, partner, window):
+    window.new_partner()
+    qtbot.keyClicks(window.dialog.name, "meridian health group")
+    with qtbot.waitSignal(window.error_shown, timeout=5000) as shown:
+        click_save(window.dialog)
+    assert "already exists" in shown.args[0]
+    assert window.message.isVisible() and "already exists" in window.message.text()
+
+
+def test_unexpected_error_dialog_and_log_without_notes(qtbot, partner, window, monkeypatch):
+    shown = []
+    monkeypatch.setattr(ErrorDialog, "exec", lambda self: shown.append(self.details))
+
+    def explode(*, session):
+        journal.create_interaction(session=session, interaction_in={
+            "partner_id": partner.id, "title": "SECRET-NOTE-TEXT"})
+        raise RuntimeError("boom")
+
+    window.ctx.db(explode)
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert "RuntimeError: boom" in shown[0] and "explode" in shown[0]
+    log_text = (window.ctx.data_dir / "logs" / "confidant.log").read_text() \
+        if (window.ctx.data_dir / "logs" / "confidant.log").exists() else ""
+    assert "SECRET-NOTE-TEXT" not in log_text
+
+
+def test_log_scrubs_statement_parameters(tmp_path):
+    from sqlalchemy.exc import StatementError
+
+    from ui.errors import safe_details
+
+    try:
+        raise StatementError("bad", "INSERT ... VALUES (?)", ["SECRET-NOTE-TEXT"],
+                             ValueError("no"))
+    except StatementError as err:
+        details = safe_details(err)
+    assert "SECRET-NOTE-TEXT" not in details and "StatementError: no" in details
+
+
+def test_second_instance_is_refused(data_dir):
+    first = app_module.instance_lock(data_dir)
+    assert first is not None
+    assert app_module.instance_lock(data_dir) is None
+    first.unlock()
+    again = app_module.instance_lock(data_dir)
+    assert again is not None
+    again.unlock()
+
+
+def test_geometry_and_splitter_are_restored(qtbot, ctx, partner):
+    win = open_window(qtbot, ctx)
+    win.resize(761, 541)
+    win.splitter.setSizes([300, 400, 301])
+    sizes = win.splitter.sizes()
+    win.close()
+    ctx.tasks.wait()
+    stored = QSettings(str(ctx.data_dir / "ui.ini"), QSettings.Format.IniFormat)
+    assert stored.value("geometry") is not None
+    again = open_window(qtbot, ctx)
+    assert again.size().width() == 761 and again.splitter.sizes() == sizes
+    again.close()
+
+
+def test_delete_partner_asks_first(qtbot, partner, window, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    window.delete_partner()
+    settle(qtbot, window.ctx)
+    assert window.partner_model.rowCount() == 1
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.delete_partner()
+    qtbot.waitUntil(lambda: window.partner_model.rowCount() == 0, timeout=5000)
+    assert window.middle.currentWidget() is window.empty
+
+
+def test_sample_journal_from_the_empty_state(qtbot, window):
+    assert window.middle.currentWidget() is window.empty
+    window.sample_button.click()
+    qtbot.waitUntil(lambda: window.partner_model.rowCount() == 4, timeout=10000)
+    settle(qtbot, window.ctx)
+    cues = window.partner_model.cues
+    assert any(c.overdue for c in cues.values()) and any(c.trend for c in cues.values())

@@ -1,0 +1,333 @@
+"""The entry view and editor: one interaction, with its people, tags, difficulty, Markdown notes
+(edit / preview), the private reflection and a trust reading with its live index.
+
+Typing is never lost: after 2 s without typing, and when asked (close, lock), the content is
+saved as an encrypted draft; saving the entry drops the draft.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.tables import InteractionKind
+from services import drafts, entry
+from ui.context import AppContext
+
+AUTOSAVE_MS = 2000
+TRUST_PARTS = ("credibility", "reliability", "intimacy", "self_orientation")
+
+
+def _slider(low: int, high: int, value: int) -> QSlider:
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(low, high)
+    slider.setValue(value)
+    slider.setPageStep(1)
+    return slider
+
+
+class MarkdownField(QWidget):
+    """A Markdown text with an Edit / Preview toggle."""
+
+    changed = Signal()
+
+    def __init__(self, placeholder: str, parent=None):
+        super().__init__(parent)
+        self.editor = QPlainTextEdit()
+        self.editor.setPlaceholderText(placeholder)
+        self.editor.setTabChangesFocus(True)
+        self.preview = QTextBrowser()
+        self.preview.setOpenExternalLinks(False)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.editor)
+        self.stack.addWidget(self.preview)
+        self.toggle = QPushButton("Preview")
+        self.toggle.setCheckable(True)
+        self.toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.toggle.toggled.connect(self._toggled)
+        self.editor.textChanged.connect(self.changed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.toggle, alignment=Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.stack)
+
+    def _toggled(self, on: bool) -> None:
+        if on:
+            self.preview.setMarkdown(self.editor.toPlainText())
+        self.stack.setCurrentIndex(1 if on else 0)
+        self.toggle.setText("Edit" if on else "Preview")
+
+    def text(self) -> str:
+        return self.editor.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        self.toggle.setChecked(False)
+        self.editor.setPlainText(text)
+
+
+class EntryEditor(QWidget):
+    saved = Signal(int)          # the interaction's id
+    status = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.partner_id: int | None = None
+        self.interaction_id: int | None = None
+        self.dirty = False
+        self._loading = False
+        self.autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self.autosave.timeout.connect(self.save_draft)
+        self._build()
+        self.setEnabled(False)
+
+    # --- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.heading = QLabel("<b>No entry open</b>")
+        self.title = QLineEdit(placeholderText="What was it? e.g. Steering committee")
+        self.when = QDateTimeEdit(calendarPopup=True)
+        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.kind = QComboBox()
+        for k in InteractionKind:
+            self.kind.addItem(k.value.capitalize(), k.value)
+        self.participants = QListWidget()
+        self.participants.setMaximumHeight(110)
+        self.tags = QLineEdit(placeholderText="tags, separated by commas")
+        self.difficulty = _slider(0, 5, 0)
+        self.difficulty_label = QLabel()
+        self.notes = MarkdownField("Notes (Markdown): what was said, decided, asked")
+        self.reflection = MarkdownField("Only for you: what you felt, what you suspect, what "
+                                        "you would do differently")
+        self.reflection.setObjectName("privateReflection")
+        self.reflection.editor.setStyleSheet(
+            "QPlainTextEdit { background: rgba(255, 193, 7, 0.12); }")
+        private = QLabel("🔒 Private reflection — never exported unless you ask")
+        private.setObjectName("privateLabel")
+        private.setStyleSheet("color: #b26a00; font-weight: bold;")
+
+        self.trust_box = QGroupBox("Record a trust reading for this partner")
+        self.trust_box.setCheckable(True)
+        self.trust_box.setChecked(False)
+        trust_form = QFormLayout(self.trust_box)
+        self.trust = {}
+        for part in TRUST_PARTS:
+            slider = _slider(1, 10, 5)
+            value = QLabel("5")
+            slider.valueChanged.connect(lambda v, label=value: label.setNum(v))
+            slider.valueChanged.connect(self._update_index)
+            row = QHBoxLayout()
+            row.addWidget(slider, 1)
+            row.addWidget(value)
+            trust_form.addRow(part.replace("_", "-").capitalize(), row)
+            self.trust[part] = slider
+        self.trust_index = QLabel()
+        trust_form.addRow("Trust index (C + R + I) / S", self.trust_index)
+        self._update_index()
+
+        self.save_button = QPushButton("Save entry")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        self.message = QLabel()
+
+        form = QFormLayout()
+        form.addRow("Title", self.title)
+        form.addRow("When", self.when)
+        form.addRow("Kind", self.kind)
+        form.addRow("Participants", self.participants)
+        form.addRow("Tags", self.tags)
+        diff = QHBoxLayout()
+        diff.addWidget(self.difficulty, 1)
+        diff.addWidget(self.difficulty_label)
+        form.addRow("Difficulty", diff)
+
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.heading)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Notes"))
+        layout.addWidget(self.notes, 2)
+        layout.addWidget(private)
+        layout.addWidget(self.reflection, 1)
+        layout.addWidget(self.trust_box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.save_button)
+        layout.addLayout(buttons)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        self.difficulty.valueChanged.connect(
+            lambda v: self.difficulty_label.setText(f"{v}/5"))
+        self.difficulty_label.setText("0/5")
+        for signal in (self.title.textChanged, self.tags.textChanged, self.notes.changed,
+                       self.reflection.changed, self.difficulty.valueChanged,
+                       self.kind.currentIndexChanged, self.when.dateTimeChanged,
+                       self.participants.itemChanged, self.trust_box.toggled):
+            signal.connect(self._touched)
+        for slider in self.trust.values():
+            slider.valueChanged.connect(self._touched)
+        # a tab order that follows the form
+        order = [self.title, self.when, self.kind, self.participants, self.tags, self.difficulty,
+                 self.notes.editor, self.reflection.editor, self.trust_box, self.save_button]
+        for first, second in zip(order, order[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
+    def _update_index(self) -> None:
+        c, r, i, s = (self.trust[p].value() for p in TRUST_PARTS)
+        self.trust_index.setText(f"<b>{(c + r + i) / s:.2f}</b>")
+
+    def _touched(self, *_) -> None:
+        if self._loading or self.partner_id is None:
+            return
+        self.dirty = True
+        self.message.setText("Unsaved changes")
+        self.autosave.start()
+
+    # --- open --------------------------------------------------------------------------------
+    def new_entry(self, partner_id: int, content: dict | None = None) -> None:
+        self.ctx.db(entry.load_entry, partner_id=partner_id,
+                    on_done=lambda data: self._show(data, content))
+
+    def open_entry(self, interaction_id: int, content: dict | None = None) -> None:
+        self.ctx.db(entry.load_entry, interaction_id=interaction_id,
+                    on_done=lambda data: self._show(data, content))
+
+    def _show(self, data: entry.EntryData, draft: dict | None = None) -> None:
+        self._loading = True
+        self.autosave.stop()
+        self.partner_id = data.partner_id
+        item = data.interaction
+        self.interaction_id = item.id if item else None
+        self.heading.setText(f"<b>{'Entry #' + str(item.id) if item else 'New entry'}</b>")
+        self.title.setText(item.title if item else "")
+        self.when.setDateTime(QDateTime(item.occurred_at if item else datetime.now()))
+        self.kind.setCurrentIndex(self.kind.findData(item.kind.value if item else "meeting"))
+        self.participants.clear()
+        for person in data.stakeholders:
+            side = " (ours)" if person.side == "internal" else ""
+            row = QListWidgetItem(f"{person.name}{side} — {person.role}".rstrip(" —"))
+            row.setData(Qt.ItemDataRole.UserRole, person.id)
+            row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            row.setCheckState(Qt.CheckState.Checked if person.id in data.participant_ids
+                              else Qt.CheckState.Unchecked)
+            self.participants.addItem(row)
+        self.tags.setText(", ".join(data.tags))
+        self.difficulty.setValue(item.difficulty if item else 0)
+        self.notes.set_text(item.notes if item else "")
+        self.reflection.set_text(item.reflection if item else "")
+        self.trust_box.setChecked(False)
+        if data.reading:
+            for part in TRUST_PARTS:
+                self.trust[part].setValue(getattr(data.reading, part))
+        if draft:
+            self._apply(draft)
+        self._loading = False
+        self.dirty = bool(draft)
+        self.message.setText("Restored from an unsaved draft" if draft else "")
+        self.setEnabled(True)
+        if not item:
+            self.title.setFocus()
+
+    # --- drafts ------------------------------------------------------------------------------
+    def content(self) -> dict:
+        return {
+            "partner_id": self.partner_id, "interaction_id": self.interaction_id,
+            "title": self.title.text(), "when": self.when.dateTime().toPython().isoformat(),
+            "kind": self.kind.currentData(), "tags": self.tags.text(),
+            "difficulty": self.difficulty.value(), "notes": self.notes.text(),
+            "reflection": self.reflection.text(),
+            "participant_ids": [self.participants.item(i).data(Qt.ItemDataRole.UserRole)
+                                for i in range(self.participants.count())
+                                if self.participants.item(i).checkState() == Qt.CheckState.Checked],
+            "trust": ({p: s.value() for p, s in self.trust.items()}
+                      if self.trust_box.isChecked() else None),
+        }
+
+    def _apply(self, draft: dict) -> None:
+        self.title.setText(draft.get("title", ""))
+        if draft.get("when"):
+            self.when.setDateTime(QDateTime(datetime.fromisoformat(draft["when"])))
+        self.kind.setCurrentIndex(max(0, self.kind.findData(draft.get("kind", "meeting"))))
+        self.tags.setText(draft.get("tags", ""))
+        self.difficulty.setValue(int(draft.get("difficulty", 0)))
+        self.notes.set_text(draft.get("notes", ""))
+        self.reflection.set_text(draft.get("reflection", ""))
+        chosen = set(draft.get("participant_ids", []))
+        for i in range(self.participants.count()):
+            row = self.participants.item(i)
+            row.setCheckState(Qt.CheckState.Checked if row.data(Qt.ItemDataRole.UserRole)
+                              in chosen else Qt.CheckState.Unchecked)
+        if draft.get("trust"):
+            self.trust_box.setChecked(True)
+            for part, value in draft["trust"].items():
+                self.trust[part].setValue(int(value))
+
+    def save_draft(self):
+        """Save the unsaved content as an encrypted draft; returns the task (or None)."""
+        self.autosave.stop()
+        if not self.dirty or self.partner_id is None or self.ctx.vault is None:
+            return None
+        task = self.ctx.db(drafts.save_draft, write=True,
+                           key=drafts.draft_key(self.interaction_id), content=self.content(),
+                           on_done=lambda _: self.message.setText("Draft saved"))
+        return task
+
+    # --- save --------------------------------------------------------------------------------
+    def save(self) -> None:
+        if self.partner_id is None:
+            return
+        self.autosave.stop()
+        c = self.content()
+        data = {"partner_id": self.partner_id, "title": c["title"],
+                "occurred_at": datetime.fromisoformat(c["when"]), "kind": c["kind"],
+                "notes": c["notes"], "reflection": c["reflection"],
+                "difficulty": c["difficulty"], "participant_ids": c["participant_ids"],
+                "tags": [t for t in c["tags"].split(",") if t.strip()]}
+        self.save_button.setEnabled(False)
+        self.ctx.db(entry.save_entry, write=True, interaction_id=self.interaction_id, data=data,
+                    reading=c["trust"], on_done=self._saved, on_error=self._failed)
+
+    def _saved(self, item) -> None:
+        self._loading = True
+        self.trust_box.setChecked(False)
+        self._loading = False
+        self.save_button.setEnabled(True)
+        self.dirty = False
+        self.interaction_id = item.id
+        self.heading.setText(f"<b>Entry #{item.id}</b>")
+        self.message.setText("Saved")
+        self.saved.emit(item.id)
+
+    def _failed(self, err: BaseException) -> None:
+        self.save_button.setEnabled(True)
+        self.ctx.tasks.error.emit(err)
+
+    def clear(self) -> None:
+        self.partner_id = self.interaction_id = None
+        self.dirty = False
+        self.heading.setText("<b>No entry open</b>")
+        self.setEnabled(False)

@@ -1,0 +1,51 @@
+"""Small icons drawn with QPainter (crisp at any DPI), cached per kind and size."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+
+KIND_STYLE = {  # letter, colour
+    "meeting": ("M", "#1565c0"),
+    "call": ("C", "#2e7d32"),
+    "email": ("E", "#6a1b9a"),
+    "workshop": ("W", "#ef6c00"),
+    "informal": ("I", "#00838f"),
+    "internal": ("N", "#546e7a"),
+}
+STANCE_COLOURS = {
+    "champion": "#2e7d32", "supporter": "#7cb342", "neutral": "#9e9e9e",
+    "skeptic": "#f9a825", "blocker": "#c62828",
+}
+
+
+@cache
+def badge(letter: str, colour: str, size: int = 32) -> QIcon:
+    pixmap = QPixmap(size * 2, size * 2)  # drawn at 2x: sharp on high-DPI screens
+    pixmap.setDevicePixelRatio(2.0)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(colour))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(QRectF(1, 1, size - 2, size - 2))
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(int(size * 0.5))
+    painter.setFont(font)
+    painter.setPen(QColor("white"))
+    painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, letter)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def kind_icon(kind: str) -> QIcon:
+    letter, colour = KIND_STYLE.get(kind, ("?", "#757575"))
+    return badge(letter, colour)
+
+
+@cache
+def app_icon() -> QIcon:
+    return badge("C", "#37474f", 64)

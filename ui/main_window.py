@@ -1,0 +1,402 @@
+"""The main window: partners on the left; timeline, stakeholders and commitments in the middle;
+the entry editor on the right. Every database call goes through ctx.db (the task helper)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.tables import InteractionKind
+from services import demo, drafts, health, journal
+from services import settings as settings_service
+from services.errors import Conflict
+from ui.commitments_panel import CommitmentsPanel
+from ui.context import AppContext
+from ui.entry_editor import EntryEditor
+from ui.errors import ErrorDialog, log_unexpected, user_message
+from ui.icons import app_icon
+from ui.lock import IdleWatcher, LockScreen
+from ui.partner_list import PartnerListModel, PartnerListView, PartnerRole
+from ui.reflect_dialog import ReflectDialog
+from ui.search_dialog import SearchDialog
+from ui.small_dialogs import PartnerDialog, SettingsDialog
+from ui.stakeholders import StakeholdersPanel
+from ui.timeline import IdRole, TimelineModel, TimelineView
+
+
+class MainWindow(QMainWindow):
+    partners_loaded = Signal()
+    error_shown = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.partner_id: int | None = None
+        self.setWindowTitle("Confidant")
+        self.setWindowIcon(app_icon())
+        self.ui_settings = QSettings(str(ctx.data_dir / "ui.ini"), QSettings.Format.IniFormat)
+        self._build()
+        self._menus()
+        ctx.tasks.error.connect(self.show_error)
+        self.idle = IdleWatcher(self)
+        self.idle.idle.connect(self.lock)
+        QApplication.instance().installEventFilter(self.idle)
+        self._restore_geometry()
+        self.after_unlock()
+
+    # --- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.partner_model = PartnerListModel(self)
+        self.partner_view = PartnerListView()
+        self.partner_view.setModel(self.partner_model)
+        self.partner_view.selectionModel().currentChanged.connect(self._partner_chosen)
+        new_partner = QPushButton("New partner…")
+        new_partner.clicked.connect(self.new_partner)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(QLabel("<b>Partners</b>"))
+        left_layout.addWidget(self.partner_view)
+        left_layout.addWidget(new_partner)
+
+        self.timeline = TimelineModel(self.ctx, self)
+        self.timeline_view = TimelineView()
+        self.timeline_view.setModel(self.timeline)
+        self.timeline_view.clicked.connect(self._entry_chosen)
+        self.timeline_view.activated.connect(self._entry_chosen)
+        self.kind_filter = QComboBox()
+        self.kind_filter.addItem("All kinds", None)
+        for k in InteractionKind:
+            self.kind_filter.addItem(k.value.capitalize(), k.value)
+        self.tag_filter = QLineEdit(placeholderText="tag")
+        self.tag_filter.setClearButtonEnabled(True)
+        self.kind_filter.currentIndexChanged.connect(self._reload_timeline)
+        self.tag_filter.editingFinished.connect(self._reload_timeline)
+        new_entry = QPushButton("New entry")
+        new_entry.clicked.connect(self.new_entry)
+        filters = QHBoxLayout()
+        for w in (QLabel("Show"), self.kind_filter, self.tag_filter):
+            filters.addWidget(w)
+        filters.addStretch()
+        filters.addWidget(new_entry)
+        timeline_page = QWidget()
+        tl = QVBoxLayout(timeline_page)
+        tl.addLayout(filters)
+        tl.addWidget(self.timeline_view)
+
+        self.stakeholders = StakeholdersPanel(self.ctx)
+        self.commitments = CommitmentsPanel(self.ctx)
+        self.commitments.changed.connect(self.refresh_partners)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(timeline_page, "Timeline")
+        self.tabs.addTab(self.stakeholders, "Stakeholders")
+        self.tabs.addTab(self.commitments, "Commitments")
+
+        self.empty = QWidget()
+        el = QVBoxLayout(self.empty)
+        el.addStretch()
+        hello = QLabel("<h2>Your journal is empty</h2>Add the first partner you work with, or "
+                       "explore Confidant with a realistic sample journal.")
+        hello.setWordWrap(True)
+        hello.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        el.addWidget(hello)
+        self.sample_button = QPushButton("Load the sample journal")
+        self.sample_button.clicked.connect(self.load_sample)
+        first_partner = QPushButton("Add a partner…")
+        first_partner.clicked.connect(self.new_partner)
+        for b in (first_partner, self.sample_button):
+            el.addWidget(b, alignment=Qt.AlignmentFlag.AlignHCenter)
+        el.addStretch()
+        self.middle = QStackedWidget()
+        self.middle.addWidget(self.empty)
+        self.middle.addWidget(self.tabs)
+
+        self.editor = EntryEditor(self.ctx)
+        self.editor.saved.connect(self._entry_saved)
+        self.splitter = QSplitter()
+        for w in (left, self.middle, self.editor):
+            self.splitter.addWidget(w)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([220, 560, 480])
+
+        self.message = QLabel()
+        self.message.setObjectName("messageBar")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("background: #fdecea; color: #8e0000; padding: 6px;")
+        self.message.hide()
+        content = QWidget()
+        cl = QVBoxLayout(content)
+        cl.setContentsMargins(4, 4, 4, 4)
+        cl.addWidget(self.message)
+        cl.addWidget(self.splitter)
+        self.lock_screen = LockScreen(self.ctx)
+        self.lock_screen.unlocked.connect(self.after_unlock)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(content)
+        self.pages.addWidget(self.lock_screen)
+        self.setCentralWidget(self.pages)
+        self.statusBar().showMessage("Ready")
+
+    def _menus(self) -> None:
+        def action(menu, text, slot, shortcut=None):
+            act = QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(slot)
+            menu.addAction(act)
+            return act
+
+        file = self.menuBar().addMenu("&File")
+        self.new_action = action(file, "&New entry", self.new_entry, QKeySequence.StandardKey.New)
+        self.reflect_action = action(file, "&Reflect on a difficult meeting…", self.reflect,
+                                     "Ctrl+Shift+N")
+        self.save_action = action(file, "&Save entry", self.editor.save,
+                                  QKeySequence.StandardKey.Save)
+        file.addSeparator()
+        action(file, "Load the sample journal", self.load_sample)
+        file.addSeparator()
+        self.lock_action = action(file, "&Lock", self.lock, "Ctrl+L")
+        action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit = self.menuBar().addMenu("&Edit")
+        self.find_action = action(edit, "&Find…", self.find, QKeySequence.StandardKey.Find)
+        action(edit, "Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        partner = self.menuBar().addMenu("&Partner")
+        action(partner, "New partner…", self.new_partner)
+        action(partner, "Edit partner…", self.edit_partner)
+        action(partner, "Delete partner…", self.delete_partner)
+
+    # --- errors: the one place ---------------------------------------------------------------
+    def show_error(self, err: BaseException) -> None:
+        text = user_message(err)
+        if text is None:
+            return
+        from ui.errors import is_expected
+
+        if is_expected(err):
+            self.message.setText(text)
+            self.message.show()
+            self.statusBar().showMessage(text, 8000)
+        else:
+            ErrorDialog(log_unexpected(err), self).exec()
+        self.error_shown.emit(text)
+
+    # --- loading -----------------------------------------------------------------------------
+    def after_unlock(self) -> None:
+        self.pages.setCurrentIndex(0)
+        self.ctx.db(settings_service.get_settings, on_done=self._settings_loaded)
+        self.refresh_partners()
+        self.ctx.db(drafts.list_drafts, on_done=self._offer_drafts)
+
+    def _settings_loaded(self, values: dict) -> None:
+        self.ctx.settings = values
+        self.idle.minutes = int(values["idle_lock_minutes"])
+
+    def refresh_partners(self, *_) -> None:
+        self.ctx.db(health.partners_overview, on_done=self._partners_arrived)
+
+    def _partners_arrived(self, overview) -> None:
+        partners, cues = overview
+        keep = self.partner_id
+        self.partner_model.set_partners(partners, cues)
+        self.middle.setCurrentIndex(1 if partners else 0)
+        row = self.partner_model.row_of(keep) if keep is not None else -1
+        if row < 0 and partners:
+            row = 0
+        if row >= 0:
+            self.partner_view.setCurrentIndex(self.partner_model.index(row))
+        self.partners_loaded.emit()
+
+    def _partner_chosen(self, current, _previous=None) -> None:
+        partner = current.data(PartnerRole) if current.isValid() else None
+        new_id = partner.id if partner else None
+        if new_id == self.partner_id:
+            return
+        self.partner_id = new_id
+        self.setWindowTitle(f"Confidant — {partner.name}" if partner else "Confidant")
+        self._reload_timeline()
+        self.stakeholders.load(new_id)
+        self.commitments.load(new_id)
+        if self.editor.partner_id not in (None, new_id):
+            self.editor.save_draft()
+            self.editor.clear()
+
+    def _reload_timeline(self, *_) -> None:
+        if self.partner_id is not None:
+            self.timeline.load(partner_id=self.partner_id, kind=self.kind_filter.currentData(),
+                               tag=self.tag_filter.text().strip() or None)
+
+    def _entry_chosen(self, index) -> None:
+        self.open_entry(self.partner_id, index.data(IdRole))
+
+    def open_entry(self, partner_id: int, interaction_id: int) -> None:
+        if self.editor.dirty:
+            self.editor.save_draft()
+        if partner_id != self.partner_id:
+            row = self.partner_model.row_of(partner_id)
+            if row >= 0:
+                self.partner_view.setCurrentIndex(self.partner_model.index(row))
+        self.editor.open_entry(interaction_id)
+
+    def _entry_saved(self, interaction_id: int) -> None:
+        self.message.hide()
+        self.statusBar().showMessage("Entry saved", 4000)
+        self._reload_timeline()
+        self.refresh_partners()
+
+    def _offer_drafts(self, found) -> None:
+        if not found:
+            return
+        draft = found[0]
+        content = drafts.load_draft_content(draft)
+        answer = QMessageBox.question(
+            self, "Restore unsaved entry",
+            f"Confidant found an entry you had not saved ('{content.get('title') or 'untitled'}'"
+            f", {draft.updated_at:%Y-%m-%d %H:%M}). Restore it?")
+        if answer == QMessageBox.StandardButton.Yes:
+            if content.get("interaction_id"):
+                self.editor.open_entry(content["interaction_id"], content)
+            else:
+                self.editor.new_entry(content["partner_id"], content)
+        else:
+            self.ctx.db(drafts.discard_draft, write=True, key=draft.key)
+
+    # --- actions -----------------------------------------------------------------------------
+    def new_entry(self) -> None:
+        if self.partner_id is None:
+            self.show_error(Conflict("Choose or add a partner first."))
+            return
+        if self.editor.dirty:
+            self.editor.save_draft()
+        self.editor.new_entry(self.partner_id)
+
+    def reflect(self) -> None:
+        dialog = ReflectDialog(self.ctx, self.partner_model.partners, self.partner_id, self)
+        dialog.recorded.connect(lambda pid, iid: (self.refresh_partners(),
+                                                  self._reload_timeline(),
+                                                  self.open_entry(pid, iid)))
+        dialog.open()
+        self.dialog = dialog
+
+    def find(self) -> None:
+        dialog = SearchDialog(self.ctx, self)
+        dialog.open_entry.connect(self.open_entry)
+        dialog.open()
+        self.dialog = self.search_dialog = dialog
+
+    def _dialog(self, dialog, on_accept):
+        """Open a form without blocking; on_accept(values) runs when it is saved."""
+        dialog.accepted.connect(lambda: on_accept(dialog.values()))
+        dialog.open()
+        self.dialog = dialog
+        return dialog
+
+    def new_partner(self) -> None:
+        self._dialog(PartnerDialog(parent=self), lambda values: self.ctx.db(
+            journal.create_partner, write=True, partner_in=values,
+            on_done=self._select_new_partner))
+
+    def _select_new_partner(self, partner) -> None:
+        self.partner_id = None
+        self.refresh_partners()
+        self._pending_select = partner.id
+        self.partners_loaded.connect(self._select_pending)
+
+    def _select_pending(self) -> None:
+        self.partners_loaded.disconnect(self._select_pending)
+        row = self.partner_model.row_of(getattr(self, "_pending_select", -1))
+        if row >= 0:
+            self.partner_view.setCurrentIndex(self.partner_model.index(row))
+
+    def edit_partner(self) -> None:
+        index = self.partner_view.currentIndex()
+        if not index.isValid():
+            return
+        partner = index.data(PartnerRole)
+        self._dialog(PartnerDialog(partner, self), lambda values: self.ctx.db(
+            journal.update_partner, write=True, partner_id=partner.id, partner_in=values,
+            on_done=self.refresh_partners))
+
+    def delete_partner(self) -> None:
+        index = self.partner_view.currentIndex()
+        if not index.isValid():
+            return
+        partner = index.data(PartnerRole)
+        answer = QMessageBox.question(
+            self, "Delete partner",
+            f"Delete {partner.name} with all its interactions, stakeholders, commitments and "
+            "trust readings? This cannot be undone (a backup can).")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.partner_id = None
+            self.editor.clear()
+            self.ctx.db(journal.delete_partner, write=True, partner_id=partner.id,
+                        with_interactions=True, on_done=self.refresh_partners)
+
+    def load_sample(self) -> None:
+        self.sample_button.setEnabled(False)
+        self.statusBar().showMessage("Loading the sample journal…")
+        self.ctx.db(demo.load_sample, write=True, on_done=self._sample_loaded,
+                    on_error=self._sample_failed)
+
+    def _sample_loaded(self, counts) -> None:
+        self.sample_button.setEnabled(True)
+        self.statusBar().showMessage(f"Sample journal loaded: {counts['interactions']} entries "
+                                     f"across {counts['partners']} partners", 6000)
+        self.refresh_partners()
+
+    def _sample_failed(self, err) -> None:
+        self.sample_button.setEnabled(True)
+        self.show_error(err)
+
+    def open_settings(self) -> None:
+        self._dialog(SettingsDialog(self.ctx.settings, self), lambda values: self.ctx.db(
+            settings_service.save_settings, write=True, values=values,
+            on_done=self._settings_loaded))
+
+    # --- lock and close ----------------------------------------------------------------------
+    def lock(self) -> None:
+        if self.ctx.vault is None or self.ctx.vault.is_locked:
+            return
+        self.editor.save_draft()
+        self.ctx.tasks.wait()
+        self.ctx.vault.lock()
+        self.editor.clear()
+        self.partner_id = None
+        self.partner_model.set_partners([], {})
+        self.timeline.clear()
+        self.pages.setCurrentIndex(1)
+        self.lock_screen.form.secret.setFocus()
+
+    def _restore_geometry(self) -> None:
+        geometry = self.ui_settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        state = self.ui_settings.value("splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if self.ctx.vault is not None and not self.ctx.vault.is_locked:
+            self.editor.save_draft()
+        self.ctx.tasks.wait()
+        self.ui_settings.setValue("geometry", self.saveGeometry())
+        self.ui_settings.setValue("splitter", self.splitter.saveState())
+        self.ui_settings.sync()
+        QApplication.instance().removeEventFilter(self.idle)
+        super().closeEvent(event)

@@ -1,0 +1,144 @@
+"""Global search (Ctrl+F): results with highlighted snippets as you type; Enter opens one."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QVBoxLayout,
+)
+
+from services import search
+from ui.context import AppContext
+
+HitRole = Qt.ItemDataRole.UserRole + 1
+DEBOUNCE_MS = 150
+MARK = ("\x02", "\x03")
+
+
+def hit_html(hit: search.SearchHit) -> str:
+    snippet = html.escape(hit.snippet).replace(MARK[0], "<b style='background:#ffe082'>")
+    snippet = snippet.replace(MARK[1], "</b>")
+    return (f"<b>{html.escape(hit.title)}</b> <span style='color:gray'>— {html.escape(hit.partner)}"
+            f", {hit.occurred_at:%Y-%m-%d}, {hit.kind}</span><br>{snippet}")
+
+
+class HitModel(QAbstractListModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.hits: list[search.SearchHit] = []
+
+    def set_hits(self, hits) -> None:
+        self.beginResetModel()
+        self.hits = hits
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
+        return 0 if parent.isValid() else len(self.hits)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        hit = self.hits[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return hit_html(hit)
+        if role == HitRole:
+            return hit
+        return None
+
+
+class RichTextDelegate(QStyledItemDelegate):
+    def _document(self, option, index) -> QTextDocument:
+        doc = QTextDocument()
+        doc.setDefaultFont(option.font)
+        doc.setHtml(index.data())
+        doc.setTextWidth(max(200, option.rect.width() - 12))
+        return doc
+
+    def paint(self, painter, option, index) -> None:
+        self.initStyleOption(option, index)
+        option.text = ""
+        option.widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter,
+                                          option.widget)
+        painter.save()
+        painter.translate(option.rect.left() + 6, option.rect.top() + 3)
+        self._document(option, index).drawContents(painter)
+        painter.restore()
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802
+        doc = self._document(option, index)
+        return QSize(int(doc.idealWidth()), int(doc.size().height()) + 6)
+
+
+class SearchDialog(QDialog):
+    open_entry = Signal(int, int)  # partner id, interaction id
+
+    def __init__(self, ctx: AppContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Search the journal")
+        self.query = QLineEdit(placeholderText="Search titles, notes and reflections…")
+        self.query.setClearButtonEnabled(True)
+        self.model = HitModel(self)
+        self.results = QListView()
+        self.results.setModel(self.model)
+        self.results.setItemDelegate(RichTextDelegate(self.results))
+        self.results.setWordWrap(True)
+        self.results.activated.connect(self._activate)
+        self.count = QLabel()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.query)
+        layout.addWidget(self.count)
+        layout.addWidget(self.results)
+        self.timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self.timer.timeout.connect(self.run_search)
+        self.query.textChanged.connect(lambda _: self.timer.start())
+        self.query.returnPressed.connect(self._open_first)
+        self._generation = 0
+        self._open_when_ready = False
+        self.resize(640, 480)
+
+    def run_search(self) -> None:
+        self._generation += 1
+        generation, text = self._generation, self.query.text()
+        if not text.strip():
+            self.model.set_hits([])
+            self.count.setText("")
+            return
+        self.ctx.db(search.search, query=text, limit=50, mark=MARK,
+                    on_done=lambda hits: self._show(generation, hits))
+
+    def _show(self, generation: int, hits) -> None:
+        if generation != self._generation:
+            return  # the user typed on
+        self.model.set_hits(hits)
+        self.count.setText(f"{len(hits)} entr{'y' if len(hits) == 1 else 'ies'}"
+                           if hits else "No entries match.")
+        if hits:
+            self.results.setCurrentIndex(self.model.index(0))
+            if self._open_when_ready:
+                self._activate(self.model.index(0))
+        self._open_when_ready = False
+
+    def _open_first(self) -> None:
+        if self.timer.isActive():  # Enter before the debounce ran: search now, then open
+            self.timer.stop()
+            self._open_when_ready = True
+            self.run_search()
+            return
+        index = self.results.currentIndex()
+        if index.isValid():
+            self._activate(index)
+
+    def _activate(self, index) -> None:
+        hit = index.data(HitRole)
+        self.open_entry.emit(hit.partner_id, hit.id)
+        self.accept()

@@ -1,0 +1,85 @@
+"""Small forms: a partner, and the settings."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+)
+
+from models.tables import PartnerStatus
+
+ALLIANCE_KINDS = ["strategic", "co-sell", "technology / OEM", "systems integrator / reseller",
+                  "co-innovation", "joint venture", "distribution"]
+
+
+def _buttons(dialog: QDialog) -> QDialogButtonBox:
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                               | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
+class PartnerDialog(QDialog):
+    def __init__(self, partner=None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Edit partner" if partner else "New partner")
+        form = QFormLayout(self)
+        self.name = QLineEdit(getattr(partner, "name", ""))
+        self.name.setPlaceholderText("The organisation, e.g. Northwind Cloud")
+        self.kind = QComboBox(editable=True)
+        self.kind.addItems(ALLIANCE_KINDS)
+        self.kind.setCurrentText(getattr(partner, "kind", "strategic"))
+        self.status = QComboBox()
+        for s in PartnerStatus:
+            self.status.addItem(s.value.capitalize(), s.value)
+        self.status.setCurrentIndex(self.status.findData(
+            getattr(partner, "status", PartnerStatus.active).value))
+        self.summary = QPlainTextEdit(getattr(partner, "summary", ""))
+        self.summary.setMaximumHeight(100)
+        form.addRow("Name", self.name)
+        form.addRow("Kind of alliance", self.kind)
+        form.addRow("Status", self.status)
+        form.addRow("Summary", self.summary)
+        form.addRow(_buttons(self))
+
+    def values(self) -> dict:
+        return {"name": self.name.text(), "kind": self.kind.currentText(),
+                "status": self.status.currentData(), "summary": self.summary.toPlainText()}
+
+
+class SettingsDialog(QDialog):
+    """Preferences kept in the encrypted journal."""
+
+    def __init__(self, settings: dict, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        form = QFormLayout(self)
+        self.idle_lock = QSpinBox(minimum=0, maximum=240, value=int(settings["idle_lock_minutes"]))
+        self.idle_lock.setSpecialValueText("never")
+        self.idle_lock.setSuffix(" min")
+        self.no_contact = QSpinBox(minimum=1, maximum=365, value=int(settings["no_contact_days"]))
+        self.no_contact.setSuffix(" days")
+        self.trust_drop = QDoubleSpinBox(minimum=0.1, maximum=10, singleStep=0.1,
+                                         value=float(settings["trust_drop_alert"]))
+        self.page_size = QComboBox()
+        self.page_size.addItems(["A4", "Letter"])
+        self.page_size.setCurrentText(settings["page_size"])
+        form.addRow("Lock after idle", self.idle_lock)
+        form.addRow("Alert: no contact for", self.no_contact)
+        form.addRow("Alert: trust index fell by", self.trust_drop)
+        form.addRow("Brief page size", self.page_size)
+        form.addRow(_buttons(self))
+
+    def values(self) -> dict:
+        return {"idle_lock_minutes": self.idle_lock.value(),
+                "no_contact_days": self.no_contact.value(),
+                "trust_drop_alert": round(self.trust_drop.value(), 2),
+                "page_size": self.page_size.currentText()}

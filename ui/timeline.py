@@ -1,0 +1,122 @@
+"""The timeline of a partner's interactions: a lazy model that loads pages as the view scrolls,
+so 100,000 entries cost a few hundred rows in memory and never a widget per row."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+from services import journal
+from ui.context import AppContext
+from ui.icons import kind_icon
+
+PAGE = 200
+COLUMNS = ("Date", "Kind", "Title", "Difficulty")
+IdRole = Qt.ItemDataRole.UserRole + 1
+
+
+class TimelineModel(QAbstractTableModel):
+    loaded = Signal()  # a page arrived
+
+    def __init__(self, ctx: AppContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.rows: list[journal.TimelineRow] = []
+        self.filters: dict = {}
+        self.exhausted = True
+        self.loading = False
+        self._generation = 0
+
+    # --- loading -----------------------------------------------------------------------------
+    def load(self, **filters) -> None:
+        """Start over with these filters (partner_id, kind, tag)."""
+        self._generation += 1
+        self.beginResetModel()
+        self.rows, self.filters = [], filters
+        self.exhausted, self.loading = False, False
+        self.endResetModel()
+        self.fetchMore(QModelIndex())
+
+    def clear(self) -> None:
+        self._generation += 1
+        self.beginResetModel()
+        self.rows, self.filters, self.exhausted, self.loading = [], {}, True, False
+        self.endResetModel()
+
+    def canFetchMore(self, parent=QModelIndex()) -> bool:  # noqa: N802 (Qt API)
+        return not parent.isValid() and not self.exhausted and not self.loading
+
+    def fetchMore(self, parent=QModelIndex()) -> None:  # noqa: N802
+        if not self.canFetchMore(parent) or self.ctx.vault is None or self.ctx.vault.is_locked:
+            return
+        self.loading = True
+        after = (self.rows[-1].occurred_at, self.rows[-1].id) if self.rows else None
+        generation = self._generation
+        self.ctx.db(journal.timeline_page, after=after, limit=PAGE, **self.filters,
+                    on_done=lambda page: self._arrived(generation, page))
+
+    def _arrived(self, generation: int, page: list) -> None:
+        if generation != self._generation:
+            return  # filters changed meanwhile
+        self.loading = False
+        self.exhausted = len(page) < PAGE
+        if page:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page) - 1)
+            self.rows.extend(page)
+            self.endInsertRows()
+        self.loaded.emit()
+
+    # --- Qt model ----------------------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row, column = self.rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (f"{row.occurred_at:%Y-%m-%d %H:%M}", row.kind, row.title,
+                    "●" * row.difficulty or "–")[column]
+        if role == Qt.ItemDataRole.DecorationRole and column == 1:
+            return kind_icon(row.kind)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 3 and row.difficulty >= 4:
+            return QColor("#c62828")
+        if role == Qt.ItemDataRole.ToolTipRole and column == 3:
+            return f"Difficulty {row.difficulty}/5"
+        if role == IdRole:
+            return row.id
+        return None
+
+    def row_of(self, interaction_id: int) -> int:
+        return next((i for i, r in enumerate(self.rows) if r.id == interaction_id), -1)
+
+
+class TimelineView(QTableView):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.verticalHeader().hide()
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.setAccessibleName("Timeline")
+
+    def setModel(self, model) -> None:  # noqa: N802
+        super().setModel(model)
+        # fixed widths from the font: measuring contents would walk every loaded row
+        header, fm = self.horizontalHeader(), self.fontMetrics()
+        for column, sample in ((0, "2026-11-28 14:30"), (1, "workshop"), (3, "Difficulty")):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.setColumnWidth(column, fm.horizontalAdvance(sample) + 40)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
