@@ -38,7 +38,11 @@ def main() -> None:
     def stage():
         window.tabs.setCurrentIndex(args.tab)
         if args.entry:
-            window.editor.open_entry(args.entry)
+            from services import journal
+
+            with ctx.vault.session() as s:
+                partner_id = journal.get_interaction(session=s, interaction_id=args.entry).partner_id
+            window.open_entry(partner_id, args.entry)
         if args.search:
             window.find()
             window.search_dialog.query.setText(args.search)

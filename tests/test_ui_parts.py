@@ -169,3 +169,40 @@ def test_sample_journal_from_the_empty_state(qtbot, window):
     settle(qtbot, window.ctx)
     cues = window.partner_model.cues
     assert any(c.overdue for c in cues.values()) and any(c.trend for c in cues.values())
+
+
+def test_startup_opens_silently_from_the_keychain(qtbot, data_dir, vault):
+    from PySide6.QtWidgets import QApplication
+
+    from ui.startup import StartupFrame
+
+    vault.lock()
+    frame = StartupFrame(data_dir)
+    qtbot.addWidget(frame)
+    frame.show()
+    startup = app_module.Startup(QApplication.instance(), data_dir, frame)
+    startup.run()
+    qtbot.addWidget(startup.window)
+    assert startup.window.isVisible() and not frame.isVisible()
+    assert startup.ctx.vault.unlocked_by == "keychain"
+    startup.window.close()
+    startup.shutdown()
+    assert startup.ctx.vault.is_locked
+
+
+def test_startup_reports_a_damaged_journal(qtbot, data_dir, vault, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from services import paths
+    from ui.startup import StartupFrame
+
+    vault.lock()
+    paths.db_path(data_dir).write_bytes(b"\0" * 8192)
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a[2]))
+    frame = StartupFrame(data_dir)
+    qtbot.addWidget(frame)
+    startup = app_module.Startup(QApplication.instance(), data_dir, frame)
+    startup.run()
+    assert startup.code == 2 and startup.window is None
+    assert "damaged" in shown[0]

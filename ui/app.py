@@ -1,20 +1,16 @@
-"""Start the desktop app: one instance per data dir, first run or unlock, then the window."""
+"""Start the desktop app: one instance per data dir, a frame painted at once, then first run or
+unlock, then the main window. Only Qt is imported before the frame is on screen."""
 
 from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QLockFile, Qt
+from PySide6.QtCore import QLockFile, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from services import paths
-from services import vault as vaults
-from services.errors import ConfidantError, VaultError
-from ui.context import AppContext
-from ui.errors import ErrorDialog, log, log_unexpected, setup_logging
 from ui.icons import app_icon
-from ui.tasks import TaskRunner
-from ui.vault_dialogs import FirstRunDialog, UnlockDialog
+from ui.startup import StartupFrame
 
 LOCK_NAME = "confidant.lock"
 
@@ -31,6 +27,7 @@ def instance_lock(data_dir) -> QLockFile | None:
 def install_excepthook(parent_for=lambda: None) -> None:
     """Unexpected exceptions: logged (without notes' text), shown with 'Copy details', and the
     app goes on."""
+    from ui.errors import ErrorDialog, log_unexpected
 
     def hook(kind, err, tb):
         if issubclass(kind, KeyboardInterrupt):
@@ -41,15 +38,61 @@ def install_excepthook(parent_for=lambda: None) -> None:
     sys.excepthook = hook
 
 
-def open_or_create(ctx: AppContext) -> bool:
+def open_or_create(ctx, parent=None) -> bool:
     """Unlock silently when the keychain or CONFIDANT_PASSPHRASE allows, else ask."""
+    from services import vault as vaults
+    from ui.vault_dialogs import FirstRunDialog, UnlockDialog
+
     if not vaults.exists(ctx.data_dir):
-        return bool(FirstRunDialog(ctx).exec()) and ctx.vault is not None
+        return bool(FirstRunDialog(ctx, parent).exec()) and ctx.vault is not None
     try:
         ctx.vault = vaults.open_vault(ctx.data_dir)
         return True
     except vaults.NeedsPassphrase:
-        return bool(UnlockDialog(ctx).exec()) and ctx.vault is not None
+        return bool(UnlockDialog(ctx, parent).exec()) and ctx.vault is not None
+
+
+class Startup:
+    """The steps after the frame is painted; holds what must live as long as the app."""
+
+    def __init__(self, app: QApplication, data_dir, frame: StartupFrame):
+        self.app, self.data_dir, self.frame = app, data_dir, frame
+        self.ctx = self.window = None
+        self.code = 0
+
+    def run(self) -> None:
+        from services.errors import ConfidantError, VaultError
+        from ui.context import AppContext
+        from ui.errors import log, setup_logging
+        from ui.tasks import TaskRunner
+
+        setup_logging(self.data_dir)
+        install_excepthook(lambda: self.window or self.frame)
+        self.ctx = AppContext(data_dir=self.data_dir, tasks=TaskRunner())
+        try:
+            if not open_or_create(self.ctx, self.frame):
+                return self.app.quit()
+        except VaultError as err:
+            QMessageBox.critical(self.frame, "Confidant cannot open the journal", str(err))
+            self.code = 2
+            return self.app.exit(2)
+        except ConfidantError as err:
+            QMessageBox.critical(self.frame, "Confidant", str(err))
+            self.code = 1
+            return self.app.exit(1)
+        from ui.main_window import MainWindow
+
+        self.window = MainWindow(self.ctx)
+        self.window.setGeometry(self.frame.geometry())
+        self.window.show()
+        self.frame.hide()
+        log.info("started")
+
+    def shutdown(self) -> None:
+        if self.ctx is not None:
+            self.ctx.tasks.wait()
+            if self.ctx.vault is not None:
+                self.ctx.vault.lock()
 
 
 def run_app(args) -> int:
@@ -61,32 +104,17 @@ def run_app(args) -> int:
     app.setWindowIcon(app_icon())
     data_dir = paths.data_dir(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    setup_logging(data_dir)
     lock = instance_lock(data_dir)
     if lock is None:
         QMessageBox.information(None, "Confidant",
                                 "Your journal is already open in another Confidant window.")
         return 1
-    ctx = AppContext(data_dir=data_dir, tasks=TaskRunner())
-    window = None
-    install_excepthook(lambda: window)
-    try:
-        if not open_or_create(ctx):
-            return 0
-    except VaultError as err:
-        QMessageBox.critical(None, "Confidant cannot open the journal", str(err))
-        return 2
-    except ConfidantError as err:
-        QMessageBox.critical(None, "Confidant", str(err))
-        return 1
-    from ui.main_window import MainWindow
-
-    window = MainWindow(ctx)
-    window.show()
-    log.info("started")
+    frame = StartupFrame(data_dir)
+    frame.show()
+    app.processEvents()  # expose and paint the frame now, before the slow imports
+    startup = Startup(app, data_dir, frame)
+    QTimer.singleShot(0, startup.run)
     code = app.exec()
-    ctx.tasks.wait()
-    if ctx.vault is not None:
-        ctx.vault.lock()
+    startup.shutdown()
     lock.unlock()
-    return code
+    return code or startup.code

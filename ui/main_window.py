@@ -3,7 +3,7 @@ the entry editor on the right. Every database call goes through ctx.db (the task
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -36,6 +36,7 @@ from ui.reflect_dialog import ReflectDialog
 from ui.search_dialog import SearchDialog
 from ui.small_dialogs import PartnerDialog, SettingsDialog
 from ui.stakeholders import StakeholdersPanel
+from ui.startup import ui_settings
 from ui.timeline import IdRole, TimelineModel, TimelineView
 
 
@@ -49,7 +50,7 @@ class MainWindow(QMainWindow):
         self.partner_id: int | None = None
         self.setWindowTitle("Confidant")
         self.setWindowIcon(app_icon())
-        self.ui_settings = QSettings(str(ctx.data_dir / "ui.ini"), QSettings.Format.IniFormat)
+        self.ui_settings = ui_settings(ctx.data_dir)
         self._build()
         self._menus()
         ctx.tasks.error.connect(self.show_error)
