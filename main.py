@@ -96,6 +96,18 @@ def build_parser() -> Parser:
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
 
+    p = cmd.add_parser("advise", help="angles from the playbook, then the local model's advice")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--interaction", type=int, help="the entry the question is about")
+    p.add_argument("--about", choices=["trust", "politics", "strategy", "prepare"],
+                   help="the kind of question (default: trust with --interaction, else prepare)")
+    p.add_argument("--stakeholder", help="for --about politics: the person")
+    p.add_argument("--question", help="a free question")
+    p.add_argument("--no-model", action="store_true", help="print the angles only")
+    p.add_argument("--max-tokens", type=int)
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--json", action="store_true")
+
     p = cmd.add_parser("export", help="everything, as Markdown or JSON (plain text)")
     p.add_argument("--format", choices=["markdown", "json"], required=True)
     p.add_argument("-o", "--output", required=True)

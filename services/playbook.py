@@ -1,0 +1,286 @@
+"""The playbook: deterministic rules over a partner's signals, each giving an angle with why, the
+entries it rests on, and a first step. Instant, and needs no model.
+
+Texts and thresholds live in resources/playbook.toml; each rule's detection is one function here.
+Angles are ranked by urgency = severity x recency (a signal from today weighs 1, from 45 days ago
+0.5), most urgent first.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from models.tables import CommitmentStatus, OwedBy, Side, Stance
+from services.signals import PartnerSnapshot, since
+
+PLAYBOOK = Path(__file__).resolve().parent.parent / "resources" / "playbook.toml"
+HALF_LIFE_DAYS = 45
+GOVERNANCE_WORDS = ("steerco", "governance", "steering", "business review", "qbr")
+
+
+@dataclass
+class Angle:
+    rule: str
+    category: str
+    title: str
+    why: str
+    first_step: str
+    cites: list[int] = field(default_factory=list)
+    urgency: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Signal:
+    facts: dict
+    cites: list[int]
+    when: date | datetime | None = None   # how recent (None: standing condition, today)
+
+
+@cache
+def rules_config(path: Path = PLAYBOOK) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))["rules"]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _more(items: list) -> str:
+    return f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+
+
+def _last_seen(s: PartnerSnapshot, person) -> tuple[str, list[int], datetime | None]:
+    seen = s.with_person(person.id)
+    if not seen:
+        return "", [], None
+    return (f"; last seen at '{seen[0].title}' ({seen[0].occurred_at:%Y-%m-%d})",
+            [i.id for i in seen[:3]], seen[0].occurred_at)
+
+
+# --- rules: one function each, returning a Signal or None --------------------------------------
+def _overdue(s: PartnerSnapshot, owed_by: OwedBy) -> Signal | None:
+    items = sorted(s.overdue(owed_by), key=lambda c: c.due)
+    if not items:
+        return None
+    c = items[0]
+    return Signal({"text": c.text, "due": c.due.isoformat(), "days": (s.today - c.due).days,
+                   "more": _more(items)},
+                  [x.interaction_id for x in items if x.interaction_id], c.due)
+
+
+def _broken(s: PartnerSnapshot, owed_by: OwedBy, cfg: dict) -> Signal | None:
+    items = [c for c in s.commitments_of(owed_by, CommitmentStatus.broken)
+             if s.days_ago(c.resolved_at or c.due or c.created_at) <= cfg["window_days"]]
+    if not items:
+        return None
+    items.sort(key=lambda c: c.resolved_at or datetime.combine(c.due or s.today,
+                                                               datetime.min.time()), reverse=True)
+    c = items[0]
+    return Signal({"text": c.text, "due": c.due.isoformat() if c.due else "no date",
+                   "more": _more(items)},
+                  [x.interaction_id for x in items if x.interaction_id],
+                  c.resolved_at or c.due)
+
+
+def _moved(before, after) -> str:
+    parts = []
+    for name, attr in (("credibility", "credibility"), ("reliability", "reliability"),
+                       ("intimacy", "intimacy"), ("self-orientation", "self_orientation")):
+        delta = getattr(after, attr) - getattr(before, attr)
+        if delta:
+            parts.append(f"{name} {'+' if delta > 0 else ''}{delta}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _fell(s: PartnerSnapshot, readings, drop: float, extra: dict | None = None):
+    if len(readings) < 2:
+        return None
+    before, after = readings[-2], readings[-1]
+    if before.trust_index - after.trust_index < drop:
+        return None
+    title = next((i.title for i in s.interactions if i.id == after.interaction_id), "the latest "
+                 "reading")
+    return Signal({"before": _fmt(before.trust_index), "after": _fmt(after.trust_index),
+                   "title": title, "moved": _moved(before, after), **(extra or {})},
+                  [r.interaction_id for r in (after, before) if r.interaction_id], after.taken_at)
+
+
+def _component(s: PartnerSnapshot, attr: str, cfg: dict) -> Signal | None:
+    if not s.readings:
+        return None
+    latest = s.readings[-1]
+    value = getattr(latest, attr)
+    low = "at_most" in cfg and value <= cfg["at_most"]
+    high = "at_least" in cfg and value >= cfg["at_least"]
+    if not (low or high):
+        return None
+    title = next((i.title for i in s.interactions if i.id == latest.interaction_id), "undated")
+    return Signal({"value": value, "title": title},
+                  [latest.interaction_id] if latest.interaction_id else [], latest.taken_at)
+
+
+def _people(s: PartnerSnapshot, side: Side, stances: tuple, min_influence: int = 1,
+            active: bool = True):
+    return sorted((p for p in s.stakeholders if p.side == side and p.stance in stances
+                   and p.influence >= min_influence and p.active == active),
+                  key=lambda p: -p.influence)
+
+
+def _person_signal(s: PartnerSnapshot, person, extra: dict | None = None) -> Signal:
+    last, cites, when = _last_seen(s, person)
+    return Signal({"name": person.name, "role": person.role or "no role noted",
+                   "influence": person.influence, "stance": person.stance.value, "last": last,
+                   **(extra or {})}, cites, when)
+
+
+def r_influential_blocker(s, cfg):
+    found = _people(s, Side.partner, (Stance.blocker,), cfg["min_influence"])
+    if not found:
+        return None
+    champions = _people(s, Side.partner, (Stance.champion, Stance.supporter))
+    return _person_signal(s, found[0], {"champion": champions[0].name if champions
+                                        else "a supporter you trust"})
+
+
+def r_influential_skeptic(s, cfg):
+    found = _people(s, Side.partner, (Stance.skeptic,), cfg["min_influence"])
+    return _person_signal(s, found[0]) if found else None
+
+
+def r_internal_misalignment(s, cfg):
+    found = _people(s, Side.internal, (Stance.skeptic, Stance.blocker))
+    return _person_signal(s, found[0]) if found else None
+
+
+def r_champion_left(s, cfg):
+    found = _people(s, Side.partner, (Stance.champion, Stance.supporter), active=False)
+    return _person_signal(s, found[0]) if found else None
+
+
+def r_no_champion(s, cfg):
+    theirs = [p for p in s.stakeholders if p.side == Side.partner and p.active]
+    if len(theirs) < 2 or any(p.stance == Stance.champion for p in theirs):
+        return None
+    supporters = _people(s, Side.partner, (Stance.supporter,))
+    return Signal({"count": len(theirs), "partner": s.partner.name,
+                   "candidate": supporters[0].name if supporters else "a neutral contact"}, [])
+
+
+def r_no_contact(s, cfg, *, no_contact_days: int = 30):
+    last = s.last_contact
+    if last is None:
+        return None
+    days = s.days_ago(last.occurred_at)
+    if days < no_contact_days:
+        return None
+    return Signal({"days": days, "partner": s.partner.name, "title": last.title}, [last.id])
+
+
+def r_repeated_difficult(s, cfg):
+    hard = [i for i in since(s, cfg["window_days"]) if i.difficulty >= cfg["at_least"]]
+    if len(hard) < cfg["count"]:
+        return None
+    return Signal({"count": len(hard), "window": cfg["window_days"], "threshold": cfg["at_least"],
+                   "titles": "; ".join(f"'{i.title}'" for i in hard[:3])},
+                  [i.id for i in hard], hard[0].occurred_at)
+
+
+def r_person_trust_fell(s, cfg):
+    found = []
+    for person_id, readings in s.person_readings.items():
+        person = s.person(person_id)
+        signal = _fell(s, readings, cfg["drop"], {"name": person.name if person else "?"})
+        if signal:
+            found.append(signal)
+    return max(found, key=lambda x: x.when) if found else None
+
+
+def r_single_threaded(s, cfg):
+    recent = [i for i in s.interactions if i.kind.value != "internal"][:10]
+    if len(recent) < cfg["min_entries"]:
+        return None
+    counts = Counter(pid for i in recent for pid in set(s.participants.get(i.id, [])))
+    if not counts:
+        return None
+    person_id, n = counts.most_common(1)[0]
+    if n / len(recent) < cfg["share"] or len(counts) > 2:
+        return None
+    person = s.person(person_id)
+    return Signal({"name": person.name, "share": round(100 * n / len(recent))},
+                  [i.id for i in recent[:3]], recent[0].occurred_at)
+
+
+def r_no_governance(s, cfg):
+    window = since(s, cfg["window_days"])
+    if len(s.interactions) < cfg["min_entries"]:
+        return None
+    for i in window:
+        text = (i.title + " " + " ".join(s.tags.get(i.id, []))).lower()
+        if any(word in text for word in GOVERNANCE_WORDS):
+            return None
+    return Signal({"partner": s.partner.name, "window": cfg["window_days"],
+                   "count": len(window)}, [])
+
+
+RULES: dict[str, Callable] = {
+    "our_overdue_promise": lambda s, cfg: _overdue(s, OwedBy.us),
+    "our_broken_promise": lambda s, cfg: _broken(s, OwedBy.us, cfg),
+    "their_overdue_promise": lambda s, cfg: _overdue(s, OwedBy.them),
+    "their_broken_promise": lambda s, cfg: _broken(s, OwedBy.them, cfg),
+    "trust_fell": lambda s, cfg: _fell(s, s.readings, cfg["drop"]),
+    "reliability_fell": lambda s, cfg: (
+        _fell(s, s.readings, -100) if len(s.readings) >= 2 and
+        s.readings[-2].reliability - s.readings[-1].reliability >= cfg["drop"] else None),
+    "low_intimacy": lambda s, cfg: _component(s, "intimacy", cfg),
+    "high_self_orientation": lambda s, cfg: _component(s, "self_orientation", cfg),
+    "low_credibility": lambda s, cfg: _component(s, "credibility", cfg),
+    "influential_blocker": r_influential_blocker,
+    "influential_skeptic": r_influential_skeptic,
+    "internal_misalignment": r_internal_misalignment,
+    "champion_left": r_champion_left,
+    "no_champion": r_no_champion,
+    "no_contact": r_no_contact,
+    "repeated_difficult": r_repeated_difficult,
+    "person_trust_fell": r_person_trust_fell,
+    "single_threaded": r_single_threaded,
+    "no_governance": r_no_governance,
+}
+
+
+def urgency(severity: int, snapshot: PartnerSnapshot, when) -> float:
+    """A standing condition with no dated evidence counts as HALF_LIFE_DAYS old."""
+    days = max(0, snapshot.days_ago(when)) if when is not None else HALF_LIFE_DAYS
+    return round(severity * HALF_LIFE_DAYS / (HALF_LIFE_DAYS + days), 3)
+
+
+def angles(snapshot: PartnerSnapshot, *, no_contact_days: int = 30,
+           only: set[str] | None = None) -> list[Angle]:
+    """Every rule that fires, as an angle; most urgent first."""
+    config = rules_config()
+    found = []
+    for rule, detect in RULES.items():
+        if only is not None and rule not in only:
+            continue
+        cfg = config[rule]
+        if rule == "no_contact":
+            signal = r_no_contact(snapshot, cfg, no_contact_days=no_contact_days)
+        else:
+            signal = detect(snapshot, cfg)
+        if signal is None:
+            continue
+        facts = signal.facts
+        found.append(Angle(rule=rule, category=cfg["category"],
+                           title=cfg["title"].format(**facts), why=cfg["why"].format(**facts),
+                           first_step=cfg["first_step"].format(**facts),
+                           cites=list(dict.fromkeys(signal.cites)),
+                           urgency=urgency(cfg["severity"], snapshot, signal.when)))
+    return sorted(found, key=lambda a: (-a.urgency, a.rule))
