@@ -94,3 +94,24 @@ def window(qtbot, ctx):
     ctx.tasks.wait()
 
 
+
+
+# --- the real bundled model, installed once per test session ------------------------------------
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory):
+    from services import llm
+
+    folder = tmp_path_factory.mktemp("model-data")
+    llm.install_bundled_model(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def local_model(model_dir):
+    from services import llm
+
+    settings = llm.ModelSettings(path=llm.bundled_path(model_dir), temperature=0.0,
+                                 context_length=1024, max_tokens=24)
+    model = llm.LocalModel(settings, llm.inspect_model(settings.path, 1024))
+    yield model
+    model.close()

