@@ -27,6 +27,8 @@ def main() -> None:
     parser.add_argument("--entry", type=int)
     parser.add_argument("--tab", type=int, default=0)
     parser.add_argument("--search")
+    parser.add_argument("--advise", action="store_true", help="ask the advisor, wait for it")
+    parser.add_argument("--wait", type=int, default=3000, help="ms before the picture")
     args = parser.parse_args()
     app = QApplication(sys.argv[:1])
     ctx = AppContext(data_dir=Path(args.data_dir), tasks=TaskRunner())
@@ -46,6 +48,8 @@ def main() -> None:
         if args.search:
             window.find()
             window.search_dialog.query.setText(args.search)
+        if args.advise:
+            window.ask_advisor()
 
     def shoot():
         target = window.search_dialog if args.search else window
@@ -56,7 +60,7 @@ def main() -> None:
         app.quit()
 
     QTimer.singleShot(1200, stage)
-    QTimer.singleShot(3000, shoot)
+    QTimer.singleShot(args.wait, shoot)
     app.exec()
 
 

@@ -262,6 +262,14 @@ class ModelHolder:
             self.error = None
             return self.model
 
+    def for_settings(self, values: dict, data_dir: Path) -> LocalModel:
+        """The model the preferences name (installing the bundled one on first use)."""
+        try:
+            return self.get(resolve_model(values, data_dir))
+        except ModelUnavailable as err:
+            self.error = str(err)
+            raise
+
     def close(self) -> None:
         with self._lock:
             if self.model is not None:

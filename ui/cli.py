@@ -282,7 +282,7 @@ def cmd_advise(args, session) -> None:
     holder = llm.ModelHolder()
 
     def model_source():
-        return holder.get(llm.resolve_model(values, _root(args)))
+        return holder.for_settings(values, _root(args))
 
     def show_angles(angles) -> None:
         if args.json:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from services import settings as settings_service
+from services.llm import ModelHolder
 from services.vault import Vault
 from ui.tasks import Task, TaskRunner
 
@@ -18,7 +19,7 @@ class AppContext:
     tasks: TaskRunner
     vault: Vault | None = None
     settings: dict[str, Any] = field(default_factory=lambda: dict(settings_service.DEFAULTS))
-    llm: Any = None  # the advisor's model holder (issue 4)
+    llm: Any = field(default_factory=ModelHolder)  # the advisor's one loaded model
 
     def db(self, fn: Callable, /, *, on_done: Callable | None = None,
            on_error: Callable | None = None, write: bool = False, **kwargs) -> Task:

@@ -87,6 +87,7 @@ class MarkdownField(QWidget):
 
 class EntryEditor(QWidget):
     saved = Signal(int)          # the interaction's id
+    opened = Signal(object)      # the interaction's id, or None for a new entry
     status = Signal(str)
 
     def __init__(self, ctx: AppContext, parent=None):
@@ -249,6 +250,7 @@ class EntryEditor(QWidget):
         self.dirty = bool(draft)
         self.message.setText("Restored from an unsaved draft" if draft else "")
         self.setEnabled(True)
+        self.opened.emit(self.interaction_id)
         if not item:
             self.title.setFocus()
 

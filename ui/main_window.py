@@ -3,14 +3,11 @@ the entry editor on the right. Every database call goes through ctx.db (the task
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -21,23 +18,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.tables import InteractionKind
 from services import demo, drafts, health, journal
 from services import settings as settings_service
 from services.errors import Conflict
+from ui.advisor_panel import AdvisorPanel
 from ui.commitments_panel import CommitmentsPanel
 from ui.context import AppContext
+from ui.empty_state import EmptyState
 from ui.entry_editor import EntryEditor
 from ui.errors import ErrorDialog, log_unexpected, user_message
 from ui.icons import app_icon
 from ui.lock import IdleWatcher, LockScreen
+from ui.model_dialog import ModelDialog
 from ui.partner_list import PartnerListModel, PartnerListView, PartnerRole
 from ui.reflect_dialog import ReflectDialog
 from ui.search_dialog import SearchDialog
 from ui.small_dialogs import PartnerDialog, SettingsDialog
 from ui.stakeholders import StakeholdersPanel
 from ui.startup import ui_settings
-from ui.timeline import IdRole, TimelineModel, TimelineView
+from ui.timeline import TimelinePage
 
 
 class MainWindow(QMainWindow):
@@ -74,62 +73,45 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.partner_view)
         left_layout.addWidget(new_partner)
 
-        self.timeline = TimelineModel(self.ctx, self)
-        self.timeline_view = TimelineView()
-        self.timeline_view.setModel(self.timeline)
-        self.timeline_view.clicked.connect(self._entry_chosen)
-        self.timeline_view.activated.connect(self._entry_chosen)
-        self.kind_filter = QComboBox()
-        self.kind_filter.addItem("All kinds", None)
-        for k in InteractionKind:
-            self.kind_filter.addItem(k.value.capitalize(), k.value)
-        self.tag_filter = QLineEdit(placeholderText="tag")
-        self.tag_filter.setClearButtonEnabled(True)
-        self.kind_filter.currentIndexChanged.connect(self._reload_timeline)
-        self.tag_filter.editingFinished.connect(self._reload_timeline)
-        new_entry = QPushButton("New entry")
-        new_entry.clicked.connect(self.new_entry)
-        filters = QHBoxLayout()
-        for w in (QLabel("Show"), self.kind_filter, self.tag_filter):
-            filters.addWidget(w)
-        filters.addStretch()
-        filters.addWidget(new_entry)
-        timeline_page = QWidget()
-        tl = QVBoxLayout(timeline_page)
-        tl.addLayout(filters)
-        tl.addWidget(self.timeline_view)
+        self.timeline_page = TimelinePage(self.ctx)
+        self.timeline_page.entry_chosen.connect(lambda ident: self.open_entry(self.partner_id,
+                                                                             ident))
+        self.timeline_page.new_entry.connect(self.new_entry)
+        self.timeline = self.timeline_page.model
+        self.timeline_view = self.timeline_page.view
+        self.kind_filter = self.timeline_page.kind_filter
 
         self.stakeholders = StakeholdersPanel(self.ctx)
         self.commitments = CommitmentsPanel(self.ctx)
         self.commitments.changed.connect(self.refresh_partners)
         self.tabs = QTabWidget()
-        self.tabs.addTab(timeline_page, "Timeline")
+        self.tabs.addTab(self.timeline_page, "Timeline")
         self.tabs.addTab(self.stakeholders, "Stakeholders")
         self.tabs.addTab(self.commitments, "Commitments")
 
-        self.empty = QWidget()
-        el = QVBoxLayout(self.empty)
-        el.addStretch()
-        hello = QLabel("<h2>Your journal is empty</h2>Add the first partner you work with, or "
-                       "explore Confidant with a realistic sample journal.")
-        hello.setWordWrap(True)
-        hello.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        el.addWidget(hello)
-        self.sample_button = QPushButton("Load the sample journal")
-        self.sample_button.clicked.connect(self.load_sample)
-        first_partner = QPushButton("Add a partner…")
-        first_partner.clicked.connect(self.new_partner)
-        for b in (first_partner, self.sample_button):
-            el.addWidget(b, alignment=Qt.AlignmentFlag.AlignHCenter)
-        el.addStretch()
+        self.empty = EmptyState()
+        self.empty.add_partner.connect(self.new_partner)
+        self.empty.load_sample.connect(self.load_sample)
+        self.sample_button = self.empty.sample_button
         self.middle = QStackedWidget()
         self.middle.addWidget(self.empty)
         self.middle.addWidget(self.tabs)
 
         self.editor = EntryEditor(self.ctx)
         self.editor.saved.connect(self._entry_saved)
+        self.advisor = AdvisorPanel(self.ctx)
+        self.advisor.open_entry.connect(self._open_cited)
+        self.advisor.status.connect(lambda text: self.statusBar().showMessage(text))
+        self.editor.opened.connect(self.advisor.set_interaction)
+        self.editor.saved.connect(self.advisor.set_interaction)
+        self.stakeholders.loaded.connect(
+            lambda people: self.advisor.set_partner(self.partner_id, people))
+        self.right = QTabWidget()
+        self.right.addTab(self.editor, "Entry")
+        self.right.addTab(self.advisor, "Advisor")
         self.splitter = QSplitter()
-        for w in (left, self.middle, self.editor):
+        for w, least in ((left, 150), (self.middle, 260), (self.right, 300)):
+            w.setMinimumWidth(least)  # fits a small laptop screen; panes scroll inside
             self.splitter.addWidget(w)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
@@ -176,6 +158,9 @@ class MainWindow(QMainWindow):
         edit = self.menuBar().addMenu("&Edit")
         self.find_action = action(edit, "&Find…", self.find, QKeySequence.StandardKey.Find)
         action(edit, "Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        action(edit, "Model…", self.open_model_settings)
+        advice = self.menuBar().addMenu("&Advisor")
+        self.ask_action = action(advice, "Ask the advisor", self.ask_advisor, "Ctrl+Return")
         partner = self.menuBar().addMenu("&Partner")
         action(partner, "New partner…", self.new_partner)
         action(partner, "Edit partner…", self.edit_partner)
@@ -232,17 +217,14 @@ class MainWindow(QMainWindow):
         self._reload_timeline()
         self.stakeholders.load(new_id)
         self.commitments.load(new_id)
+        if new_id is None:
+            self.advisor.set_partner(None)
         if self.editor.partner_id not in (None, new_id):
             self.editor.save_draft()
             self.editor.clear()
 
     def _reload_timeline(self, *_) -> None:
-        if self.partner_id is not None:
-            self.timeline.load(partner_id=self.partner_id, kind=self.kind_filter.currentData(),
-                               tag=self.tag_filter.text().strip() or None)
-
-    def _entry_chosen(self, index) -> None:
-        self.open_entry(self.partner_id, index.data(IdRole))
+        self.timeline_page.show_partner(self.partner_id)
 
     def open_entry(self, partner_id: int, interaction_id: int) -> None:
         if self.editor.dirty:
@@ -368,15 +350,32 @@ class MainWindow(QMainWindow):
             settings_service.save_settings, write=True, values=values,
             on_done=self._settings_loaded))
 
+    def open_model_settings(self) -> None:
+        def save(values):
+            self.ctx.db(settings_service.save_settings, write=True, values=values,
+                        on_done=self._settings_loaded)
+
+        self._dialog(ModelDialog(self.ctx, self), save)
+
+    def ask_advisor(self) -> None:
+        self.right.setCurrentWidget(self.advisor)
+        self.advisor.ask()
+
+    def _open_cited(self, interaction_id: int) -> None:
+        self.right.setCurrentWidget(self.editor)
+        self.open_entry(self.partner_id, interaction_id)
+
     # --- lock and close ----------------------------------------------------------------------
     def lock(self) -> None:
         if self.ctx.vault is None or self.ctx.vault.is_locked:
             return
         self.editor.save_draft()
+        self.advisor.stop()
         self.ctx.tasks.wait()
         self.ctx.vault.lock()
         self.editor.clear()
         self.partner_id = None
+        self.advisor.set_partner(None)
         self.partner_model.set_partners([], {})
         self.timeline.clear()
         self.pages.setCurrentIndex(1)
@@ -395,7 +394,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if self.ctx.vault is not None and not self.ctx.vault.is_locked:
             self.editor.save_draft()
+        self.advisor.stop()
         self.ctx.tasks.wait()
+        self.ctx.llm.close()
         self.ui_settings.setValue("geometry", self.saveGeometry())
         self.ui_settings.setValue("splitter", self.splitter.saveState())
         self.ui_settings.sync()

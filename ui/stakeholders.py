@@ -73,6 +73,7 @@ def _style(person, role):
 
 class StakeholdersPanel(QWidget):
     changed = Signal()
+    loaded = Signal(list)
 
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
@@ -106,8 +107,11 @@ class StakeholdersPanel(QWidget):
         if partner_id is None:
             self.model.set_records([])
             return
-        self.ctx.db(journal.list_stakeholders, partner_id=partner_id,
-                    on_done=self.model.set_records)
+        self.ctx.db(journal.list_stakeholders, partner_id=partner_id, on_done=self._loaded)
+
+    def _loaded(self, people) -> None:
+        self.model.set_records(people)
+        self.loaded.emit(people)
 
     def _after_write(self, *_):
         self.load(self.partner_id)

@@ -5,8 +5,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
+from models.tables import InteractionKind
 from services import journal
 from ui.context import AppContext
 from ui.icons import kind_icon
@@ -120,3 +132,48 @@ class TimelineView(QTableView):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(column, fm.horizontalAdvance(sample) + 40)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+
+
+class TimelinePage(QWidget):
+    """The Timeline tab: filters by kind and tag, the lazy table, and 'New entry'."""
+
+    entry_chosen = Signal(int)
+    new_entry = Signal()
+
+    def __init__(self, ctx: AppContext, parent=None):
+        super().__init__(parent)
+        self.partner_id: int | None = None
+        self.model = TimelineModel(ctx, self)
+        self.view = TimelineView()
+        self.view.setModel(self.model)
+        self.view.clicked.connect(lambda index: self.entry_chosen.emit(index.data(IdRole)))
+        self.view.activated.connect(lambda index: self.entry_chosen.emit(index.data(IdRole)))
+        self.kind_filter = QComboBox()
+        self.kind_filter.addItem("All kinds", None)
+        for k in InteractionKind:
+            self.kind_filter.addItem(k.value.capitalize(), k.value)
+        self.tag_filter = QLineEdit(placeholderText="tag")
+        self.tag_filter.setClearButtonEnabled(True)
+        self.kind_filter.currentIndexChanged.connect(self.reload)
+        self.tag_filter.editingFinished.connect(self.reload)
+        new_entry = QPushButton("New entry")
+        new_entry.clicked.connect(self.new_entry)
+        filters = QHBoxLayout()
+        for w in (QLabel("Show"), self.kind_filter, self.tag_filter):
+            filters.addWidget(w)
+        filters.addStretch()
+        filters.addWidget(new_entry)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.view)
+
+    def show_partner(self, partner_id: int | None) -> None:
+        self.partner_id = partner_id
+        self.reload()
+
+    def reload(self, *_) -> None:
+        if self.partner_id is None:
+            self.model.clear()
+            return
+        self.model.load(partner_id=self.partner_id, kind=self.kind_filter.currentData(),
+                        tag=self.tag_filter.text().strip() or None)

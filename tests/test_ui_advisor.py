@@ -1,0 +1,143 @@
+"""The advisor panel, driven through the UI with a small fake model (the UI is what is tested
+here; the real model is tested in test_llm.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from PySide6.QtCore import QUrl
+
+from services import demo, journal
+from services.llm import Generation, ModelSettings
+from tests.ui_support import open_window, settle
+
+
+class FakeModel:
+    name = "Fake 1B"
+    is_instruct = False
+
+    def __init__(self):
+        self.settings = ModelSettings(path=None)
+        self.calls = 0
+        self.release = threading.Event()
+
+    def generate(self, *, prompt=None, messages=None, on_token=None, should_stop=None, **kw):
+        self.calls += 1
+        pieces, stopped = [], False
+        for n in range(40):
+            if should_stop and should_stop():
+                stopped = True
+                break
+            piece = f" word{n}"
+            pieces.append(piece)
+            if on_token:
+                on_token(piece)
+            time.sleep(0.01 if self.release.is_set() else 0.05)
+        return Generation("".join(pieces), 10, 10, len(pieces), 0.5, 0.01, stopped)
+
+
+class FakeHolder:
+    def __init__(self, model):
+        self.model = model
+
+    def for_settings(self, values, data_dir):
+        return self.model
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def sample_window(qtbot, ctx):
+    with ctx.vault.session() as s:
+        demo.load_sample(session=s)
+    ctx.llm = FakeHolder(FakeModel())
+    win = open_window(qtbot, ctx)
+    row = win.partner_model.row_of(1)  # Northwind Cloud
+    win.partner_view.setCurrentIndex(win.partner_model.index(row))
+    settle(qtbot, ctx)
+    yield win
+    win.close()
+    ctx.tasks.wait()
+
+
+def test_ask_stream_stop_and_cite(qtbot, sample_window):
+    win = sample_window
+    panel = win.advisor
+    assert panel.partner_id == 1 and panel.ask_button.isEnabled()
+    win.ask_action.trigger()
+    assert win.right.currentWidget() is panel
+    qtbot.waitUntil(lambda: len(panel.angle_cards()) >= 3, timeout=5000)
+    qtbot.waitUntil(lambda: "word3" in panel.advice.toPlainText(), timeout=5000)
+    assert panel.stop_button.isEnabled() and not panel.ask_button.isEnabled()
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: panel.task is None, timeout=5000)
+    assert panel.note.text().startswith("Stopped.")
+    assert "word39" not in panel.advice.toPlainText()  # it really stopped early
+    assert win.ctx.llm.model.calls == 1  # no further angle was written after Stop
+    settle(qtbot, win.ctx)
+    assert panel.history.count() == 1  # what was written is saved
+
+    card = panel.angle_cards()[0]
+    cited = int(card.label.text().split('href="entry:')[1].split('"')[0])
+    card.label.linkActivated.emit(f"entry:{cited}")
+    qtbot.waitUntil(lambda: win.editor.interaction_id == cited, timeout=5000)
+    assert win.right.currentWidget() is win.editor
+
+
+def test_full_advice_with_clickable_citations_and_tokens_per_second(qtbot, sample_window):
+    win = sample_window
+    win.ctx.llm.model.release.set()
+    win.advisor.kind.setCurrentIndex(win.advisor.kind.findData("prepare"))
+    with qtbot.waitSignal(win.advisor.status, timeout=20000) as status:
+        win.advisor.ask()
+    assert "Fake 1B" in status.args[0] and "tokens/s" in status.args[0]
+    assert "Fake 1B" in win.statusBar().currentMessage()
+    html = win.advisor.advice.toHtml()
+    assert 'href="entry:' in html
+    with win.ctx.vault.session() as s:
+        target = journal.list_interactions(session=s, partner_id=1, limit=1)[0].id
+    win.advisor.advice.anchorClicked.emit(QUrl(f"entry:{target}"))
+    qtbot.waitUntil(lambda: win.editor.interaction_id == target, timeout=5000)
+
+
+def test_no_model_shows_angles_and_why(qtbot, sample_window):
+    from services.llm import ModelUnavailable
+
+    class Missing(FakeHolder):
+        def for_settings(self, values, data_dir):
+            raise ModelUnavailable("The model file /nowhere.gguf is missing.")
+
+    win = sample_window
+    win.ctx.llm = Missing(None)
+    win.advisor.ask()
+    qtbot.waitUntil(lambda: win.advisor.task is None, timeout=5000)
+    assert win.advisor.angle_cards()
+    assert win.advisor.note.text() == ("No written advice: The model file /nowhere.gguf is "
+                                       "missing.")
+    assert win.advisor.history.count() == 0
+
+
+def test_model_dialog_shows_facts_and_refuses_bad_files(qtbot, ctx, model_dir, tmp_path,
+                                                        monkeypatch):
+    from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
+
+    from ui.model_dialog import ModelDialog
+
+    good = str(model_dir / "models" / "gemma-3-270m-q4_k_m.gguf")
+    bad = tmp_path / "notes.gguf"
+    bad.write_text("hello")
+    dialog = ModelDialog(ctx)
+    qtbot.addWidget(dialog)
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    dialog.choose()
+    qtbot.waitUntil(lambda: dialog.facts.text().startswith("Refused"), timeout=5000)
+    assert "not a GGUF" in dialog.facts.text() and not save.isEnabled()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (good, ""))
+    dialog.choose()
+    qtbot.waitUntil(lambda: "Q4_K_M" in dialog.facts.text(), timeout=5000)
+    assert "Gemma 3" in dialog.facts.text() and "base model" in dialog.facts.text()
+    assert save.isEnabled() and dialog.values()["model_path"] == good
