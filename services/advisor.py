@@ -36,10 +36,12 @@ SUGGESTION_TOKENS = 48
 
 FEW_SHOT = """Advice notes from an experienced alliance manager. One concrete suggestion per situation, in one sentence.
 
+Partner: Orion Systems (reseller). Question: How do I rebuild trust?
 Situation: We missed the listing date we had promised; the partner's VP heard it from her own team first.
 Angle: Own the broken promise
 Suggestion: Call her before the next meeting, name the miss and what it cost her, and offer one dated step you fully control.
 
+Partner: Vega Analytics (technology). Question: How should I prepare for the next meeting?
 Situation: The partner's CFO only looks at the margin on joint deals and doubts the alliance pays off.
 Angle: Answer the skeptic's real concern
 Suggestion: Ask him for thirty minutes to hear the margin concern in full, then bring deal-level numbers he can check.
@@ -148,13 +150,13 @@ def _first_lines(text: str, chars: int = 280) -> str:
     return flat if len(flat) <= chars else flat[:chars].rsplit(" ", 1)[0] + "…"
 
 
-def situation(context: AdviceContext, angle: playbook.Angle) -> str:
-    return f"Partner {context.snapshot.partner.name}. {angle.why} Question: {context.question}"
-
-
-def angle_prompt(context: AdviceContext, angle: playbook.Angle) -> str:
-    """The base model's prompt for one angle: the static few-shot first."""
-    return f"{FEW_SHOT}Situation: {situation(context, angle)}\nAngle: {angle.title}\nSuggestion:"
+def angle_prompt(context: AdviceContext, angle: playbook.Angle) -> list[str]:
+    """The base model's prompt for one angle, in parts, most static first: the few-shot
+    examples, then the partner and question (shared by every angle, and by the next question
+    on this partner), then the angle itself; so the KV cache serves all but the last lines."""
+    partner = context.snapshot.partner
+    return [FEW_SHOT, f"Partner: {partner.name} ({partner.kind}). Question: {context.question}\n",
+            f"Situation: {angle.why}\nAngle: {angle.title}\nSuggestion:"]
 
 
 def chat_messages(context: AdviceContext, model: LocalModel, budget: int) -> list[dict]:

@@ -181,36 +181,56 @@ class LocalModel:
         except (AttributeError, TypeError):
             return None
 
-    def generate(self, *, prompt: str | None = None, messages: list[dict] | None = None,
+    def _prepare(self, parts: list[str]) -> list[int]:
+        """Tokens for a prompt given in parts, most static first, with the KV cache holding the
+        deepest run of parts the last prompt shared.
+
+        Each part is evaluated as its own batch from a fixed position, so the cached state is
+        the same however it was reached: greedy output (temperature 0) is then the same text
+        whether the cache was cold or warm (one batch of 200 tokens and a batch of one give
+        slightly different logits otherwise)."""
+        chunks = [self.llm.tokenize(p.encode("utf-8"), add_bos=(n == 0), special=True)
+                  for n, p in enumerate(parts)]
+        cached = list(self.llm.input_ids[:self.llm.n_tokens])
+        keep = count = 0
+        for chunk in chunks[:-1]:
+            if cached[keep:keep + len(chunk)] != chunk:
+                break
+            keep += len(chunk)
+            count += 1
+        self.llm.n_tokens = keep
+        for chunk in chunks[count:-1]:
+            self.llm.eval(chunk)
+        return [t for chunk in chunks for t in chunk]
+
+    def generate(self, *, prompt: str | list[str] | None = None,
+                 messages: list[dict] | None = None,
                  max_tokens: int | None = None, temperature: float | None = None,
                  stop: list[str] | None = None, on_token: Callable[[str], None] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> Generation:
-        """Stream a completion (prompt) or a chat reply (messages); stop within one token."""
+        """Stream a completion (prompt: text, or parts most static first) or a chat reply
+        (messages); stop within one token."""
         import llama_cpp
 
         settings = self.settings
         stopped = threading.Event()
-
-        def criteria(_ids, _logits) -> bool:
-            if should_stop is not None and should_stop():
-                stopped.set()
-                return True
-            return False
-
+        # Stop is checked after every streamed token; leaving the loop ends the generation
+        # (a stopping_criteria callback would do the same at 5 % of the throughput).
         common = {"max_tokens": max_tokens or settings.max_tokens,
                   "temperature": settings.temperature if temperature is None else temperature,
-                  "stop": stop or [], "stream": True, "seed": settings.seed,
-                  "stopping_criteria": llama_cpp.StoppingCriteriaList([criteria])}
+                  "stop": stop or [], "stream": True, "seed": settings.seed}
         with self.lock:
             try:
                 llama_cpp.llama_perf_context_reset(self.llm._ctx.ctx)
             except (AttributeError, TypeError):
                 pass
             start, first, pieces, count = time.perf_counter(), None, [], 0
+            tokens: list[int] = []
             if messages is not None:
                 stream = self.llm.create_chat_completion(messages=messages, **common)
             else:
-                stream = self.llm.create_completion(prompt=prompt, **common)
+                tokens = self._prepare([prompt] if isinstance(prompt, str) else prompt)
+                stream = self.llm.create_completion(prompt=tokens, **common)
             for chunk in stream:
                 choice = chunk["choices"][0]
                 piece = choice.get("text") if "text" in choice else \
@@ -223,11 +243,12 @@ class LocalModel:
                         on_token(piece)
                 if should_stop is not None and should_stop():
                     stopped.set()
+                    stream.close()
                     break
             seconds = time.perf_counter() - start
             perf = self._perf()
         text = "".join(pieces)
-        prompt_tokens = self.count_tokens(prompt) if prompt is not None else 0
+        prompt_tokens = len(tokens) if messages is None else 0
         return Generation(text=text, prompt_tokens=prompt_tokens,
                           prompt_evaluated=perf.n_p_eval if perf is not None else None,
                           completion_tokens=perf.n_eval if perf is not None else count,

@@ -63,11 +63,30 @@ PROMPT = advisor.FEW_SHOT + ("Situation: The partner's VP learned about our slip
                              "Suggestion:")
 
 
+PARTS = [advisor.FEW_SHOT, "Partner: Northwind Cloud (co-sell). Question: How do I rebuild "
+         "trust?\n", "Situation: We broke 'Marketplace listing' (due 2025-08-30).\nAngle: Own "
+         "the broken promise\nSuggestion:"]
+OTHER = [advisor.FEW_SHOT, "Partner: Helix (reseller). Question: How should I prepare?\n",
+         "Situation: Greg is a skeptic.\nAngle: Answer the skeptic\nSuggestion:"]
+
+
 def test_temperature_zero_is_deterministic(local_model):
     first = local_model.generate(prompt=PROMPT, max_tokens=16, temperature=0, stop=["\n"])
     second = local_model.generate(prompt=PROMPT, max_tokens=16, temperature=0, stop=["\n"])
     assert first.text.strip() and first.text == second.text
     assert first.completion_tokens > 0 and first.tokens_per_second > 0
+
+
+def test_temperature_zero_is_deterministic_whatever_the_cache_holds(local_model):
+    local_model.llm.reset()
+    texts, evaluated = [], []
+    for prompt in (PARTS, PARTS, OTHER, PARTS):  # cold, exact repeat, other partner, back
+        gen = local_model.generate(prompt=prompt, max_tokens=16, temperature=0, stop=["\n"])
+        if prompt is PARTS:
+            texts.append(gen.text)
+            evaluated.append(gen.prompt_evaluated)
+    assert texts[0].strip() and texts.count(texts[0]) == 3
+    assert evaluated[1] < evaluated[2] < evaluated[0]  # the cache served all but the tail
 
 
 def test_stop_ends_the_stream_within_one_token(local_model):

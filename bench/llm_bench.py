@@ -1,0 +1,101 @@
+"""Advisor benchmark (issue 4): the bundled Gemma 3 270M, same prompt and threads in one run.
+
+Targets: the advisor's streamed tokens/s >= 0.95x a bare `Llama.create_completion(stream=True)`
+loop; time to first token for a repeated question on the same partner <= 0.5x the first; peak
+RSS with the default model loaded. Run: `.venv/bin/python bench/llm_bench.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import env_note, peak_rss_mb
+
+from services import advisor, demo, journal, llm
+from services import vault as vaults
+
+ROUNDS = 5
+TOKENS = 64
+
+
+def rate(marks: list[float]) -> float:
+    """Tokens per second between the first streamed token and the last."""
+    return (len(marks) - 1) / (marks[-1] - marks[0])
+
+
+def bare_loop(model: llm.LocalModel, prompt: str) -> float:
+    """Plain llama-cpp-python: Llama.create_completion(stream=True)."""
+    marks = []
+    for _chunk in model.llm.create_completion(prompt=prompt, max_tokens=TOKENS, temperature=0,
+                                              stream=True, seed=1):
+        marks.append(time.perf_counter())
+    return rate(marks)
+
+
+def advisor_loop(model: llm.LocalModel, prompt: str) -> float:
+    """The same prompt through the advisor's streaming path (LocalModel.generate)."""
+    marks = []
+    model.generate(prompt=prompt, max_tokens=TOKENS, temperature=0,
+                   on_token=lambda _p: marks.append(time.perf_counter()),
+                   should_stop=lambda: False)
+    return rate(marks)
+
+
+def main() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="confidant-llm-bench-"))
+    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    created = vaults.create_vault(data_dir, passphrase="benchmark passphrase")
+    vault = created.vault
+    with vault.session() as s:
+        demo.load_sample(session=s)
+        partner = journal.partner_by_name(session=s, name="Northwind Cloud")
+    t = time.perf_counter()
+    settings = llm.ModelSettings(path=llm.install_bundled_model(data_dir), temperature=0)
+    install = time.perf_counter() - t
+    t = time.perf_counter()
+    model = llm.LocalModel(settings, llm.inspect_model(settings.path))
+    load = time.perf_counter() - t
+    print(f"model {model.name}: install {install:.1f} s (first time only), load {load:.2f} s, "
+          f"{settings.n_threads} threads — {env_note()}")
+
+    with vault.session() as s:
+        context = advisor.gather(session=s, request=advisor.AdviceRequest(partner_id=partner.id))
+    prompt = "".join(advisor.angle_prompt(context, context.angles[0]))
+    bare, ours = [], []
+    for _ in range(ROUNDS):  # alternate so both see the same machine state
+        bare.append(bare_loop(model, prompt))
+        ours.append(advisor_loop(model, prompt))
+    b, o = statistics.median(bare), statistics.median(ours)
+    print(f"streamed tokens/s: bare create_completion loop {b:.1f}, advisor path {o:.1f} "
+          f"(ratio {o / b:.2f}), {TOKENS} tokens, {ROUNDS} rounds, medians")
+
+    firsts, repeats, evaluated = [], [], []
+    for _ in range(ROUNDS):
+        model.llm.reset()  # a cold cache: the first question after the model loaded
+        for keep in (firsts, repeats):
+            start, marks = time.perf_counter(), []
+            with vault.session() as s:
+                result = advisor.advise(
+                    session=s, request=advisor.AdviceRequest(partner_id=partner.id, kind="trust"),
+                    model_source=lambda: model, max_tokens=8,
+                    on_token=lambda _p, marks=marks, start=start: marks.append(
+                        time.perf_counter() - start))
+            keep.append(marks[1])  # marks[0] is the angle's title; [1] the model's first token
+            evaluated.append(result.generations[0].prompt_evaluated)
+    f, r = statistics.median(firsts), statistics.median(repeats)
+    print(f"time to first token (from Ask, journal read included): first question "
+          f"{f * 1000:.0f} ms, the same question again {r * 1000:.0f} ms (ratio {r / f:.2f}); "
+          f"first angle's prompt tokens evaluated {evaluated[0]} then {evaluated[1]}")
+    print(f"peak RSS with the model loaded: {peak_rss_mb():.0f} MB "
+          f"(model file {model.facts.file_size / 2**20:.0f} MB)")
+    model.close()
+    vault.lock()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
