@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import NaiveDatetime, field_validator
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -144,6 +145,18 @@ class Stakeholder(StakeholderBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
+class StanceChange(SQLModel, table=True):
+    """A stakeholder's stance moved (recorded by the journal service on every change)."""
+
+    __tablename__ = "stance_change"
+    id: int | None = Field(default=None, primary_key=True)
+    stakeholder_id: int = Field(foreign_key="stakeholder.id", ondelete="CASCADE")
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    old: Stance
+    new: Stance
+    changed_at: NaiveDatetime = Field(default_factory=now)
+
+
 # --- interaction -----------------------------------------------------------------------------
 class InteractionBase(SQLModel):
     partner_id: int = Field(foreign_key="partner.id", index=True)
@@ -182,6 +195,7 @@ class InteractionUpdate(SQLModel):
 
 
 class Interaction(InteractionBase, table=True):
+    __table_args__ = (Index("ix_interaction_partner_occurred", "partner_id", "occurred_at"),)
     id: int | None = Field(default=None, primary_key=True)
     created_at: NaiveDatetime = Field(default_factory=now)
     updated_at: NaiveDatetime = Field(default_factory=now)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from models.tables import StanceChange
 from services import commitments, journal, trust
 from services.errors import Conflict
 
@@ -44,10 +45,16 @@ def load_sample(*, session: Session, today: date | None = None, source: Path = S
         counts["partners"] += 1
         people = {}
         for s in p["stakeholder"]:
-            person = journal.create_stakeholder(session=session, stakeholder_in=s | {
+            fields = {k: v for k, v in s.items() if k != "was"}
+            person = journal.create_stakeholder(session=session, stakeholder_in=fields | {
                 "partner_id": partner.id, "notes": unwrap(s.get("notes", ""))})
             people[person.name] = person
             counts["stakeholders"] += 1
+            if "was" in s:  # a stance that moved: recorded as the journal would have
+                session.add(StanceChange(
+                    stakeholder_id=person.id, partner_id=partner.id, old=s["was"]["stance"],
+                    new=person.stance, changed_at=when(s["was"]["days_ago"], 18)))
+                session.commit()
         for entry in p["interaction"]:
             occurred = when(entry["days_ago"], rng.randint(9, 17))
             interaction = journal.create_interaction(session=session, interaction_in={

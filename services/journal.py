@@ -26,6 +26,7 @@ from models.tables import (
     Stakeholder,
     StakeholderCreate,
     StakeholderUpdate,
+    StanceChange,
     TrustReading,
     now,
 )
@@ -107,7 +108,7 @@ def delete_partner(*, session: Session, partner_id: int, with_interactions: bool
     if count and not with_interactions:
         raise Conflict(f"'{partner.name}' has {count} interaction(s); delete them too, "
                        "or keep the partner.")
-    for table in (Advice, Commitment, TrustReading, Interaction, Stakeholder):
+    for table in (Advice, Commitment, TrustReading, StanceChange, Interaction, Stakeholder):
         session.exec(delete(table).where(table.partner_id == partner_id))
     session.delete(partner)
     commit(session)
@@ -146,8 +147,11 @@ def find_stakeholder(*, session: Session, partner_id: int, name: str) -> Stakeho
 def update_stakeholder(*, session: Session, stakeholder_id: int,
                        stakeholder_in: StakeholderUpdate | dict) -> Stakeholder:
     person = get_stakeholder(session=session, stakeholder_id=stakeholder_id)
-    person.sqlmodel_update(validated(StakeholderUpdate, stakeholder_in)
-                           .model_dump(exclude_unset=True))
+    changes = validated(StakeholderUpdate, stakeholder_in).model_dump(exclude_unset=True)
+    if changes.get("stance") is not None and changes["stance"] != person.stance:
+        session.add(StanceChange(stakeholder_id=person.id, partner_id=person.partner_id,
+                                 old=person.stance, new=changes["stance"]))
+    person.sqlmodel_update(changes)
     session.add(person)
     commit(session)
     return person

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from models.tables import CommitmentStatus, OwedBy, Side, Stance
 from services.signals import PartnerSnapshot, since
+from services.trust import index_drop
 
 PLAYBOOK = Path(__file__).resolve().parent.parent / "resources" / "playbook.toml"
 HALF_LIFE_DAYS = 45
@@ -102,11 +103,10 @@ def _moved(before, after) -> str:
 
 
 def _fell(s: PartnerSnapshot, readings, drop: float, extra: dict | None = None):
-    if len(readings) < 2:
+    pair = index_drop(readings, drop)
+    if pair is None:
         return None
-    before, after = readings[-2], readings[-1]
-    if before.trust_index - after.trust_index < drop:
-        return None
+    before, after = pair
     title = next((i.title for i in s.interactions if i.id == after.interaction_id), "the latest "
                  "reading")
     return Signal({"before": _fmt(before.trust_index), "after": _fmt(after.trust_index),

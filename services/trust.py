@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from dataclasses import dataclass
+from datetime import datetime
 
-from models.tables import TrustReading, TrustReadingCreate
+from sqlmodel import Session, col, select
+
+from models.tables import Interaction, TrustReading, TrustReadingCreate
 from services.errors import Conflict
 from services.journal import get_partner, get_stakeholder
 from services.store import commit, validated
@@ -32,3 +35,40 @@ def list_readings(*, session: Session, partner_id: int, stakeholder_id: int | No
     elif partner_level_only:
         query = query.where(TrustReading.stakeholder_id.is_(None))
     return list(session.exec(query.order_by(TrustReading.taken_at, TrustReading.id)))
+
+
+@dataclass(frozen=True)
+class TrustPoint:
+    """One reading on the trend: the index, its components, and the entry it came from."""
+
+    reading_id: int
+    taken_at: datetime
+    index: float
+    credibility: int
+    reliability: int
+    intimacy: int
+    self_orientation: int
+    interaction_id: int | None
+    interaction_title: str | None
+
+
+def trust_series(*, session: Session, partner_id: int,
+                 stakeholder_id: int | None = None) -> list[TrustPoint]:
+    """Oldest first: the partner as a whole, or one stakeholder."""
+    readings = list_readings(session=session, partner_id=partner_id,
+                             stakeholder_id=stakeholder_id,
+                             partner_level_only=stakeholder_id is None)
+    ids = {r.interaction_id for r in readings if r.interaction_id}
+    titles = dict(session.exec(select(Interaction.id, Interaction.title)
+                               .where(col(Interaction.id).in_(ids))).all()) if ids else {}
+    return [TrustPoint(r.id, r.taken_at, r.trust_index, r.credibility, r.reliability,
+                       r.intimacy, r.self_orientation, r.interaction_id,
+                       titles.get(r.interaction_id)) for r in readings]
+
+
+def index_drop(readings: list[TrustReading], at_least: float) -> tuple | None:
+    """(before, after) when the latest reading's index fell by at least `at_least`."""
+    if len(readings) < 2:
+        return None
+    before, after = readings[-2], readings[-1]
+    return (before, after) if before.trust_index - after.trust_index >= at_least else None

@@ -88,6 +88,9 @@ def partner(ctx):
 
 def test_autosaved_draft_survives_a_crash(qtbot, ctx, partner, monkeypatch):
     win = open_window(qtbot, ctx)
+    assert win.middle.currentWidget() is win.portfolio  # the home: no partner chosen yet
+    win.select_partner(partner.id)
+    settle(qtbot, ctx)
     win.new_entry()
     qtbot.waitUntil(win.editor.isEnabled, timeout=5000)
     qtbot.keyClicks(win.editor.title, "Deal registration dispute")

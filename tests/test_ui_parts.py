@@ -75,6 +75,8 @@ def test_timeline_loads_lazily_and_filters(qtbot, ctx, partner):
                 "kind": "call" if i % 10 == 0 else "meeting",
                 "occurred_at": start + timedelta(hours=i)})
     win = open_window(qtbot, ctx)
+    win.select_partner(partner.id)
+    settle(qtbot, ctx)
     assert win.timeline.rowCount() == PAGE  # one page, not 450 rows
     assert win.timeline.data(win.timeline.index(0, 2)) == f"entry {PAGE * 2 + 49}"
     win.timeline_view.scrollToBottom()
@@ -153,6 +155,8 @@ def test_geometry_and_splitter_are_restored(qtbot, ctx, partner):
 
 
 def test_delete_partner_asks_first(qtbot, partner, window, monkeypatch):
+    window.select_partner(partner.id)
+    settle(qtbot, window.ctx)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
     window.delete_partner()
     settle(qtbot, window.ctx)
@@ -172,8 +176,12 @@ def test_sample_journal_from_the_empty_state(qtbot, window):
     assert any(c.overdue for c in cues.values()) and any(c.trend for c in cues.values())
 
 
-def test_startup_opens_silently_from_the_keychain(qtbot, data_dir, vault):
+def test_startup_opens_silently_from_the_keychain(qtbot, data_dir, vault, monkeypatch):
+    import sys
+
     from PySide6.QtWidgets import QApplication
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # Startup installs the app's own
 
     from ui.startup import StartupFrame
 
@@ -192,7 +200,9 @@ def test_startup_opens_silently_from_the_keychain(qtbot, data_dir, vault):
 
 
 def test_startup_reports_a_damaged_journal(qtbot, data_dir, vault, monkeypatch):
-    from PySide6.QtWidgets import QApplication
+    import sys
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
 
     from services import paths
     from ui.startup import StartupFrame
@@ -203,7 +213,10 @@ def test_startup_reports_a_damaged_journal(qtbot, data_dir, vault, monkeypatch):
     monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a[2]))
     frame = StartupFrame(data_dir)
     qtbot.addWidget(frame)
-    startup = app_module.Startup(QApplication.instance(), data_dir, frame)
+    exits = []  # the real QApplication.exit would end every later event loop in this process
+    app = type("App", (), {"exit": lambda self, code: exits.append(code),
+                           "quit": lambda self: exits.append(0)})()
+    startup = app_module.Startup(app, data_dir, frame)
     startup.run()
-    assert startup.code == 2 and startup.window is None
+    assert startup.code == 2 and startup.window is None and exits == [2]
     assert "damaged" in shown[0]

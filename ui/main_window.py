@@ -30,7 +30,9 @@ from ui.errors import ErrorDialog, log_unexpected, user_message
 from ui.icons import app_icon
 from ui.lock import IdleWatcher, LockScreen
 from ui.model_dialog import ModelDialog
+from ui.partner_health import PartnerHealth
 from ui.partner_list import PartnerListModel, PartnerListView, PartnerRole
+from ui.portfolio_view import PortfolioView
 from ui.reflect_dialog import ReflectDialog
 from ui.search_dialog import SearchDialog
 from ui.small_dialogs import PartnerDialog, SettingsDialog
@@ -67,8 +69,12 @@ class MainWindow(QMainWindow):
         self.partner_view.selectionModel().currentChanged.connect(self._partner_chosen)
         new_partner = QPushButton("New partner…")
         new_partner.clicked.connect(self.new_partner)
+        self.portfolio_button = QPushButton("Portfolio")
+        self.portfolio_button.setToolTip("Every partner at a glance, with drift alerts")
+        self.portfolio_button.clicked.connect(self.show_portfolio)
         left = QWidget()
         left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.portfolio_button)
         left_layout.addWidget(QLabel("<b>Partners</b>"))
         left_layout.addWidget(self.partner_view)
         left_layout.addWidget(new_partner)
@@ -88,6 +94,14 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.timeline_page, "Timeline")
         self.tabs.addTab(self.stakeholders, "Stakeholders")
         self.tabs.addTab(self.commitments, "Commitments")
+        self.health = PartnerHealth(self.ctx)
+        self.health.open_entry.connect(lambda ident: self.open_entry(self.partner_id, ident))
+        self.health.changed.connect(self.refresh_partners)
+        self.health.changed.connect(lambda: self.stakeholders.load(self.partner_id))
+        self.tabs.addTab(self.health, "Health")
+        self.portfolio = PortfolioView(self.ctx)
+        self.portfolio.open_partner.connect(self.select_partner)
+        self.portfolio.open_entry.connect(self.open_entry)
 
         self.empty = EmptyState()
         self.empty.add_partner.connect(self.new_partner)
@@ -96,11 +110,12 @@ class MainWindow(QMainWindow):
         self.middle = QStackedWidget()
         self.middle.addWidget(self.empty)
         self.middle.addWidget(self.tabs)
+        self.middle.addWidget(self.portfolio)
 
         self.editor = EntryEditor(self.ctx)
         self.editor.saved.connect(self._entry_saved)
         self.advisor = AdvisorPanel(self.ctx)
-        self.advisor.open_entry.connect(self._open_cited)
+        self.advisor.open_entry.connect(lambda ident: self.open_entry(self.partner_id, ident))
         self.advisor.status.connect(lambda text: self.statusBar().showMessage(text))
         self.editor.opened.connect(self.advisor.set_interaction)
         self.editor.saved.connect(self.advisor.set_interaction)
@@ -199,13 +214,30 @@ class MainWindow(QMainWindow):
         partners, cues = overview
         keep = self.partner_id
         self.partner_model.set_partners(partners, cues)
-        self.middle.setCurrentIndex(1 if partners else 0)
         row = self.partner_model.row_of(keep) if keep is not None else -1
-        if row < 0 and partners:
-            row = 0
         if row >= 0:
             self.partner_view.setCurrentIndex(self.partner_model.index(row))
+            self.middle.setCurrentWidget(self.tabs)
+        else:
+            self.partner_id = None
+            self.middle.setCurrentWidget(self.portfolio if partners else self.empty)
+            if partners:
+                self.portfolio.refresh()
         self.partners_loaded.emit()
+
+    def select_partner(self, partner_id: int) -> None:
+        row = self.partner_model.row_of(partner_id)
+        if row >= 0:
+            self.partner_view.setCurrentIndex(self.partner_model.index(row))
+
+    def show_portfolio(self) -> None:
+        self.partner_view.clearSelection()
+        self.partner_view.setCurrentIndex(self.partner_model.index(-1))
+        self.partner_id = None
+        self._partner_chosen(self.partner_model.index(-1))
+        self.middle.setCurrentWidget(self.portfolio if self.partner_model.partners
+                                     else self.empty)
+        self.portfolio.refresh()
 
     def _partner_chosen(self, current, _previous=None) -> None:
         partner = current.data(PartnerRole) if current.isValid() else None
@@ -214,9 +246,12 @@ class MainWindow(QMainWindow):
             return
         self.partner_id = new_id
         self.setWindowTitle(f"Confidant — {partner.name}" if partner else "Confidant")
+        if partner is not None:
+            self.middle.setCurrentWidget(self.tabs)
         self._reload_timeline()
         self.stakeholders.load(new_id)
         self.commitments.load(new_id)
+        self.health.load(new_id, partner.name if partner else "")
         if new_id is None:
             self.advisor.set_partner(None)
         if self.editor.partner_id not in (None, new_id):
@@ -230,9 +265,8 @@ class MainWindow(QMainWindow):
         if self.editor.dirty:
             self.editor.save_draft()
         if partner_id != self.partner_id:
-            row = self.partner_model.row_of(partner_id)
-            if row >= 0:
-                self.partner_view.setCurrentIndex(self.partner_model.index(row))
+            self.select_partner(partner_id)
+        self.right.setCurrentWidget(self.editor)
         self.editor.open_entry(interaction_id)
 
     def _entry_saved(self, interaction_id: int) -> None:
@@ -301,9 +335,7 @@ class MainWindow(QMainWindow):
 
     def _select_pending(self) -> None:
         self.partners_loaded.disconnect(self._select_pending)
-        row = self.partner_model.row_of(getattr(self, "_pending_select", -1))
-        if row >= 0:
-            self.partner_view.setCurrentIndex(self.partner_model.index(row))
+        self.select_partner(getattr(self, "_pending_select", -1))
 
     def edit_partner(self) -> None:
         index = self.partner_view.currentIndex()
@@ -360,10 +392,6 @@ class MainWindow(QMainWindow):
     def ask_advisor(self) -> None:
         self.right.setCurrentWidget(self.advisor)
         self.advisor.ask()
-
-    def _open_cited(self, interaction_id: int) -> None:
-        self.right.setCurrentWidget(self.editor)
-        self.open_entry(self.partner_id, interaction_id)
 
     # --- lock and close ----------------------------------------------------------------------
     def lock(self) -> None:

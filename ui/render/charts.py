@@ -1,0 +1,146 @@
+"""The trust trend chart, drawn by one painter function on any QPaintDevice: the app's widget,
+an offscreen QImage, or a PDF page (vector)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+
+COMPONENTS = (("credibility", "C", "#1565c0"), ("reliability", "R", "#2e7d32"),
+              ("intimacy", "I", "#ef6c00"), ("self_orientation", "S", "#c62828"))
+
+
+def _colour(name: str):
+    return field(default_factory=lambda: QColor(name))
+
+
+@dataclass
+class ChartColors:
+    """Light colours for paper; the widget passes its palette's (dark mode included)."""
+
+    text: QColor = _colour("#212121")
+    grid: QColor = _colour("#dddddd")
+    index: QColor = _colour("#37474f")
+    marker: QColor = _colour("#37474f")
+    background: QColor | None = None
+
+
+@dataclass(frozen=True)
+class Marker:
+    center: QPointF
+    radius: float
+    interaction_id: int
+    label: str
+
+    def hit(self, pos: QPointF, slack: float = 3) -> bool:
+        return math.hypot(pos.x() - self.center.x(), pos.y() - self.center.y()) \
+            <= self.radius + slack
+
+
+def _x_positions(points, left: float, width: float) -> list[float]:
+    if len(points) == 1:
+        return [left + width / 2]
+    t0 = points[0].taken_at.timestamp()
+    span = (points[-1].taken_at.timestamp() - t0) or 1.0
+    return [left + width * (p.taken_at.timestamp() - t0) / span for p in points]
+
+
+def paint_trust_chart(painter: QPainter, rect: QRectF, points: list, *, title: str = "",
+                      colors: ChartColors | None = None, components: bool = True) -> list[Marker]:
+    """Draw the trust index (top) and its components (bottom) over time; returns the markers,
+    one per reading that came from an interaction, for hover and click."""
+    colors = colors or ChartColors()
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if colors.background is not None:
+        painter.fillRect(rect, colors.background)
+    font = QFont(painter.font())
+    font.setPointSizeF(max(7.0, rect.height() / 38))
+    painter.setFont(font)
+    line = painter.fontMetrics().height()
+    margin_left = painter.fontMetrics().horizontalAdvance("10.0") + 10
+    area = rect.adjusted(margin_left, line * (1.6 if title else 0.6), -12, -line * 1.8)
+    painter.setPen(colors.text)
+    if title:
+        bold = QFont(font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), line * 1.4),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        painter.setFont(font)
+    if not points:
+        painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "No trust readings yet")
+        painter.restore()
+        return []
+    top_h = area.height() * (0.58 if components else 1.0)
+    top = QRectF(area.left(), area.top(), area.width(), top_h)
+    bottom = QRectF(area.left(), top.bottom() + line * 1.2, area.width(),
+                    area.bottom() - top.bottom() - line * 1.2)
+    xs = _x_positions(points, area.left(), area.width())
+
+    # --- the index ---
+    high = max(5.0, math.ceil(max(p.index for p in points)))
+    grid_pen = QPen(colors.grid, 0)
+    for step in range(0, int(high) + 1, max(1, int(high) // 5)):
+        y = top.bottom() - top.height() * step / high
+        painter.setPen(grid_pen)
+        painter.drawLine(QPointF(top.left(), y), QPointF(top.right(), y))
+        painter.setPen(colors.text)
+        painter.drawText(QRectF(rect.left(), y - line / 2, margin_left - 6, line),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(step))
+    ys = [top.bottom() - top.height() * p.index / high for p in points]
+    painter.setPen(QPen(colors.index, 2))
+    painter.drawPolyline(QPolygonF([QPointF(x, y) for x, y in zip(xs, ys, strict=True)]))
+    radius = 4.0 if len(points) < 200 else 2.5
+    markers = []
+    marker_path = QPainterPath()
+    for p, x, y in zip(points, xs, ys, strict=True):
+        if p.interaction_id is None:
+            continue
+        center = QPointF(x, y)
+        marker_path.addEllipse(center, radius, radius)
+        label = f"{p.interaction_title or 'Entry #' + str(p.interaction_id)} — {p.taken_at:%Y-%m-%d}"
+        markers.append(Marker(center, radius, p.interaction_id, label))
+    painter.setPen(QPen(colors.marker, 1))
+    painter.setBrush(QColor("white"))
+    painter.drawPath(marker_path)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setPen(colors.text)
+    painter.drawText(QRectF(top.left() + 4, top.top(), top.width(), line),
+                     Qt.AlignmentFlag.AlignLeft, "Trust index (C + R + I) / S")
+
+    # --- the components, 1-10 ---
+    if components and bottom.height() > line * 2:
+        painter.setPen(grid_pen)
+        painter.drawRect(bottom)
+        for attr, _letter, colour in COMPONENTS:
+            pen = QPen(QColor(colour), 1.5)
+            if attr == "self_orientation":
+                pen.setStyle(Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.drawPolyline(QPolygonF([
+                QPointF(x, bottom.bottom() - bottom.height() * (getattr(p, attr) - 1) / 9)
+                for p, x in zip(points, xs, strict=True)]))
+        legend_x = bottom.left() + 4
+        for _attr, letter, colour in COMPONENTS:
+            painter.setPen(QColor(colour))
+            painter.drawText(QPointF(legend_x, bottom.top() + line * 0.9), letter)
+            legend_x += painter.fontMetrics().horizontalAdvance(letter) + 8
+        painter.setPen(colors.text)
+        painter.drawText(QRectF(rect.left(), bottom.top() - line / 2, margin_left - 6, line),
+                         Qt.AlignmentFlag.AlignRight, "10")
+        painter.drawText(QRectF(rect.left(), bottom.bottom() - line / 2, margin_left - 6, line),
+                         Qt.AlignmentFlag.AlignRight, "1")
+
+    # --- dates ---
+    painter.setPen(colors.text)
+    base = area.bottom() + 4
+    painter.drawText(QRectF(area.left(), base, area.width() / 2, line),
+                     Qt.AlignmentFlag.AlignLeft, f"{points[0].taken_at:%Y-%m-%d}")
+    painter.drawText(QRectF(area.center().x(), base, area.width() / 2, line),
+                     Qt.AlignmentFlag.AlignRight, f"{points[-1].taken_at:%Y-%m-%d}")
+    painter.restore()
+    return markers

@@ -1,0 +1,148 @@
+"""The stakeholder map: influence (vertical) against stance (horizontal), one labelled dot per
+person; their people are filled circles, ours hollow squares. Drag a dot sideways to change the
+person's stance."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QWidget
+
+from models.tables import Side
+from ui.icons import STANCE_COLOURS
+
+STANCES = ["blocker", "skeptic", "neutral", "supporter", "champion"]  # left to right
+DOT = 7.0
+
+
+class StakeholderMap(QWidget):
+    stance_changed = Signal(int, str)   # stakeholder id, new stance
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.people: list = []
+        self.positions: dict[int, QPointF] = {}
+        self.dragging: int | None = None
+        self.drag_x = 0.0
+        self.setMinimumSize(320, 240)
+        self.setMouseTracking(True)
+        self.setAccessibleName("Stakeholder map")
+
+    def set_people(self, people: list) -> None:
+        self.people = list(people)
+        self.dragging = None
+        self.update()
+
+    # --- geometry ----------------------------------------------------------------------------
+    def plot_area(self) -> QRectF:
+        line = self.fontMetrics().height()
+        return QRectF(self.rect()).adjusted(line * 2.2, line * 0.8, -line, -line * 2.2)
+
+    def column_x(self, stance: str) -> float:
+        area = self.plot_area()
+        return area.left() + area.width() * (STANCES.index(stance) + 0.5) / len(STANCES)
+
+    def row_y(self, influence: int) -> float:
+        area = self.plot_area()
+        return area.bottom() - area.height() * (influence - 0.5) / 5
+
+    def stance_at(self, x: float) -> str:
+        area = self.plot_area()
+        column = int((x - area.left()) / area.width() * len(STANCES))
+        return STANCES[min(max(column, 0), len(STANCES) - 1)]
+
+    def layout_people(self) -> dict[int, QPointF]:
+        cells: dict[tuple, list] = {}
+        for person in self.people:
+            cells.setdefault((person.stance.value, person.influence), []).append(person)
+        positions = {}
+        for (stance, influence), group in cells.items():
+            for n, person in enumerate(group):  # stack people who share a cell
+                offset = (n - (len(group) - 1) / 2) * (DOT * 2.6)
+                positions[person.id] = QPointF(self.column_x(stance),
+                                               self.row_y(influence) + offset)
+        return positions
+
+    # --- painting ----------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        text = pal.color(QPalette.ColorRole.Text)
+        painter.fillRect(self.rect(), pal.color(QPalette.ColorRole.Base))
+        area = self.plot_area()
+        grid = QPen(pal.color(QPalette.ColorRole.Mid), 0, Qt.PenStyle.DotLine)
+        line = self.fontMetrics().height()
+        for n, stance in enumerate(STANCES):
+            x0 = area.left() + area.width() * n / len(STANCES)
+            painter.setPen(grid)
+            painter.drawLine(QPointF(x0, area.top()), QPointF(x0, area.bottom()))
+            painter.setPen(QColor(STANCE_COLOURS[stance]))
+            painter.drawText(QRectF(x0, area.bottom() + 4, area.width() / len(STANCES), line),
+                             Qt.AlignmentFlag.AlignCenter, stance)
+        painter.setPen(text)
+        for influence in range(1, 6):
+            painter.drawText(QRectF(0, self.row_y(influence) - line / 2, area.left() - 6, line),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             str(influence))
+        painter.drawText(QRectF(area.left(), area.bottom() + line + 4, area.width(), line),
+                         Qt.AlignmentFlag.AlignCenter, "stance →   (influence ↑)")
+        self.positions = self.layout_people()
+        for person in self.people:
+            center = QPointF(self.positions[person.id])
+            if person.id == self.dragging:
+                center.setX(self.drag_x)
+            colour = QColor(STANCE_COLOURS[person.stance.value])
+            if not person.active:
+                colour = QColor("#9e9e9e")
+            painter.setPen(QPen(colour.darker(130), 1.5))
+            if person.side == Side.internal:
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRect(QRectF(center.x() - DOT, center.y() - DOT, DOT * 2, DOT * 2))
+            else:
+                painter.setBrush(colour)
+                painter.drawEllipse(center, DOT, DOT)
+            painter.setPen(text if person.active else QColor("#9e9e9e"))
+            label = person.name + ("" if person.active else " (left)")
+            painter.drawText(QPointF(center.x() + DOT + 3, center.y() + line / 3), label)
+        painter.end()
+
+    # --- dragging ----------------------------------------------------------------------------
+    def person_at(self, pos: QPointF):
+        for person in self.people:
+            center = self.positions.get(person.id)
+            if center and abs(center.x() - pos.x()) <= DOT + 2 and \
+                    abs(center.y() - pos.y()) <= DOT + 2:
+                return person
+        return None
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        person = self.person_at(event.position())
+        if person is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.dragging, self.drag_x = person.id, event.position().x()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        if self.dragging is not None:
+            self.drag_x = event.position().x()
+            self.update()
+        else:
+            hovering = self.person_at(event.position()) is not None
+            self.setCursor(Qt.CursorShape.OpenHandCursor if hovering else
+                           Qt.CursorShape.ArrowCursor)
+            if hovering:
+                person = self.person_at(event.position())
+                self.setToolTip(f"{person.name} — {person.role or 'no role'}, influence "
+                                f"{person.influence}/5, {person.stance.value}. Drag sideways to "
+                                "change the stance.")
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        if self.dragging is None:
+            return
+        person = next(p for p in self.people if p.id == self.dragging)
+        new = self.stance_at(event.position().x())
+        self.dragging = None
+        self.unsetCursor()
+        self.update()
+        if new != person.stance.value:
+            self.stance_changed.emit(person.id, new)

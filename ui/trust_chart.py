@@ -1,0 +1,57 @@
+"""The trust trend chart as a widget: hover a marker for its entry, click to open it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from ui.render.charts import ChartColors, paint_trust_chart
+
+
+class TrustChart(QWidget):
+    interaction_clicked = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.points: list = []
+        self.title = ""
+        self.markers = []
+        self.setMouseTracking(True)
+        self.setMinimumHeight(220)
+        self.setAccessibleName("Trust trend")
+
+    def set_series(self, points: list, title: str = "") -> None:
+        self.points, self.title = points, title
+        self.update()
+
+    def colors(self) -> ChartColors:
+        pal = self.palette()
+        return ChartColors(text=pal.color(QPalette.ColorRole.Text),
+                           grid=pal.color(QPalette.ColorRole.Mid),
+                           index=pal.color(QPalette.ColorRole.Highlight),
+                           marker=pal.color(QPalette.ColorRole.Text),
+                           background=pal.color(QPalette.ColorRole.Base))
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        painter = QPainter(self)
+        self.markers = paint_trust_chart(painter, QRectF(self.rect()), self.points,
+                                         title=self.title, colors=self.colors())
+        painter.end()
+
+    def marker_at(self, pos):
+        return next((m for m in reversed(self.markers) if m.hit(pos)), None)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        marker = self.marker_at(event.position())
+        self.setCursor(Qt.CursorShape.PointingHandCursor if marker else
+                       Qt.CursorShape.ArrowCursor)
+        if marker:
+            QToolTip.showText(event.globalPosition().toPoint(), marker.label, self)
+        else:
+            QToolTip.hideText()
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        marker = self.marker_at(event.position())
+        if marker is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.interaction_clicked.emit(marker.interaction_id)
