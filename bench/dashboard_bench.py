@@ -1,0 +1,90 @@
+"""Dashboard benchmark (issue 5). Targets: the portfolio summary over 50 partners and 100,000
+interactions <= 200 ms; the trend chart of a partner with 2,000 readings paints in <= 50 ms.
+Run: `.venv/bin/python bench/dashboard_bench.py`."""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import statistics
+import time
+from datetime import date, datetime, timedelta
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from common import build_journal, env_note, ms, p95  # noqa: E402
+from PySide6.QtCore import QRectF, Qt  # noqa: E402
+from PySide6.QtGui import QGuiApplication, QImage, QPainter  # noqa: E402
+
+from models import db  # noqa: E402
+from services import dashboard, paths, trust  # noqa: E402
+from services.vault import open_with_key  # noqa: E402
+from ui.render.charts import paint_trust_chart  # noqa: E402
+
+N, PARTNERS, READINGS = 100_000, 50, 2000
+
+
+def add_signals(root, key) -> None:
+    """Readings and commitments for every partner (once), 2,000 readings for partner 1."""
+    con = db.connect(paths.db_path(root), key)
+    if con.execute("SELECT count(*) FROM trust_reading").fetchone()[0]:
+        con.close()
+        return
+    rng = random.Random(3)
+    start = datetime(2021, 1, 1)
+    rows = []
+    for pid in range(1, PARTNERS + 1):
+        for n in range(READINGS if pid == 1 else 20):
+            rows.append((pid, (start + timedelta(hours=n * 7)).isoformat(" "),
+                         rng.randint(3, 9), rng.randint(3, 9), rng.randint(3, 9),
+                         rng.randint(2, 8), rng.randint(1, N)))
+    con.execute("BEGIN")
+    con.executemany("INSERT INTO trust_reading (partner_id, taken_at, credibility, reliability, "
+                    "intimacy, self_orientation, interaction_id, note) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, '')", rows)
+    today = date.today()
+    con.executemany(
+        "INSERT INTO commitment (partner_id, owed_by, text, due, status, created_at) "
+        "VALUES (?, ?, 'promise', ?, ?, '2024-01-01')",
+        [(pid, rng.choice(("us", "them")), (today - timedelta(days=rng.randint(-60, 300)))
+          .isoformat(), rng.choice(("open", "kept", "kept", "broken")))
+         for pid in range(1, PARTNERS + 1) for _ in range(12)])
+    con.execute("COMMIT")
+    con.close()
+
+
+def main() -> None:
+    root, key = build_journal(N, n_partners=PARTNERS)
+    add_signals(root, key)
+    vault = open_with_key(root, key)
+    gc.freeze()  # as the app does once its window is up (ui/app.py)
+    times = []
+    with vault.session() as s:
+        for _ in range(25):
+            t = time.perf_counter()
+            rows = dashboard.portfolio(session=s)
+            times.append(time.perf_counter() - t)
+        series = trust.trust_series(session=s, partner_id=1)
+    times = times[5:]  # the first runs warm the page cache
+    print(f"{N:,} interactions, {PARTNERS} partners — {env_note()}")
+    print(f"portfolio summary: median {ms(statistics.median(times))}, p95 {ms(p95(times))} "
+          f"({len(rows)} rows, {sum(len(r.alerts) for r in rows)} alerts)")
+
+    app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841
+    image = QImage(1000, 420, QImage.Format.Format_ARGB32_Premultiplied)
+    paints = []
+    for _ in range(25):
+        image.fill(Qt.GlobalColor.white)
+        painter = QPainter(image)
+        t = time.perf_counter()
+        markers = paint_trust_chart(painter, QRectF(0, 0, 1000, 420), series, title="Partner")
+        paints.append(time.perf_counter() - t)
+        painter.end()
+    print(f"trend chart, {len(series):,} readings ({len(markers):,} markers), 1000x420: "
+          f"median {ms(statistics.median(paints))}, p95 {ms(p95(paints))}")
+    vault.lock()
+
+
+if __name__ == "__main__":
+    main()
