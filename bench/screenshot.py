@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("out")
     parser.add_argument("--entry", type=int)
     parser.add_argument("--tab", type=int, default=0)
+    parser.add_argument("--partner", help="select this partner (name or prefix)")
     parser.add_argument("--search")
     parser.add_argument("--advise", action="store_true", help="ask the advisor, wait for it")
     parser.add_argument("--wait", type=int, default=3000, help="ms before the picture")
@@ -38,6 +39,11 @@ def main() -> None:
     window.show()
 
     def stage():
+        if args.partner:
+            from services import journal
+
+            with ctx.vault.session() as s:
+                window.select_partner(journal.partner_by_name(session=s, name=args.partner).id)
         window.tabs.setCurrentIndex(args.tab)
         if args.entry:
             from services import journal

@@ -141,6 +141,8 @@ def test_second_instance_is_refused(data_dir):
 
 def test_geometry_and_splitter_are_restored(qtbot, ctx, partner):
     win = open_window(qtbot, ctx)
+    win.select_partner(partner.id)  # all three panes shown
+    settle(qtbot, ctx)
     width = win.minimumSizeHint().width() + 37  # above the minimum, below the offscreen screen
     win.resize(width, 541)
     win.splitter.setSizes([300, 400, 301])
@@ -150,6 +152,8 @@ def test_geometry_and_splitter_are_restored(qtbot, ctx, partner):
     stored = QSettings(str(ctx.data_dir / "ui.ini"), QSettings.Format.IniFormat)
     assert stored.value("geometry") is not None
     again = open_window(qtbot, ctx)
+    again.select_partner(partner.id)
+    settle(qtbot, ctx)
     assert again.size().width() == width and again.splitter.sizes() == sizes
     again.close()
 

@@ -220,6 +220,7 @@ class MainWindow(QMainWindow):
             self.middle.setCurrentWidget(self.tabs)
         else:
             self.partner_id = None
+            self.right.hide()  # the portfolio takes the whole width
             self.middle.setCurrentWidget(self.portfolio if partners else self.empty)
             if partners:
                 self.portfolio.refresh()
@@ -248,6 +249,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Confidant — {partner.name}" if partner else "Confidant")
         if partner is not None:
             self.middle.setCurrentWidget(self.tabs)
+        self.right.setVisible(partner is not None)
         self._reload_timeline()
         self.stakeholders.load(new_id)
         self.commitments.load(new_id)

@@ -62,6 +62,7 @@ class CommitmentsBoard(QWidget):
                     item.setText(f"OVERDUE {(today - c.due).days} d — {c.text}")
                 elif c.status != CommitmentStatus.open:
                     item.setForeground(QColor("#757575"))
+                item.setToolTip(f"{c.text}{due} ({c.status.value})")
                 widget.addItem(item)
 
 
@@ -92,6 +93,8 @@ class PartnerHealth(QWidget):
         lower = QSplitter()
         lower.addWidget(self.map)
         lower.addWidget(self.board)
+        lower.setStretchFactor(0, 3)
+        lower.setStretchFactor(1, 2)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(chart_box)
         split.addWidget(lower)

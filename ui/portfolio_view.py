@@ -105,6 +105,7 @@ class PortfolioView(QWidget):
 
     def _show(self, rows) -> None:
         self.model.set_records(rows)
+        self.table.resizeColumnsToContents()  # a row per partner: cheap
         self.heading.setText(f"<h3>Portfolio — {len(rows)} partners, "
                              f"{sum(len(r.alerts) for r in rows)} open alerts</h3>")
         self.alerts.clear()

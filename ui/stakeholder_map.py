@@ -15,6 +15,12 @@ STANCES = ["blocker", "skeptic", "neutral", "supporter", "champion"]  # left to 
 DOT = 7.0
 
 
+def short_name(name: str) -> str:
+    """'Sofia Marín' -> 'Sofia M.' where the map is narrow (the full name is in the tooltip)."""
+    words = name.split()
+    return name if len(words) < 2 else f"{words[0]} {words[-1][0]}."
+
+
 class StakeholderMap(QWidget):
     stance_changed = Signal(int, str)   # stakeholder id, new stance
 
@@ -103,8 +109,15 @@ class StakeholderMap(QWidget):
                 painter.setBrush(colour)
                 painter.drawEllipse(center, DOT, DOT)
             painter.setPen(text if person.active else QColor("#9e9e9e"))
-            label = person.name + ("" if person.active else " (left)")
-            painter.drawText(QPointF(center.x() + DOT + 3, center.y() + line / 3), label)
+            column = self.plot_area().width() / len(STANCES)
+            name = person.name if column > 150 else short_name(person.name)
+            label = name + ("" if person.active else " (left)")
+            if person.stance.value == STANCES[-1]:  # the rightmost column: label on the left
+                width = self.fontMetrics().horizontalAdvance(label)
+                painter.drawText(QPointF(center.x() - DOT - 3 - width, center.y() + line / 3),
+                                 label)
+            else:
+                painter.drawText(QPointF(center.x() + DOT + 3, center.y() + line / 3), label)
         painter.end()
 
     # --- dragging ----------------------------------------------------------------------------
