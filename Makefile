@@ -11,17 +11,20 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 
 # Debian packages that PySide6's QtGui loads: offscreen (tests), then a real X display (the app).
 LIBS_OFFSCREEN := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
+# Fonts for the brief's names in any script: DejaVu (Latin, Greek, Cyrillic, Arabic) and Droid
+# Sans Fallback (Chinese, Japanese, Korean).
+FONTS          := fonts-dejavu-core fonts-droid-fallback
 LIBS_DISPLAY   := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
                   libxcb-randr0 libxcb-render-util0 libxcb-image0
 
 .PHONY: run test lint bench package clean syslibs
 
 run: $(STAMP)
-	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(LIBS_DISPLAY)"
+	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(FONTS) $(LIBS_DISPLAY)"
 	$(PY) main.py
 
 test: $(STAMP)
-	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN)"
+	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(FONTS)"
 	$(VENV)/bin/ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
@@ -29,7 +32,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) bench/journal_bench.py
+	cd bench && for b in journal ui llm dashboard brief; do ../$(PY) $${b}_bench.py; done
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -108,6 +108,18 @@ def build_parser() -> Parser:
     p.add_argument("--temperature", type=float)
     p.add_argument("--json", action="store_true")
 
+    p = cmd.add_parser("brief", help="a meeting-prep brief as PDF")
+    p.add_argument("--partner", required=True)
+    p.add_argument("-o", "--output", required=True, metavar="FILE.pdf")
+    p.add_argument("--meeting-date", help="YYYY-MM-DD")
+    p.add_argument("--purpose", default="")
+    p.add_argument("--prepared-by", default="")
+    p.add_argument("--include-reflections", action="store_true",
+                   help="include private reflections (left out by default)")
+    p.add_argument("--with-advice", action="store_true", help="add the latest saved advice")
+    p.add_argument("--recent", type=int, default=10, metavar="N")
+    p.add_argument("--page-size", choices=["A4", "Letter"])
+
     p = cmd.add_parser("export", help="everything, as Markdown or JSON (plain text)")
     p.add_argument("--format", choices=["markdown", "json"], required=True)
     p.add_argument("-o", "--output", required=True)

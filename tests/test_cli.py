@@ -171,3 +171,20 @@ def test_advise_without_a_model_file_still_gives_angles(cli, tmp_path):
     assert code == 0 and "First step:" in out and "No written advice" in out
     code, _, err = cli("advise", "--partner", "Kestrel", "--interaction", "1")
     assert code == 1 and "is not about Kestrel" in err
+
+
+def test_brief_command(cli, tmp_path):
+    from pypdf import PdfReader
+
+    cli("demo")
+    target = tmp_path / "northwind.pdf"
+    code, out, err = cli("brief", "--partner", "Northwind", "-o", str(target),
+                         "--meeting-date", "2026-12-03", "--purpose", "Steering committee",
+                         "--recent", "3")
+    assert code == 0 and "private reflections left out" in out, err
+    assert len(PdfReader(str(target)).pages) >= 2
+    code, _, err = cli("brief", "--partner", "Northwind", "-o", str(tmp_path / "no/dir/x.pdf"))
+    assert code == 1 and "Cannot write" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli("brief", "--partner", "Northwind", "-o", str(target), "--meeting-date",
+                       "soon")
+    assert code == 1 and "--meeting-date" in err

@@ -224,3 +224,27 @@ def test_startup_reports_a_damaged_journal(qtbot, data_dir, vault, monkeypatch):
     startup.run()
     assert startup.code == 2 and startup.window is None and exits == [2]
     assert "damaged" in shown[0]
+
+
+def test_export_brief_dialog_previews_and_saves(qtbot, partner, window, tmp_path, monkeypatch):
+    from pypdf import PdfReader
+    from PySide6.QtGui import QDesktopServices
+    from PySide6.QtWidgets import QFileDialog
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(tmp_path / "meridian"), "PDF (*.pdf)"))
+    assert window.brief_action.shortcut().toString() == "Ctrl+E"
+    window.brief_action.trigger()
+    dialog = window.dialog
+    assert dialog.partner.currentText() == "Meridian Health Group"
+    assert not dialog.private.isChecked()  # private reflections stay out unless ticked
+    dialog.preview_button.click()
+    qtbot.waitUntil(lambda: len(dialog.preview_pages) >= 1, timeout=10000)
+    assert dialog.pages_layout.count() == len(dialog.preview_pages)
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: dialog.saved_path is not None, timeout=10000)
+    assert dialog.saved_path == tmp_path / "meridian.pdf"
+    assert len(PdfReader(str(dialog.saved_path)).pages) >= 1
+    assert opened and opened[0].toLocalFile() == str(dialog.saved_path)

@@ -317,6 +317,35 @@ def cmd_advise(args, session) -> None:
 
 
 @_with_session
+def cmd_brief(args, session) -> None:
+    from services import brief
+    from services import settings as settings_service
+
+    partner = journal.partner_by_name(session=session, name=args.partner)
+    if args.recent < 0:
+        raise InvalidInput("--recent must be 0 or more.")
+    values = settings_service.get_settings(session=session)
+    options = brief.BriefOptions(
+        partner_id=partner.id, meeting_date=_parse_day(args.meeting_date, "--meeting-date"),
+        purpose=args.purpose, prepared_by=args.prepared_by,
+        include_reflections=args.include_reflections, with_advice=args.with_advice,
+        recent=args.recent, page_size=args.page_size or values["page_size"])
+    data = brief.build_brief(session=session, options=options,
+                             no_contact_days=int(values["no_contact_days"]),
+                             trust_drop=float(values["trust_drop_alert"]))
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # drawing needs QtGui, not a screen
+    from PySide6.QtGui import QGuiApplication
+
+    from ui.render.brief_pdf import write_pdf
+
+    app = QGuiApplication.instance() or QGuiApplication(["confidant"])  # noqa: F841
+    target = write_pdf(data, Path(args.output))
+    private = "with private reflections" if args.include_reflections else \
+        "private reflections left out"
+    print(f"Brief for {partner.name} written to {target} ({private}).")
+
+
+@_with_session
 def cmd_export(args, session) -> None:
     target = export.export(session=session, fmt=args.format, target=Path(args.output))
     print(f"Exported to {target} (plain text: keep it somewhere safe).")
@@ -340,5 +369,5 @@ COMMANDS = {
     "init": cmd_init, "demo": cmd_demo, "passphrase": cmd_passphrase, "partner": cmd_partner,
     "log": cmd_log, "stakeholder": cmd_stakeholder, "commitment": cmd_commitment,
     "trust": cmd_trust, "list": cmd_list, "search": cmd_search, "export": cmd_export,
-    "backup": cmd_backup, "restore": cmd_restore, "advise": cmd_advise,
+    "backup": cmd_backup, "restore": cmd_restore, "advise": cmd_advise, "brief": cmd_brief,
 }

@@ -22,6 +22,7 @@ from services import demo, drafts, health, journal
 from services import settings as settings_service
 from services.errors import Conflict
 from ui.advisor_panel import AdvisorPanel
+from ui.brief_dialog import BriefDialog
 from ui.commitments_panel import CommitmentsPanel
 from ui.context import AppContext
 from ui.empty_state import EmptyState
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
                                      "Ctrl+Shift+N")
         self.save_action = action(file, "&Save entry", self.editor.save,
                                   QKeySequence.StandardKey.Save)
+        self.brief_action = action(file, "&Export brief…", self.export_brief, "Ctrl+E")
         file.addSeparator()
         action(file, "Load the sample journal", self.load_sample)
         file.addSeparator()
@@ -390,6 +392,11 @@ class MainWindow(QMainWindow):
                         on_done=self._settings_loaded)
 
         self._dialog(ModelDialog(self.ctx, self), save)
+
+    def export_brief(self) -> None:
+        dialog = BriefDialog(self.ctx, self.partner_model.partners, self.partner_id, self)
+        dialog.open()
+        self.dialog = dialog
 
     def ask_advisor(self) -> None:
         self.right.setCurrentWidget(self.advisor)

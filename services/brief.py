@@ -1,0 +1,157 @@
+"""The meeting-prep brief as plain data: what the PDF shows, built from the journal. Private
+reflections are left out unless asked for. Rendering lives in ui/render/brief_pdf.py."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from models.tables import Advice, CommitmentStatus, Interaction, InteractionParticipant, OwedBy
+from services import dashboard, playbook, trust
+from services.signals import load_snapshot
+
+SECTIONS = ("standing", "room", "recent", "commitments", "angles")
+SECTION_TITLES = {"standing": "Where we stand", "room": "Who is in the room",
+                  "recent": "Since the last meeting", "commitments": "Open commitments",
+                  "angles": "Suggested angles and talking points"}
+
+
+@dataclass
+class BriefOptions:
+    partner_id: int
+    meeting_date: date | None = None
+    purpose: str = ""
+    prepared_by: str = ""
+    sections: tuple[str, ...] = SECTIONS
+    include_reflections: bool = False
+    with_advice: bool = False
+    recent: int = 10
+    page_size: str = "A4"
+
+
+@dataclass
+class PersonLine:
+    name: str
+    side: str
+    role: str
+    influence: int
+    stance: str
+    active: bool
+    last_contact: date | None
+    last_line: str
+
+
+@dataclass
+class EntryLine:
+    id: int
+    when: datetime
+    kind: str
+    title: str
+    difficulty: int
+    notes: str
+    reflection: str
+
+
+@dataclass
+class PromiseLine:
+    owed_by: str
+    text: str
+    due: date | None
+    overdue_days: int
+
+
+@dataclass
+class BriefData:
+    options: BriefOptions
+    partner: str
+    partner_kind: str
+    summary: str
+    generated: datetime
+    trust_index: float | None = None
+    trust_change: float | None = None
+    ours: dashboard.Reliability | None = None
+    theirs: dashboard.Reliability | None = None
+    alerts: list[dashboard.Alert] = field(default_factory=list)
+    series: list[trust.TrustPoint] = field(default_factory=list)
+    people: list[PersonLine] = field(default_factory=list)
+    entries: list[EntryLine] = field(default_factory=list)
+    promises: list[PromiseLine] = field(default_factory=list)
+    angles: list[playbook.Angle] = field(default_factory=list)
+    advice: str | None = None
+    advice_model: str | None = None
+
+    def wants(self, section: str) -> bool:
+        return section in self.options.sections
+
+
+def first_lines(text: str, chars: int = 320) -> str:
+    flat = " ".join(text.replace("#", " ").split())
+    return flat if len(flat) <= chars else flat[:chars].rsplit(" ", 1)[0] + "…"
+
+
+def first_sentence(text: str, chars: int = 160) -> str:
+    flat = first_lines(text, 1000)
+    for end in (". ", "! ", "? "):
+        if end in flat:
+            flat = flat.split(end, 1)[0] + end.strip()
+            break
+    return flat if len(flat) <= chars else flat[:chars].rsplit(" ", 1)[0] + "…"
+
+
+def build_brief(*, session: Session, options: BriefOptions, today: date | None = None,
+                no_contact_days: int = 30, trust_drop: float = 1.0) -> BriefData:
+    """Read-only: nothing in the journal changes."""
+    today = today or date.today()
+    snap = load_snapshot(session=session, partner_id=options.partner_id, today=today,
+                         limit=max(options.recent, 300))
+    p = snap.partner
+    data = BriefData(options=options, partner=p.name, partner_kind=p.kind, summary=p.summary,
+                     generated=datetime.now())
+    if not options.prepared_by:
+        try:
+            options.prepared_by = getpass.getuser()
+        except (KeyError, OSError):
+            options.prepared_by = ""
+    row = dashboard.portfolio(session=session, today=today, partner_id=p.id,
+                              no_contact_days=no_contact_days, trust_drop=trust_drop)[0]
+    data.trust_index, data.trust_change = row.trust_index, row.trust_change
+    data.ours, data.theirs, data.alerts = row.ours, row.theirs, row.alerts
+    data.series = trust.trust_series(session=session, partner_id=p.id)
+
+    for person in snap.stakeholders:
+        seen = snap.with_person(person.id)
+        if not seen:  # older than the snapshot: one query
+            older = session.exec(select(Interaction).join(InteractionParticipant)
+                                 .where(InteractionParticipant.stakeholder_id == person.id)
+                                 .order_by(col(Interaction.occurred_at).desc()).limit(1)).first()
+            seen = [older] if older else []
+        last = seen[0] if seen else None
+        data.people.append(PersonLine(
+            person.name, person.side.value, person.role, person.influence, person.stance.value,
+            person.active, last.occurred_at.date() if last else None,
+            f"{last.title}: {first_sentence(last.notes)}" if last and last.notes
+            else (last.title if last else "")))
+    for i in snap.interactions[:options.recent]:
+        data.entries.append(EntryLine(i.id, i.occurred_at, i.kind.value, i.title, i.difficulty,
+                                      first_lines(i.notes),
+                                      i.reflection if options.include_reflections else ""))
+    for c in snap.commitments:
+        if c.status == CommitmentStatus.open:
+            late = (today - c.due).days if c.due and c.due < today else 0
+            data.promises.append(PromiseLine(c.owed_by.value, c.text, c.due, late))
+    data.promises.sort(key=lambda c: (c.owed_by != OwedBy.us.value, -c.overdue_days,
+                                      c.due or date.max))
+    data.angles = playbook.angles(snap, no_contact_days=no_contact_days)
+    if options.with_advice:
+        latest = session.exec(select(Advice).where(Advice.partner_id == p.id)
+                              .order_by(col(Advice.created_at).desc(), col(Advice.id).desc())
+                              ).first()
+        if latest is not None:
+            data.advice, data.advice_model = latest.text, latest.model
+            if not data.angles:
+                data.angles = [playbook.Angle(**a) for a in json.loads(latest.angles_json)]
+    return data

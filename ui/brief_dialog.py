@@ -1,0 +1,169 @@
+"""File -> Export brief (Ctrl+E): choose partner, meeting date, purpose, sections and whether
+private reflections go in; preview the pages; save; open with the system viewer if wanted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from services import brief
+from services.errors import ConfidantError
+from ui.context import AppContext
+from ui.render.brief_pdf import preview_images, write_pdf
+
+
+class BriefDialog(QDialog):
+    def __init__(self, ctx: AppContext, partners: list, partner_id: int | None = None,
+                 parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Export meeting brief")
+        self.partner = QComboBox()
+        for p in partners:
+            self.partner.addItem(p.name, p.id)
+        if partner_id is not None:
+            self.partner.setCurrentIndex(max(0, self.partner.findData(partner_id)))
+        self.meeting = QDateEdit(QDate.currentDate().addDays(7), calendarPopup=True)
+        self.purpose = QLineEdit(placeholderText="e.g. Q1 steering committee")
+        self.prepared_by = QLineEdit(placeholderText="your name")
+        self.recent = QSpinBox(minimum=0, maximum=200, value=10)
+        self.sections = {}
+        section_row = QVBoxLayout()
+        for key in brief.SECTIONS:
+            box = QCheckBox(brief.SECTION_TITLES[key])
+            box.setChecked(True)
+            self.sections[key] = box
+            section_row.addWidget(box)
+        self.with_advice = QCheckBox("Add the latest saved advice")
+        self.private = QCheckBox("Include private reflections")
+        warning = QLabel("Private reflections are left out unless you tick this. The brief is "
+                         "a plain PDF: anyone who gets the file can read it.")
+        warning.setWordWrap(True)
+        warning.setStyleSheet("color: #b26a00;")
+        self.open_after = QCheckBox("Open the PDF when it is saved")
+        self.open_after.setChecked(True)
+        form = QFormLayout()
+        form.addRow("Partner", self.partner)
+        form.addRow("Meeting date", self.meeting)
+        form.addRow("Purpose", self.purpose)
+        form.addRow("Prepared by", self.prepared_by)
+        form.addRow("Sections", section_row)
+        form.addRow("Recent entries (at most)", self.recent)
+        form.addRow("", self.with_advice)
+        form.addRow("", self.private)
+        form.addRow("", warning)
+        form.addRow("", self.open_after)
+        self.preview_button = QPushButton("Preview")
+        self.save_button = QPushButton("Save PDF…")
+        self.save_button.setDefault(True)
+        close = QPushButton("Close")
+        self.preview_button.clicked.connect(self.preview)
+        self.save_button.clicked.connect(self.save)
+        close.clicked.connect(self.reject)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        for b in (self.preview_button, self.save_button, close):
+            buttons.addWidget(b)
+        self.pages = QWidget()
+        self.pages_layout = QVBoxLayout(self.pages)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.pages)
+        scroll.setMinimumWidth(440)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.addLayout(form)
+        ll.addStretch()
+        body = QHBoxLayout()
+        body.addWidget(left)
+        body.addWidget(scroll, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body)
+        layout.addLayout(buttons)
+        self.saved_path: Path | None = None
+        self.preview_pages: list = []
+        self.resize(1000, 720)
+
+    def options(self) -> brief.BriefOptions:
+        return brief.BriefOptions(
+            partner_id=self.partner.currentData(), meeting_date=self.meeting.date().toPython(),
+            purpose=self.purpose.text().strip(), prepared_by=self.prepared_by.text().strip(),
+            sections=tuple(k for k, box in self.sections.items() if box.isChecked()),
+            include_reflections=self.private.isChecked(),
+            with_advice=self.with_advice.isChecked(), recent=self.recent.value(),
+            page_size=self.ctx.settings.get("page_size", "A4"))
+
+    def _build(self, then) -> None:
+        if self.partner.currentData() is None:
+            self.message.setText("Add a partner first.")
+            return
+        values = self.ctx.settings
+        self.ctx.db(brief.build_brief, options=self.options(),
+                    no_contact_days=int(values["no_contact_days"]),
+                    trust_drop=float(values["trust_drop_alert"]), on_done=then,
+                    on_error=self._failed)
+
+    def preview(self) -> None:
+        self.message.setText("Drawing the preview…")
+        self._build(lambda data: self.ctx.tasks.run(preview_images, data, 0.55,
+                                                    on_done=self._show_pages,
+                                                    on_error=self._failed))
+
+    def _show_pages(self, images) -> None:
+        while self.pages_layout.count():
+            widget = self.pages_layout.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.preview_pages = images
+        for image in images:
+            label = QLabel()
+            label.setPixmap(QPixmap.fromImage(image))
+            label.setStyleSheet("border: 1px solid #bdbdbd; background: white;")
+            self.pages_layout.addWidget(label, alignment=Qt.AlignmentFlag.AlignHCenter)
+        self.message.setText(f"{len(images)} page(s).")
+
+    def save(self) -> None:
+        name = self.partner.currentText().replace("/", "-") or "brief"
+        default = str(Path.home() / f"{name} brief {self.meeting.date().toString('yyyy-MM-dd')}"
+                                    ".pdf")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the brief", default, "PDF (*.pdf)")
+        if not path:
+            return
+        target = Path(path if path.lower().endswith(".pdf") else path + ".pdf")
+        self.message.setText("Writing the PDF…")
+        self._build(lambda data: self.ctx.tasks.run(write_pdf, data, target,
+                                                    on_done=self._saved,
+                                                    on_error=self._failed))
+
+    def _saved(self, target: Path) -> None:
+        self.saved_path = target
+        self.message.setText(f"Saved {target}.")
+        if self.open_after.isChecked():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+
+    def _failed(self, err) -> None:
+        if not isinstance(err, ConfidantError):
+            self.message.setText("")
+            raise err
+        self.message.setText(str(err))
+        self.message.setStyleSheet("color: #c62828;")

@@ -1,0 +1,281 @@
+"""Draw the brief (services/brief.py's BriefData) with Qt: a cover and 'where we stand' with the
+vector trend chart on page 1, the rest flowed by QTextDocument; page numbers and the date in
+every footer. The same drawing goes to a PDF (fonts embedded, text selectable) or to images for
+the preview."""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QTextDocument,
+)
+
+from services.brief import SECTION_TITLES, BriefData
+from services.errors import InvalidInput
+from services.store import file_error
+from ui.render.charts import paint_trust_chart
+
+DPI = 96
+MARGIN = 48          # px at 96 dpi: half an inch
+FOOTER = 28
+PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
+STYLE = """
+body { font-size: 10pt; color: #212121; }
+h2 { font-size: 13pt; color: #263238; margin-top: 14px; margin-bottom: 4px; }
+table { border-collapse: collapse; }
+td, th { padding: 3px 6px; border-bottom: 1px solid #e0e0e0; vertical-align: top; }
+th { text-align: left; background: #eceff1; }
+.muted { color: #757575; }
+.overdue { color: #c62828; font-weight: bold; }
+.private { background: #fff8e1; color: #6d4c00; }
+"""
+
+
+def page_pixels(page_size: str) -> QSizeF:
+    size = QPageSize(PAGE_SIZES.get(page_size, QPageSize.PageSizeId.A4)).sizePoints()
+    return QSizeF(size.width() * DPI / 72, size.height() * DPI / 72)
+
+
+def _e(text) -> str:
+    return html.escape(str(text or ""))
+
+
+def _pct(value) -> str:
+    return "no promise settled yet" if value is None else f"{value:.0%} kept"
+
+
+# --- the flowing part ----------------------------------------------------------------------------
+def body_html(b: BriefData) -> str:
+    out = []
+    if b.wants("room"):
+        out.append(f"<h2>{SECTION_TITLES['room']}</h2>")
+        if b.people:
+            out.append("<table width='100%'><tr><th width='42%'>Person</th>"
+                       "<th width='22%'>Role</th><th width='12%'>Influence</th>"
+                       "<th width='11%'>Stance</th><th width='13%'>Last contact</th></tr>")
+            for p in b.people:
+                side = " (ours)" if p.side == "internal" else ""
+                left = "" if p.active else " <span class='muted'>(left)</span>"
+                out.append(f"<tr><td><b>{_e(p.name)}</b>{side}{left}<br>"
+                           f"<span class='muted'>{_e(p.last_line)}</span></td>"
+                           f"<td>{_e(p.role)}</td><td>{'★' * p.influence}</td>"
+                           f"<td>{_e(p.stance)}</td><td>{p.last_contact or '—'}</td></tr>")
+            out.append("</table>")
+        else:
+            out.append("<p class='muted'>No stakeholders recorded yet.</p>")
+    if b.wants("recent"):
+        out.append(f"<h2>{SECTION_TITLES['recent']}</h2>")
+        if not b.entries:
+            out.append("<p class='muted'>No interactions recorded yet.</p>")
+        for e in b.entries:
+            out.append(f"<p><b>{e.when:%Y-%m-%d}</b> · {_e(e.kind)} · <b>{_e(e.title)}</b>"
+                       f"{' · difficulty ' + str(e.difficulty) + '/5' if e.difficulty else ''}"
+                       f"<br>{_e(e.notes)}</p>")
+            if e.reflection:
+                out.append(f"<p class='private'><i>Private reflection:</i> "
+                           f"{_e(e.reflection)}</p>")
+    if b.wants("commitments"):
+        out.append(f"<h2>{SECTION_TITLES['commitments']}</h2>")
+        for side, title in (("us", "Ours"), ("them", "Theirs")):
+            rows = [c for c in b.promises if c.owed_by == side]
+            out.append(f"<p><b>{title}</b></p>")
+            if not rows:
+                out.append("<p class='muted'>None open.</p>")
+                continue
+            out.append("<table width='100%'><tr><th>Promise</th><th>Due</th></tr>")
+            for c in rows:
+                due = (f"<span class='overdue'>{c.due} — overdue {c.overdue_days} d</span>"
+                       if c.overdue_days else (str(c.due) if c.due else "—"))
+                out.append(f"<tr><td>{_e(c.text)}</td><td>{due}</td></tr>")
+            out.append("</table>")
+    if b.wants("angles"):
+        out.append(f"<h2>{SECTION_TITLES['angles']}</h2>")
+        if not b.angles:
+            out.append("<p class='muted'>The playbook raises no alarm for this partner.</p>")
+        for n, a in enumerate(b.angles, 1):
+            cites = " ".join(f"[#{i}]" for i in a.cites)
+            out.append(f"<p><b>{n}. {_e(a.title)}</b><br>{_e(a.why)} "
+                       f"<span class='muted'>{cites}</span><br><i>First step:</i> "
+                       f"{_e(a.first_step)}</p>")
+        if b.advice:
+            text = _e(b.advice).replace("\n\n", "</p><p>").replace("\n", "<br>")
+            out.append(f"<p><b>Latest saved advice</b> <span class='muted'>(written by "
+                       f"{_e(b.advice_model)})</span></p><p>{text}</p>")
+    return "".join(out)
+
+
+# --- page 1 --------------------------------------------------------------------------------------
+def cover_html(b: BriefData) -> str:
+    o = b.options
+    when = o.meeting_date.strftime("%A %d %B %Y") if o.meeting_date else "date to be set"
+    out = [f"<p style='color:#c62828; font-weight:bold'>CONFIDENTIAL</p>"
+           f"<p style='font-size:20pt; font-weight:bold; margin:0'>{_e(b.partner)}</p>"
+           f"<p style='font-size:12pt; margin-top:2px'>Meeting brief · {_e(when)}</p>"]
+    if o.purpose:
+        out.append(f"<p><b>Purpose:</b> {_e(o.purpose)}</p>")
+    out.append(f"<p class='muted'>{_e(b.partner_kind)}"
+               f"{' · prepared by ' + _e(o.prepared_by) if o.prepared_by else ''}"
+               f" · {b.generated:%Y-%m-%d %H:%M}</p>")
+    if b.summary:
+        out.append(f"<p>{_e(b.summary)}</p>")
+    if b.wants("standing"):
+        out.append(f"<h2>{SECTION_TITLES['standing']}</h2>")
+        if b.trust_index is None:
+            out.append("<p>No trust reading yet.</p>")
+        else:
+            change = "" if b.trust_change is None else (
+                f" ({'up' if b.trust_change > 0 else 'down'} {abs(b.trust_change):.2f} since "
+                "the previous reading)")
+            out.append(f"<p>Trust index <b>{b.trust_index:.2f}</b>{change}.</p>")
+        out.append(f"<p>Our reliability: {_pct(b.ours.rate)}, {b.ours.overdue} overdue. "
+                   f"Theirs: {_pct(b.theirs.rate)}, {b.theirs.overdue} overdue.</p>")
+        if b.alerts:
+            out.append("<p><b>Open alerts</b></p><ul>" + "".join(
+                f"<li>{_e(a.text)}</li>" for a in b.alerts) + "</ul>")
+    return "".join(out)
+
+
+def _layout_device() -> QImage:
+    """A 96-dpi device to lay text out on, so the PDF and the preview break pages alike
+    whatever the screen's DPI."""
+    image = QImage(8, 8, QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDotsPerMeterX(round(DPI / 0.0254))
+    image.setDotsPerMeterY(round(DPI / 0.0254))
+    return image
+
+
+def _document(html_text: str, width: float) -> QTextDocument:
+    doc = QTextDocument()
+    doc.device = _layout_device()  # kept alive as long as the document
+    doc.documentLayout().setPaintDevice(doc.device)
+    doc.setDefaultStyleSheet(STYLE)
+    font = QFont()
+    font.setPointSizeF(10)
+    doc.setDefaultFont(font)
+    doc.setDocumentMargin(0)
+    doc.setHtml(f"<html><body>{html_text}</body></html>")
+    doc.setTextWidth(width)
+    return doc
+
+
+def _footer(painter: QPainter, page: QSizeF, b: BriefData, number: int, total: int) -> None:
+    painter.save()
+    font = QFont()
+    font.setPointSizeF(8)
+    painter.setFont(font)
+    painter.setPen(QColor("#757575"))
+    rect = QRectF(MARGIN, page.height() - MARGIN + 8, page.width() - 2 * MARGIN, FOOTER)
+    painter.drawText(rect, Qt.AlignmentFlag.AlignLeft,
+                     f"Confidential · {b.partner} · {b.generated:%Y-%m-%d}")
+    painter.drawText(rect, Qt.AlignmentFlag.AlignRight, f"Page {number} of {total}")
+    painter.restore()
+
+
+def paint_brief(b: BriefData, pages) -> int:
+    """Draw every page; `pages` gives a painter for page n (1-based). Returns the page count."""
+    size = page_pixels(b.options.page_size)
+    width, height = size.width() - 2 * MARGIN, size.height() - 2 * MARGIN
+    cover = _document(cover_html(b), width)
+    chart_h = min(300.0, height - cover.size().height() - 12) if b.wants("standing") else 0
+    body = _document(body_html(b), width)
+    body.setPageSize(QSizeF(width, height))
+    body_pages = body.pageCount() if body.toPlainText().strip() else 0
+    total = 1 + body_pages
+    painter = pages(1)
+    painter.save()
+    painter.translate(MARGIN, MARGIN)
+    cover.drawContents(painter)
+    if chart_h > 120:
+        paint_trust_chart(painter, QRectF(0, cover.size().height() + 8, width, chart_h),
+                          b.series, title="Trust trend")
+    painter.restore()
+    _footer(painter, size, b, 1, total)
+    for n in range(body_pages):
+        painter = pages(n + 2)
+        painter.save()
+        painter.translate(MARGIN, MARGIN - n * height)
+        body.drawContents(painter, QRectF(0, n * height, width, height))
+        painter.restore()
+        _footer(painter, size, b, n + 2, total)
+    return total
+
+
+def write_pdf(b: BriefData, target: Path) -> Path:
+    """The PDF, written beside the target and renamed into place (a failed export leaves no
+    half file)."""
+    target = Path(target)
+    if target.is_dir():
+        raise InvalidInput(f"{target} is a folder; give a file name.")
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with open(partial, "wb"):
+            pass
+    except OSError as err:
+        raise file_error(err, target) from err
+    writer = QPdfWriter(str(partial))
+    writer.setResolution(DPI)
+    writer.setTitle(f"{b.partner} — meeting brief")
+    writer.setCreator("Confidant")
+    writer.setPageLayout(QPageLayout(QPageSize(PAGE_SIZES.get(b.options.page_size,
+                                                              QPageSize.PageSizeId.A4)),
+                                     QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
+    painter = QPainter()
+    if not painter.begin(writer):
+        partial.unlink(missing_ok=True)
+        raise InvalidInput(f"Cannot write {target}.")
+
+    def pages(n: int) -> QPainter:
+        if n > 1:
+            writer.newPage()
+        return painter
+
+    try:
+        paint_brief(b, pages)
+    finally:
+        painter.end()
+    try:
+        os.replace(partial, target)
+    except OSError as err:
+        partial.unlink(missing_ok=True)
+        raise file_error(err, target) from err
+    return target
+
+
+def preview_images(b: BriefData, scale: float = 1.0) -> list[QImage]:
+    """The same pages as images, for the export dialog's preview."""
+    size = page_pixels(b.options.page_size)
+    images: list[QImage] = []
+    painters: list[QPainter] = []
+
+    def pages(n: int) -> QPainter:
+        if painters:
+            painters[-1].end()
+        image = QImage(int(size.width() * scale), int(size.height() * scale),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDotsPerMeterX(int(DPI * scale / 0.0254))
+        image.setDotsPerMeterY(int(DPI * scale / 0.0254))
+        image.fill(Qt.GlobalColor.white)
+        images.append(image)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.scale(scale, scale)
+        painters.append(painter)
+        return painter
+
+    try:
+        paint_brief(b, pages)
+    finally:
+        if painters and painters[-1].isActive():
+            painters[-1].end()
+    return images
