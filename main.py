@@ -21,6 +21,8 @@ def build_parser() -> Parser:
     parser = Parser(prog="confidant", description="A private, offline alliance journal.")
     parser.add_argument("--data-dir", help="where the vault lives (or CONFIDANT_DATA_DIR)")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check vault, search, advisor and brief on a throwaway vault")
     cmd = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
 
     cmd.add_parser("init", help="create the vault and print its recovery key once")
@@ -141,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"Confidant {version()}")
         return 0
+    if args.self_test:
+        from ui.selftest import run_self_test
+
+        return 1 if run_self_test() else 0
     if args.command is None:
         from ui.app import run_app
 

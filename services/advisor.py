@@ -191,9 +191,13 @@ def chat_messages(context: AdviceContext, model: LocalModel, budget: int) -> lis
             {"role": "user", "content": "\n".join(parts) + tail}]
 
 
-def _clean(suggestion: str) -> str:
-    text = " ".join(suggestion.split()).strip(" -*\"'")
-    return text if text.endswith((".", "!", "?")) or not text else text + "."
+def general_angle(context: AdviceContext) -> playbook.Angle:
+    """When the playbook raises no alarm, the question itself is the one angle to write on."""
+    latest = context.focus or (context.relevant[0] if context.relevant else None)
+    why = (f"No alarm in the journal. Latest: '{latest.title}': {_first_lines(latest.notes, 160)}"
+           if latest else "No alarm in the journal and no entry yet.")
+    return playbook.Angle(rule="general", category="strategy", title=context.question.rstrip("?"),
+                          why=why, first_step="", cites=[latest.id] if latest else [])
 
 
 def _cites(ids: list[int]) -> str:
@@ -225,7 +229,7 @@ def write(context: AdviceContext, model: LocalModel, *, on_token: Callable[[str]
         emit(piece)
 
     cited: list[int] = []
-    for n, angle in enumerate(context.angles[:MAX_ANGLES_WRITTEN]):
+    for n, angle in enumerate(context.angles[:MAX_ANGLES_WRITTEN] or [general_angle(context)]):
         out(("\n\n" if n else "") + f"{angle.title}: ")
         suggestion: list[str] = []
 

@@ -13,8 +13,9 @@ from sqlmodel import Session
 from models.tables import StanceChange
 from services import commitments, journal, trust
 from services.errors import Conflict
+from services.paths import resource
 
-SAMPLE = Path(__file__).resolve().parent.parent / "resources" / "sample_journal.toml"
+SAMPLE = resource("sample_journal.toml")
 ROUTINE_EVERY_DAYS = 22
 SPAN_DAYS = 545  # eighteen months
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from services.errors import InvalidInput, StorageFull
 from services.gguf import ModelFacts, read_facts
+from services.paths import APP_ROOT
 
 BUNDLED_NAME = "gemma-3-270m-q4_k_m.gguf"
 VERIFIED_SUFFIX = ".verified"
@@ -59,8 +60,14 @@ def models_dir(data_dir: Path) -> Path:
     return data_dir / "models"
 
 
+def shipped_model() -> Path:
+    """The GGUF a packaged build carries in its own folder (checked when it was built)."""
+    return APP_ROOT / "models" / BUNDLED_NAME
+
+
 def bundled_path(data_dir: Path) -> Path:
-    return models_dir(data_dir) / BUNDLED_NAME
+    shipped = shipped_model()
+    return shipped if shipped.exists() else models_dir(data_dir) / BUNDLED_NAME
 
 
 def _sha256(path: Path) -> str:
@@ -79,7 +86,9 @@ def _stamp(path: Path) -> str:
 def install_bundled_model(data_dir: Path) -> Path:
     """Copy the bundled GGUF into the data dir once, checked against its SHA-256; afterwards a
     size-and-time stamp says it is the file that was checked."""
-    target = bundled_path(data_dir)
+    if shipped_model().exists():
+        return shipped_model()
+    target = models_dir(data_dir) / BUNDLED_NAME
     marker = target.with_name(target.name + VERIFIED_SUFFIX)
     if target.exists() and marker.exists() and marker.read_text() == _stamp(target):
         return target

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
 
 APP_NAME = "Confidant"
+# The source tree, or the unpacked application folder of a PyInstaller build.
+APP_ROOT = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
 DB_NAME = "journal.db"
 HEADER_NAME = "vault.header"
 
@@ -25,3 +28,8 @@ def db_path(root: Path) -> Path:
 
 def header_path(root: Path) -> Path:
     return root / HEADER_NAME
+
+
+def resource(name: str) -> Path:
+    """A file under resources/ (in the source tree or the built application)."""
+    return APP_ROOT / "resources" / name

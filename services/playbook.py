@@ -17,10 +17,11 @@ from functools import cache
 from pathlib import Path
 
 from models.tables import CommitmentStatus, OwedBy, Side, Stance
+from services.paths import resource
 from services.signals import PartnerSnapshot, since
 from services.trust import index_drop
 
-PLAYBOOK = Path(__file__).resolve().parent.parent / "resources" / "playbook.toml"
+PLAYBOOK = resource("playbook.toml")
 HALF_LIFE_DAYS = 45
 GOVERNANCE_WORDS = ("steerco", "governance", "steering", "business review", "qbr")
 

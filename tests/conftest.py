@@ -38,6 +38,13 @@ class MemoryKeyring(KeyringBackend):
         del self.store[(service, username)]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _qapplication_first(qapp):
+    """A QApplication before any test: the CLI's brief and self-test create a bare
+    QGuiApplication when none exists, and widgets cannot live in one."""
+    return qapp
+
+
 @pytest.fixture(autouse=True)
 def memory_keyring(monkeypatch):
     monkeypatch.delenv("CONFIDANT_PASSPHRASE", raising=False)

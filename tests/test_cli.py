@@ -188,3 +188,44 @@ def test_brief_command(cli, tmp_path):
     code, _, err = cli("brief", "--partner", "Northwind", "-o", str(target), "--meeting-date",
                        "soon")
     assert code == 1 and "--meeting-date" in err
+
+
+def test_version_comes_from_pyproject(capsys):
+    import tomllib
+
+    assert main.main(["--version"]) == 0
+    expected = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert capsys.readouterr().out.strip() == f"Confidant {expected}"
+
+
+def test_self_test_runs_every_step_with_the_real_model(capsys, model_dir, monkeypatch):
+    import shutil
+
+    from services import llm
+
+    real_install = llm.install_bundled_model
+
+    def reuse(data_dir):  # the session's verified copy, not a second 253 MB assembly
+        (data_dir / "models").mkdir(exist_ok=True)
+        for name in (llm.BUNDLED_NAME, llm.BUNDLED_NAME + llm.VERIFIED_SUFFIX):
+            shutil.copy2(model_dir / "models" / name, data_dir / "models" / name)
+        return real_install(data_dir)
+
+    monkeypatch.setattr(llm, "install_bundled_model", reuse)
+    assert main.main(["--self-test"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[0] for line in lines[:4]] == ["vault", "journal", "advisor", "brief"]
+    assert all(line.split()[1] == "ok" for line in lines[:4]), lines
+    assert lines[-1] == "self-test: all steps ok"
+
+
+def test_self_test_reports_a_failing_step(capsys, monkeypatch):
+    from services import llm
+
+    def broken(data_dir):
+        raise llm.ModelUnavailable("The bundled model is damaged.")
+
+    monkeypatch.setattr(llm, "install_bundled_model", broken)
+    assert main.main(["--self-test"]) == 1
+    out = capsys.readouterr().out
+    assert "advisor  ERROR" in out and "damaged" in out and "brief    ok" in out

@@ -248,3 +248,14 @@ def test_export_brief_dialog_previews_and_saves(qtbot, partner, window, tmp_path
     assert dialog.saved_path == tmp_path / "meridian.pdf"
     assert len(PdfReader(str(dialog.saved_path)).pages) >= 1
     assert opened and opened[0].toLocalFile() == str(dialog.saved_path)
+
+
+def test_about_shows_version_and_licences(qtbot):
+    from services import about
+    from ui.about_dialog import AboutDialog
+
+    dialog = AboutDialog()
+    qtbot.addWidget(dialog)
+    assert about.version() in dialog.heading.text()
+    text = dialog.licences.toPlainText()
+    assert "Gemma Terms of Use" in text and "llama.cpp" in text and "LGPL" in text

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from services import demo, drafts, health, journal
 from services import settings as settings_service
 from services.errors import Conflict
+from ui.about_dialog import AboutDialog
 from ui.advisor_panel import AdvisorPanel
 from ui.brief_dialog import BriefDialog
 from ui.commitments_panel import CommitmentsPanel
@@ -178,6 +179,8 @@ class MainWindow(QMainWindow):
         action(edit, "Model…", self.open_model_settings)
         advice = self.menuBar().addMenu("&Advisor")
         self.ask_action = action(advice, "Ask the advisor", self.ask_advisor, "Ctrl+Return")
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "About Confidant", lambda: AboutDialog(self).exec())
         partner = self.menuBar().addMenu("&Partner")
         action(partner, "New partner…", self.new_partner)
         action(partner, "Edit partner…", self.edit_partner)

@@ -1,0 +1,101 @@
+"""`Confidant --self-test`: the whole chain on a throwaway vault, one line per step.
+
+Works from the source tree and from the packaged folder alike; uses the bundled model."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+
+def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> int:
+    """Returns the number of failed steps (0: all ok)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtGui import QGuiApplication
+
+    app = QGuiApplication.instance() or QGuiApplication(["confidant"])  # noqa: F841
+    state: dict = {}
+    failures = 0
+
+    with tempfile.TemporaryDirectory(prefix="confidant-self-test-") as tmp:
+        root = Path(tmp)
+
+        def create():
+            from services import vault
+
+            created = vault.create_vault(root, passphrase=secrets.token_hex(8),
+                                         use_keychain=False)
+            state["vault"] = created.vault
+            return f"vault created in {root.name} (SQLCipher, raw key wrapped by scrypt)"
+
+        def write_and_search():
+            from services import journal, search
+
+            with state["vault"].session() as s:
+                partner = journal.create_partner(session=s, partner_in={"name": "Self-test Co"})
+                entry = journal.create_interaction(session=s, interaction_in={
+                    "partner_id": partner.id, "title": "Kick-off",
+                    "notes": "The partner's VP was worried about the roadmap."})
+                journal.create_interaction(session=s, interaction_in={
+                    "partner_id": partner.id, "title": "Follow-up", "difficulty": 4,
+                    "notes": "Promised a written plan."})
+                hits = search.search(session=s, query="roadmap")
+                if [h.id for h in hits] != [entry.id]:
+                    raise AssertionError(f"search found {[h.id for h in hits]}")
+                state["partner"] = partner.id
+            return f"entry #{entry.id} written and found by search"
+
+        def advise():
+            from services import advisor, llm
+
+            holder = llm.ModelHolder()
+            pieces: list[str] = []
+            try:
+                with state["vault"].session() as s:
+                    result = advisor.advise(
+                        session=s, request=advisor.AdviceRequest(partner_id=state["partner"]),
+                        model_source=lambda: holder.for_settings(
+                            {"model_path": "", "temperature": 0, "context_length": 1024,
+                             "threads": 0, "max_tokens": max_tokens}, root),
+                        on_token=pieces.append, max_tokens=max_tokens)
+            finally:
+                holder.close()
+            if not result.text:
+                raise AssertionError(result.no_model_reason or "no advice written")
+            rate = sum(g.completion_tokens for g in result.generations) / max(
+                sum(g.seconds for g in result.generations), 1e-9)
+            return (f"{len(result.angles)} angle(s); {result.model} wrote "
+                    f"{sum(g.completion_tokens for g in result.generations)} tokens "
+                    f"at {rate:.0f} tokens/s")
+
+        def export_brief():
+            from services import brief
+            from ui.render.brief_pdf import write_pdf
+
+            with state["vault"].session() as s:
+                data = brief.build_brief(session=s, options=brief.BriefOptions(
+                    partner_id=state["partner"]))
+            target = write_pdf(data, root / "brief.pdf")
+            return f"brief written ({target.stat().st_size:,} bytes)"
+
+        steps = [("vault", create), ("journal", write_and_search), ("advisor", advise),
+                 ("brief", export_brief)]
+        for name, step in steps:
+            start = time.perf_counter()
+            try:
+                detail = step()
+                out(f"{name:8} ok     {detail} ({time.perf_counter() - start:.2f} s)")
+            except Exception as err:  # noqa: BLE001 - the self-test reports, it does not stop
+                failures += 1
+                out(f"{name:8} ERROR  {type(err).__name__}: {err}")
+                if os.environ.get("CONFIDANT_DEBUG"):
+                    traceback.print_exc()
+        if "vault" in state:
+            state["vault"].lock()
+    out("self-test: " + ("all steps ok" if not failures else f"{failures} step(s) failed"))
+    return failures
