@@ -54,5 +54,11 @@ syslibs:
 	  echo "Qt needs these system libraries: sudo apt-get install$$missing"; exit 1; \
 	fi
 
+# A double-clickable one-folder app in dist/Confidant/ (see packaging/README.md).
+package: $(STAMP)
+	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(FONTS)"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q -e ".[dev,package]"
+	bash packaging/build.sh
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -62,7 +62,7 @@ def models_dir(data_dir: Path) -> Path:
 
 def shipped_model() -> Path:
     """The GGUF a packaged build carries in its own folder (checked when it was built)."""
-    return APP_ROOT / "models" / BUNDLED_NAME
+    return APP_ROOT / "model" / BUNDLED_NAME
 
 
 def bundled_path(data_dir: Path) -> Path:

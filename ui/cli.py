@@ -90,6 +90,19 @@ def _names(text: str | None) -> list[str]:
     return [n.strip() for n in (text or "").split(",") if n.strip()]
 
 
+def _partner_id(session, name: str | None) -> int | None:
+    return journal.partner_by_name(session=session, name=name).id if name else None
+
+
+def _stakeholder_id(session, partner, name: str | None) -> int | None:
+    if not name:
+        return None
+    person = journal.find_stakeholder(session=session, partner_id=partner.id, name=name)
+    if person is None:
+        raise InvalidInput(f"No stakeholder named '{name}' at {partner.name}.")
+    return person.id
+
+
 def _entry_json(interaction, partner_name: str) -> dict:
     return {"id": interaction.id, "partner": partner_name, "title": interaction.title,
             "date": interaction.occurred_at.isoformat(), "kind": interaction.kind.value,
@@ -205,14 +218,8 @@ def cmd_commitment(args, session) -> None:
 @_with_session
 def cmd_trust(args, session) -> None:
     partner = journal.partner_by_name(session=session, name=args.partner)
-    stakeholder_id = None
-    if args.stakeholder:
-        person = journal.find_stakeholder(session=session, partner_id=partner.id,
-                                          name=args.stakeholder)
-        if person is None:
-            raise InvalidInput(f"No stakeholder named '{args.stakeholder}' at {partner.name}.")
-        stakeholder_id = person.id
-    data = {"partner_id": partner.id, "stakeholder_id": stakeholder_id,
+    data = {"partner_id": partner.id,
+            "stakeholder_id": _stakeholder_id(session, partner, args.stakeholder),
             "credibility": args.credibility, "reliability": args.reliability,
             "intimacy": args.intimacy, "self_orientation": args.self_orientation,
             "interaction_id": args.interaction}
@@ -224,11 +231,9 @@ def cmd_trust(args, session) -> None:
 
 @_with_session
 def cmd_list(args, session) -> None:
-    partner_id = None
-    if args.partner:
-        partner_id = journal.partner_by_name(session=session, name=args.partner).id
     names = {p.id: p.name for p in journal.list_partners(session=session)}
-    rows = journal.list_interactions(session=session, partner_id=partner_id, limit=args.limit)
+    rows = journal.list_interactions(session=session, partner_id=_partner_id(session, args.partner),
+                                     limit=args.limit)
     if args.json:
         print(json.dumps([_entry_json(i, names[i.partner_id]) for i in rows],
                          ensure_ascii=False, indent=1))
@@ -240,10 +245,8 @@ def cmd_list(args, session) -> None:
 
 @_with_session
 def cmd_search(args, session) -> None:
-    partner_id = None
-    if args.partner:
-        partner_id = journal.partner_by_name(session=session, name=args.partner).id
-    hits = search.search(session=session, query=args.query, partner_id=partner_id,
+    hits = search.search(session=session, query=args.query,
+                         partner_id=_partner_id(session, args.partner),
                          kind=args.kind, since=parse_when(args.since, "--since"),
                          until=parse_when(args.until, "--until"), limit=args.limit)
     if args.json:
@@ -263,13 +266,7 @@ def cmd_advise(args, session) -> None:
     from services import settings as settings_service
 
     partner = journal.partner_by_name(session=session, name=args.partner)
-    person_id = None
-    if args.stakeholder:
-        person = journal.find_stakeholder(session=session, partner_id=partner.id,
-                                          name=args.stakeholder)
-        if person is None:
-            raise InvalidInput(f"No stakeholder named '{args.stakeholder}' at {partner.name}.")
-        person_id = person.id
+    person_id = _stakeholder_id(session, partner, args.stakeholder)
     if args.interaction is not None:
         item = journal.get_interaction(session=session, interaction_id=args.interaction)
         if item.partner_id != partner.id:

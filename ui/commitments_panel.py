@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
@@ -23,6 +22,7 @@ from models.tables import CommitmentStatus
 from services import commitments
 from ui.context import AppContext
 from ui.record_table import RecordTableModel, record_view, selected_record
+from ui.small_dialogs import save_cancel
 
 
 class CommitmentDialog(QDialog):
@@ -38,11 +38,7 @@ class CommitmentDialog(QDialog):
         form.addRow("Promise", self.text)
         form.addRow("Owed by", self.owed_by)
         form.addRow("Due", self.due)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(save_cancel(self))
 
     def values(self) -> dict:
         return {"text": self.text.text(), "owed_by": self.owed_by.currentData(),

@@ -19,7 +19,8 @@ ALLIANCE_KINDS = ["strategic", "co-sell", "technology / OEM", "systems integrato
                   "co-innovation", "joint venture", "distribution"]
 
 
-def _buttons(dialog: QDialog) -> QDialogButtonBox:
+def save_cancel(dialog: QDialog) -> QDialogButtonBox:
+    """Save and Cancel, wired to the dialog's accept and reject."""
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                | QDialogButtonBox.StandardButton.Cancel)
     buttons.accepted.connect(dialog.accept)
@@ -48,7 +49,7 @@ class PartnerDialog(QDialog):
         form.addRow("Kind of alliance", self.kind)
         form.addRow("Status", self.status)
         form.addRow("Summary", self.summary)
-        form.addRow(_buttons(self))
+        form.addRow(save_cancel(self))
 
     def values(self) -> dict:
         return {"name": self.name.text(), "kind": self.kind.currentText(),
@@ -76,7 +77,7 @@ class SettingsDialog(QDialog):
         form.addRow("Alert: no contact for", self.no_contact)
         form.addRow("Alert: trust index fell by", self.trust_drop)
         form.addRow("Brief page size", self.page_size)
-        form.addRow(_buttons(self))
+        form.addRow(save_cancel(self))
 
     def values(self) -> dict:
         return {"idle_lock_minutes": self.idle_lock.value(),

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
@@ -25,6 +24,7 @@ from services import journal
 from ui.context import AppContext
 from ui.icons import STANCE_COLOURS
 from ui.record_table import RecordTableModel, record_view, selected_record
+from ui.small_dialogs import save_cancel
 
 
 class StakeholderDialog(QDialog):
@@ -50,11 +50,7 @@ class StakeholderDialog(QDialog):
                               ("Influence (1-5)", self.influence), ("Stance", self.stance),
                               ("", self.internal), ("", self.active), ("Notes", self.notes)):
             form.addRow(label, widget)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(save_cancel(self))
 
     def values(self) -> dict:
         return {"name": self.name.text(), "role": self.role.text(),
