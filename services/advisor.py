@@ -21,7 +21,7 @@ from models.tables import Advice, AdviceCitation, Interaction
 from services import playbook, search
 from services.llm import Generation, LocalModel, ModelUnavailable
 from services.signals import PartnerSnapshot, load_snapshot
-from services.store import commit
+from services.store import commit, flush
 
 QUESTIONS = {
     "trust": "How do I rebuild trust after this interaction?",
@@ -263,7 +263,7 @@ def save_advice(*, session: Session, request: AdviceRequest, result: AdviceResul
                     angles_json=json.dumps([a.as_dict() for a in result.angles],
                                            ensure_ascii=False))
     session.add(advice)
-    session.flush()
+    flush(session)
     for ident in result.cited:
         session.add(AdviceCitation(advice_id=advice.id, interaction_id=ident))
     commit(session)

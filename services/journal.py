@@ -31,7 +31,7 @@ from models.tables import (
     now,
 )
 from services.errors import Conflict, NotFound
-from services.store import commit, get_or_404, validated
+from services.store import commit, flush, get_or_404, validated
 
 
 # --- partners --------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def create_interaction(*, session: Session,
     get_partner(session=session, partner_id=data.partner_id)
     interaction = Interaction.model_validate(data.model_dump(exclude={"participant_ids", "tags"}))
     session.add(interaction)
-    session.flush()
+    flush(session)
     _set_links(session, interaction, data.participant_ids, data.tags)
     commit(session)
     return interaction

@@ -36,8 +36,17 @@ def translate(err: Exception) -> Exception:
 
 
 def commit(session: Session) -> None:
+    _write(session, session.commit)
+
+
+def flush(session: Session) -> None:
+    """Send pending writes now (to learn new ids); a failure rolls the unit of work back."""
+    _write(session, session.flush)
+
+
+def _write(session: Session, step) -> None:
     try:
-        session.commit()
+        step()
     except (DatabaseError, OSError) as err:
         session.rollback()
         raise translate(err) from err

@@ -170,3 +170,36 @@ def test_writes_survive_reopening(data_dir):
     with vault.session() as s:
         assert [i.title for i in journal.list_interactions(session=s)] == ["OEM renewal"]
     vault.lock()
+
+
+def test_a_full_disk_is_a_clear_error_and_loses_nothing(vault, partner):
+    """SQLite's max_page_count makes the database 'full' exactly as a full disk does."""
+    from services.errors import StorageFull
+
+    with vault.session() as s:
+        kept = entry(s, partner, title="Saved before the disk filled").id
+        conn = s.connection()
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+        conn.exec_driver_sql(f"PRAGMA max_page_count = {pages + 2}")
+        with pytest.raises(StorageFull, match="disk is full"):
+            entry(s, partner, notes="x" * 200_000)
+        vault.engine.dispose()  # the limit lives on that connection: room again
+        assert [i.id for i in journal.list_interactions(session=s)] == [kept]
+        entry(s, partner, title="Saved once there was room again")
+    with vault.session() as s:
+        assert len(journal.list_interactions(session=s)) == 2
+
+
+def test_export_to_a_full_disk(session, partner, tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    from services import export
+    from services.errors import StorageFull
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(StorageFull, match="disk is full"):
+        export.export(session=session, fmt="json", target=tmp_path / "out.json")

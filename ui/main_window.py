@@ -179,12 +179,12 @@ class MainWindow(QMainWindow):
         action(edit, "Model…", self.open_model_settings)
         advice = self.menuBar().addMenu("&Advisor")
         self.ask_action = action(advice, "Ask the advisor", self.ask_advisor, "Ctrl+Return")
-        help_menu = self.menuBar().addMenu("&Help")
-        action(help_menu, "About Confidant", lambda: AboutDialog(self).exec())
         partner = self.menuBar().addMenu("&Partner")
         action(partner, "New partner…", self.new_partner)
         action(partner, "Edit partner…", self.edit_partner)
         action(partner, "Delete partner…", self.delete_partner)
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "About Confidant", lambda: AboutDialog(self).exec())
 
     # --- errors: the one place ---------------------------------------------------------------
     def show_error(self, err: BaseException) -> None:
