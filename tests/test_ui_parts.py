@@ -259,3 +259,35 @@ def test_about_shows_version_and_licences(qtbot):
     assert about.version() in dialog.heading.text()
     text = dialog.licences.toPlainText()
     assert "Gemma Terms of Use" in text and "llama.cpp" in text and "LGPL" in text
+
+
+def test_commitments_panel_overdue_first_and_marking(qtbot, partner, window):
+    from datetime import date, timedelta
+
+    from PySide6.QtCore import Qt as QtNs
+
+    with window.ctx.vault.session() as s:
+        commitments.add_commitment(session=s, commitment_in={
+            "partner_id": partner.id, "owed_by": "them", "text": "Later",
+            "due": date.today() + timedelta(days=20)})
+        commitments.add_commitment(session=s, commitment_in={
+            "partner_id": partner.id, "owed_by": "us", "text": "Late report",
+            "due": date.today() - timedelta(days=5)})
+    window.select_partner(partner.id)
+    settle(qtbot, window.ctx)
+    panel = window.commitments
+    model = panel.model
+    assert [c.text for c in model.records] == ["Late report", "Later"]
+    assert model.data(model.index(0, 1), QtNs.ItemDataRole.ForegroundRole).name() == "#c62828"
+    assert "overdue" in model.data(model.index(0, 1))
+    panel.add()
+    qtbot.keyClicks(panel.dialog.text, "Send the deck")
+    click_save(panel.dialog)
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=5000)
+    panel.view.selectRow(0)
+    panel.buttons["Mark kept"].click()
+    settle(qtbot, window.ctx)
+    with window.ctx.vault.session() as s:
+        done = [c for c in commitments.list_commitments(session=s) if c.text == "Late report"]
+    assert done[0].status.value == "kept" and done[0].resolved_at is not None
+    assert model.records[-1].text == "Late report"  # settled ones go last

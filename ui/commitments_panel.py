@@ -4,24 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
 )
 
 from models.tables import CommitmentStatus
 from services import commitments
 from ui.context import AppContext
-from ui.record_table import RecordTableModel, record_view, selected_record
+from ui.record_table import RecordPanel, selected_record
 from ui.small_dialogs import save_cancel
 
 
@@ -61,66 +57,34 @@ def _style(c, role):
     return None
 
 
-class CommitmentsPanel(QWidget):
-    changed = Signal()
-
+class CommitmentsPanel(RecordPanel):
     def __init__(self, ctx: AppContext, parent=None):
-        super().__init__(parent)
-        self.ctx = ctx
-        self.partner_id: int | None = None
-        self.model = RecordTableModel([
+        super().__init__(ctx, [
             ("Owed by", lambda c: "us" if c.owed_by.value == "us" else "them"),
             ("Due", lambda c: (c.due.isoformat() if c.due else "—")
              + ("  overdue" if commitments.is_overdue(c) else "")),
             ("Status", lambda c: c.status.value),
             ("Promise", lambda c: c.text),
-        ], _style, self)
-        self.view = record_view(self.model, "Commitments")
-        layout = QVBoxLayout(self)
-        buttons = QHBoxLayout()
-        self.add_button = QPushButton("Add…")
-        self.kept_button = QPushButton("Mark kept")
-        self.broken_button = QPushButton("Mark broken")
-        self.add_button.clicked.connect(self.add)
-        self.kept_button.clicked.connect(lambda: self.mark(CommitmentStatus.kept))
-        self.broken_button.clicked.connect(lambda: self.mark(CommitmentStatus.broken))
-        for b in (self.add_button, self.kept_button, self.broken_button):
-            buttons.addWidget(b)
-        buttons.addStretch()
-        layout.addLayout(buttons)
-        layout.addWidget(self.view)
+        ], _style, "Commitments", [
+            ("Add…", self.add), ("Mark kept", lambda: self.mark(CommitmentStatus.kept)),
+            ("Mark broken", lambda: self.mark(CommitmentStatus.broken))], parent)
 
-    def load(self, partner_id: int | None) -> None:
-        self.partner_id = partner_id
-        if partner_id is None:
-            self.model.set_records([])
-            return
-        self.ctx.db(commitments.list_commitments, partner_id=partner_id,
-                    on_done=self._show)
+    def fetch(self, partner_id: int):
+        return commitments.list_commitments, {"partner_id": partner_id}
 
-    def _show(self, rows) -> None:
-        # overdue first, then open by due date, then the settled ones
-        rows = sorted(rows, key=lambda c: (not commitments.is_overdue(c),
+    def arrange(self, rows: list) -> list:
+        """Overdue first, then open by due date, then the settled ones."""
+        return sorted(rows, key=lambda c: (not commitments.is_overdue(c),
                                            c.status != CommitmentStatus.open,
                                            c.due or date.max))
-        self.model.set_records(rows)
-
-    def _after_write(self, *_):
-        self.load(self.partner_id)
-        self.changed.emit()
 
     def add(self) -> None:
         if self.partner_id is None:
             return
-        dialog = CommitmentDialog(self)
-        dialog.accepted.connect(lambda: self.ctx.db(
-            commitments.add_commitment, write=True, on_done=self._after_write,
-            commitment_in=dialog.values() | {"partner_id": self.partner_id}))
-        dialog.open()
-        self.dialog = dialog
+        self.open_form(CommitmentDialog(self), lambda values: self.write(
+            commitments.add_commitment, commitment_in=values | {"partner_id": self.partner_id}))
 
     def mark(self, status: CommitmentStatus) -> None:
         commitment = selected_record(self.view)
         if commitment is not None:
-            self.ctx.db(commitments.set_status, write=True, on_done=self._after_write,
-                        commitment_id=commitment.id, status=status)
+            self.write(commitments.set_status, commitment_id=commitment.id, status=status)

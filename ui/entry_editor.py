@@ -88,7 +88,6 @@ class MarkdownField(QWidget):
 class EntryEditor(QWidget):
     saved = Signal(int)          # the interaction's id
     opened = Signal(object)      # the interaction's id, or None for a new entry
-    status = Signal(str)
 
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)

@@ -1,11 +1,20 @@
-"""A read-only table over a list of records, with columns given as (title, getter)."""
+"""A read-only table over a list of records, with columns given as (title, getter), and the
+panel that shows one partner's records with its buttons."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 
@@ -62,3 +71,63 @@ def record_view(model: RecordTableModel, name: str) -> QTableView:
 def selected_record(view: QTableView):
     rows = view.selectionModel().selectedRows() if view.selectionModel() else []
     return rows[0].data(RecordRole) if rows else None
+
+
+class RecordPanel(QWidget):
+    """A partner's records as a table under a row of buttons, reloaded after every write.
+
+    Subclasses give the columns, the buttons and `fetch` (the service that lists the records)."""
+
+    changed = Signal()
+    loaded = Signal(list)
+
+    def __init__(self, ctx, columns, style, name: str, buttons: list[tuple[str, Callable]],
+                 parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.partner_id: int | None = None
+        self.model = RecordTableModel(columns, style, self)
+        self.view = record_view(self.model, name)
+        row = QHBoxLayout()
+        self.buttons = {}
+        for label, slot in buttons:
+            button = QPushButton(label)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+            self.buttons[label] = button
+        row.addStretch()
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.view)
+
+    def fetch(self, partner_id: int):  # the service call that lists the records
+        raise NotImplementedError
+
+    def arrange(self, records: list) -> list:
+        return records
+
+    def load(self, partner_id: int | None) -> None:
+        self.partner_id = partner_id
+        if partner_id is None:
+            self.model.set_records([])
+            return
+        service, kwargs = self.fetch(partner_id)
+        self.ctx.db(service, **kwargs, on_done=self._loaded)
+
+    def _loaded(self, records) -> None:
+        self.model.set_records(self.arrange(records))
+        self.loaded.emit(records)
+
+    def write(self, service, **kwargs) -> None:
+        """A write through the task helper, then reload and tell the window."""
+        self.ctx.db(service, write=True, on_done=self._after_write, **kwargs)
+
+    def _after_write(self, *_) -> None:
+        self.load(self.partner_id)
+        self.changed.emit()
+
+    def open_form(self, dialog, on_accept) -> None:
+        """A form that does not block; on_accept(values) runs when it is saved."""
+        dialog.accepted.connect(lambda: on_accept(dialog.values()))
+        dialog.open()
+        self.dialog = dialog
