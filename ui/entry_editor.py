@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -254,6 +255,23 @@ class EntryEditor(QWidget):
             self.title.setFocus()
 
     # --- drafts ------------------------------------------------------------------------------
+    def offer_drafts(self, found: list) -> None:
+        """After a crash: offer the newest unsaved draft back (or drop it)."""
+        if not found:
+            return
+        draft = found[0]
+        content = drafts.load_draft_content(draft)
+        answer = QMessageBox.question(
+            self, "Restore unsaved entry",
+            f"Confidant found an entry you had not saved ('{content.get('title') or 'untitled'}'"
+            f", {draft.updated_at:%Y-%m-%d %H:%M}). Restore it?")
+        if answer != QMessageBox.StandardButton.Yes:
+            self.ctx.db(drafts.discard_draft, write=True, key=draft.key)
+        elif content.get("interaction_id"):
+            self.open_entry(content["interaction_id"], content)
+        else:
+            self.new_entry(content["partner_id"], content)
+
     def content(self) -> dict:
         return {
             "partner_id": self.partner_id, "interaction_id": self.interaction_id,

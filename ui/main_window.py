@@ -206,18 +206,22 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(0)
         self.ctx.db(settings_service.get_settings, on_done=self._settings_loaded)
         self.refresh_partners()
-        self.ctx.db(drafts.list_drafts, on_done=self._offer_drafts)
+        self.ctx.db(drafts.list_drafts, on_done=self.editor.offer_drafts)
 
     def _settings_loaded(self, values: dict) -> None:
         self.ctx.settings = values
         self.idle.minutes = int(values["idle_lock_minutes"])
 
-    def refresh_partners(self, *_) -> None:
-        self.ctx.db(health.partners_overview, on_done=self._partners_arrived)
+    def refresh_partners(self, *_, select: int | None = None) -> None:
+        """Reload the partners list, keeping the current partner (or choosing `select`)."""
+        self.ctx.db(health.partners_overview,
+                    on_done=lambda overview: self._partners_arrived(overview, select))
 
-    def _partners_arrived(self, overview) -> None:
+    def _partners_arrived(self, overview, select: int | None = None) -> None:
         partners, cues = overview
-        keep = self.partner_id
+        keep = self.partner_id if select is None else select
+        if select is not None:
+            self.partner_id = None  # so that choosing it loads its tabs
         self.partner_model.set_partners(partners, cues)
         row = self.partner_model.row_of(keep) if keep is not None else -1
         if row >= 0:
@@ -282,23 +286,6 @@ class MainWindow(QMainWindow):
         self._reload_timeline()
         self.refresh_partners()
 
-    def _offer_drafts(self, found) -> None:
-        if not found:
-            return
-        draft = found[0]
-        content = drafts.load_draft_content(draft)
-        answer = QMessageBox.question(
-            self, "Restore unsaved entry",
-            f"Confidant found an entry you had not saved ('{content.get('title') or 'untitled'}'"
-            f", {draft.updated_at:%Y-%m-%d %H:%M}). Restore it?")
-        if answer == QMessageBox.StandardButton.Yes:
-            if content.get("interaction_id"):
-                self.editor.open_entry(content["interaction_id"], content)
-            else:
-                self.editor.new_entry(content["partner_id"], content)
-        else:
-            self.ctx.db(drafts.discard_draft, write=True, key=draft.key)
-
     # --- actions -----------------------------------------------------------------------------
     def new_entry(self) -> None:
         if self.partner_id is None:
@@ -332,17 +319,7 @@ class MainWindow(QMainWindow):
     def new_partner(self) -> None:
         self._dialog(PartnerDialog(parent=self), lambda values: self.ctx.db(
             journal.create_partner, write=True, partner_in=values,
-            on_done=self._select_new_partner))
-
-    def _select_new_partner(self, partner) -> None:
-        self.partner_id = None
-        self.refresh_partners()
-        self._pending_select = partner.id
-        self.partners_loaded.connect(self._select_pending)
-
-    def _select_pending(self) -> None:
-        self.partners_loaded.disconnect(self._select_pending)
-        self.select_partner(getattr(self, "_pending_select", -1))
+            on_done=lambda partner: self.refresh_partners(select=partner.id)))
 
     def edit_partner(self) -> None:
         index = self.partner_view.currentIndex()
@@ -384,17 +361,15 @@ class MainWindow(QMainWindow):
         self.sample_button.setEnabled(True)
         self.show_error(err)
 
+    def _save_settings(self, values: dict) -> None:
+        self.ctx.db(settings_service.save_settings, write=True, values=values,
+                    on_done=self._settings_loaded)
+
     def open_settings(self) -> None:
-        self._dialog(SettingsDialog(self.ctx.settings, self), lambda values: self.ctx.db(
-            settings_service.save_settings, write=True, values=values,
-            on_done=self._settings_loaded))
+        self._dialog(SettingsDialog(self.ctx.settings, self), self._save_settings)
 
     def open_model_settings(self) -> None:
-        def save(values):
-            self.ctx.db(settings_service.save_settings, write=True, values=values,
-                        on_done=self._settings_loaded)
-
-        self._dialog(ModelDialog(self.ctx, self), save)
+        self._dialog(ModelDialog(self.ctx, self), self._save_settings)
 
     def export_brief(self) -> None:
         dialog = BriefDialog(self.ctx, self.partner_model.partners, self.partner_id, self)
