@@ -134,18 +134,22 @@ class AdvisorPanel(QWidget):
         self.question.setVisible(kind == "free")
 
     # --- context -----------------------------------------------------------------------------
-    def set_partner(self, partner_id: int | None, stakeholders=()) -> None:
+    def set_partner(self, partner_id: int | None) -> None:
         if partner_id != self.partner_id:
             self.stop()
             self._clear_cards()
             self.advice.clear()
             self.note.clear()
+            self.person.clear()
         self.partner_id = partner_id
         self.ask_button.setEnabled(partner_id is not None and self.task is None)
+        self.refresh_history()
+
+    def set_people(self, stakeholders: list) -> None:
+        """The people a politics question can be about (arrives after the partner)."""
         self.person.clear()
         for p in stakeholders:
             self.person.addItem(p.name, p.id)
-        self.refresh_history()
 
     def refresh_history(self) -> None:
         if self.partner_id is None:

@@ -121,8 +121,7 @@ class MainWindow(QMainWindow):
         self.advisor.status.connect(lambda text: self.statusBar().showMessage(text))
         self.editor.opened.connect(self.advisor.set_interaction)
         self.editor.saved.connect(self.advisor.set_interaction)
-        self.stakeholders.loaded.connect(
-            lambda people: self.advisor.set_partner(self.partner_id, people))
+        self.stakeholders.loaded.connect(self.advisor.set_people)
         self.right = QTabWidget()
         self.right.addTab(self.editor, "Entry")
         self.right.addTab(self.advisor, "Advisor")
@@ -263,8 +262,7 @@ class MainWindow(QMainWindow):
         self.stakeholders.load(new_id)
         self.commitments.load(new_id)
         self.health.load(new_id, partner.name if partner else "")
-        if new_id is None:
-            self.advisor.set_partner(None)
+        self.advisor.set_partner(new_id)
         if self.editor.partner_id not in (None, new_id):
             self.editor.save_draft()
             self.editor.clear()
