@@ -15,7 +15,7 @@ from pathlib import Path
 
 from models import db
 from services import keychain, paths
-from services.errors import CorruptVault, InvalidInput, KeychainUnavailable
+from services.errors import CorruptVault, InvalidInput, KeychainUnavailable, VaultInUse
 from services.store import file_error
 from services.vault import SIDECARS, Vault, find_key
 from services.vault_header import fsync_dir, read_header
@@ -68,6 +68,8 @@ def restore(*, root: Path, source: Path, passphrase: str | None = None,
     source = Path(source)
     if not source.is_file():
         raise InvalidInput(f"No backup file at {source}.")
+    if paths.app_running(root):
+        raise VaultInUse("Confidant is open on this journal: close it, then restore.")
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="restore-", dir=root))
     try:

@@ -13,6 +13,7 @@ APP_NAME = "Confidant"
 APP_ROOT = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
 DB_NAME = "journal.db"
 HEADER_NAME = "vault.header"
+LOCK_NAME = "confidant.lock"  # held by the desktop app (QLockFile: pid on the first line)
 
 
 def data_dir(override: str | os.PathLike | None = None) -> Path:
@@ -33,3 +34,21 @@ def header_path(root: Path) -> Path:
 def resource(name: str) -> Path:
     """A file under resources/ (in the source tree or the built application)."""
     return APP_ROOT / "resources" / name
+
+
+def app_running(root: Path) -> bool:
+    """Whether a live Confidant window holds this data dir's lock."""
+    try:
+        pid = int((root / LOCK_NAME).read_text(encoding="utf-8", errors="replace")
+                  .splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True

@@ -101,3 +101,20 @@ def test_damaged_backup_is_refused_and_vault_unchanged(vault, data_dir, tmp_path
 def test_unwritable_target(vault, tmp_path):
     with pytest.raises(InvalidInput, match="folder"):
         backup.backup(vault=vault, target=tmp_path)
+
+
+def test_restore_refuses_while_the_app_has_the_journal_open(vault, data_dir, tmp_path, qapp):
+    from services.errors import VaultInUse
+    from ui.app import instance_lock
+
+    target = backup.backup(vault=vault, target=tmp_path / "b.backup")
+    vault.lock()
+    lock = instance_lock(data_dir)  # what a running window holds
+    try:
+        before = snapshot(data_dir)
+        with pytest.raises(VaultInUse, match="close it"):
+            backup.restore(root=data_dir, source=target)
+        assert snapshot(data_dir) == before
+    finally:
+        lock.unlock()
+    backup.restore(root=data_dir, source=target)  # once it is closed

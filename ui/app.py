@@ -13,12 +13,10 @@ from services import paths
 from ui.icons import app_icon
 from ui.startup import StartupFrame
 
-LOCK_NAME = "confidant.lock"
-
 
 def instance_lock(data_dir) -> QLockFile | None:
     """The single-instance lock for this data dir, or None when another app holds it."""
-    lock = QLockFile(str(data_dir / LOCK_NAME))
+    lock = QLockFile(str(data_dir / paths.LOCK_NAME))
     lock.setStaleLockTime(0)
     if not lock.tryLock(100):
         return None
