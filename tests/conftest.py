@@ -46,6 +46,22 @@ def _qapplication_first(qapp):
 
 
 @pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Offline by construction: in every test, a connection to any network address fails.
+    (Local Unix sockets stay allowed; test_llm.py forbids every socket on the advise path.)"""
+    import socket
+
+    def refuse(self, address, *args):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise OSError(f"test tried to reach the network: {address}")
+        return original[0](self, address, *args)
+
+    original = [socket.socket.connect]
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+@pytest.fixture(autouse=True)
 def memory_keyring(monkeypatch):
     monkeypatch.delenv("CONFIDANT_PASSPHRASE", raising=False)
     monkeypatch.delenv("CONFIDANT_DATA_DIR", raising=False)

@@ -41,3 +41,12 @@ def test_importing_every_service_loads_no_qt():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_test_runs_without_the_network():
+    import socket
+
+    import pytest
+
+    with pytest.raises(OSError, match="tried to reach the network"):
+        socket.create_connection(("127.0.0.1", 9), timeout=1)
