@@ -28,6 +28,8 @@ def build_parser() -> Parser:
     cmd.add_parser("init", help="create the vault and print its recovery key once")
     cmd.add_parser("demo", help="load the sample journal")
     cmd.add_parser("passphrase", help="set or change the vault's passphrase")
+    p = cmd.add_parser("keychain", help="keep the key in the system keychain, or always ask")
+    p.add_argument("action", choices=["remember", "forget"])
 
     partner = cmd.add_parser("partner", help="partners").add_subparsers(
         dest="action", required=True, parser_class=Parser)

@@ -155,7 +155,7 @@ def find_key(header: Header, *, passphrase: str | None, recovery_key: str | None
         if key is None:
             raise WrongKey("Wrong recovery key.")
         return key, "recovery"
-    if use_keychain:
+    if use_keychain and header.keychain:  # 'always ask' vaults keep nothing in the keychain
         try:
             key = keychain.load_key(header.vault_id)
         except KeychainUnavailable:
@@ -239,3 +239,27 @@ def set_passphrase(root: Path, *, key: bytes, new_passphrase: str) -> None:
         raise WrongKey("That key does not belong to this vault.")
     header.set_passphrase(key, new_passphrase)
     write_header(paths.header_path(root), header)
+
+
+def uses_keychain(root: Path) -> bool:
+    return _check_files(root).keychain
+
+
+def set_keychain(root: Path, *, key: bytes, remember: bool) -> bool:
+    """Keep the key in the system keychain (opens without a prompt) or not ('always ask for
+    the passphrase'). Returns whether the keychain now holds it."""
+    header = _check_files(root)
+    if key_check(key) != header.check:
+        raise WrongKey("That key does not belong to this vault.")
+    if remember:
+        stored = keychain.store_key(header.vault_id, key)
+        if not stored:
+            raise KeychainUnavailable("No system keychain is available on this computer.")
+    else:
+        if not header.has_passphrase:
+            raise InvalidInput("Set a passphrase first: without the keychain, it is what opens "
+                               "the journal.")
+        keychain.forget_key(header.vault_id)
+    header.keychain = remember
+    write_header(paths.header_path(root), header)
+    return remember

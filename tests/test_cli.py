@@ -229,3 +229,20 @@ def test_self_test_reports_a_failing_step(capsys, monkeypatch):
     assert main.main(["--self-test"]) == 1
     out = capsys.readouterr().out
     assert "advisor  ERROR" in out and "damaged" in out and "brief    ok" in out
+
+
+def test_keychain_forget_and_remember(cli, monkeypatch, memory_keyring):
+    monkeypatch.setenv("CONFIDANT_PASSPHRASE", "correct horse battery")
+    cli("init")
+    monkeypatch.delenv("CONFIDANT_PASSPHRASE")
+    assert cli("list")[0] == 0  # from the keychain
+    monkeypatch.setenv("CONFIDANT_PASSPHRASE", "correct horse battery")
+    code, out, _ = cli("keychain", "forget")
+    assert code == 0 and "ask for the passphrase" in out and memory_keyring.store == {}
+    monkeypatch.delenv("CONFIDANT_PASSPHRASE")
+    code, _, err = cli("list")
+    assert code == 2 and "passphrase" in err
+    monkeypatch.setenv("CONFIDANT_PASSPHRASE", "correct horse battery")
+    assert cli("keychain", "remember")[0] == 0
+    monkeypatch.delenv("CONFIDANT_PASSPHRASE")
+    assert cli("list")[0] == 0

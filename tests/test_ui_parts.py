@@ -291,3 +291,35 @@ def test_commitments_panel_overdue_first_and_marking(qtbot, partner, window):
         done = [c for c in commitments.list_commitments(session=s) if c.text == "Late report"]
     assert done[0].status.value == "kept" and done[0].resolved_at is not None
     assert model.records[-1].text == "Late report"  # settled ones go last
+
+
+def test_security_settings_passphrase_then_always_ask(qtbot, window, memory_keyring):
+    from services import vault as vaults
+
+    window.open_settings()
+    settings = window.dialog
+    assert not settings.always_ask.isChecked()
+    settings.always_ask.setChecked(True)
+    with qtbot.waitSignal(window.error_shown, timeout=5000) as shown:  # no passphrase yet
+        click_save(settings)
+    assert "passphrase first" in shown.args[0]
+    assert vaults.uses_keychain(window.ctx.data_dir)
+
+    window.open_settings()
+    window.dialog.change_passphrase.emit()
+    change = window.passphrase_dialog
+    qtbot.keyClicks(change.first, "a new passphrase")
+    qtbot.keyClicks(change.second, "a different one")
+    click_save(change)
+    assert change.isVisible() and "differ" in change.error.text()
+    change.second.clear()
+    qtbot.keyClicks(change.second, "a new passphrase")
+    click_save(change)
+    settle(qtbot, window.ctx)
+    window.dialog.always_ask.setChecked(True)
+    click_save(window.dialog)
+    settle(qtbot, window.ctx)
+    assert not vaults.uses_keychain(window.ctx.data_dir) and memory_keyring.store == {}
+    opened = vaults.open_vault(window.ctx.data_dir, passphrase="a new passphrase")
+    assert opened.unlocked_by == "passphrase"
+    opened.lock()

@@ -167,3 +167,23 @@ def test_lock_drops_engine_and_key(vault):
         _ = vault.key
     vaults.unlock(vault)
     assert count_entries(vault) == 0
+
+
+def test_always_ask_keeps_nothing_in_the_keychain(closed_vault, data_dir, memory_keyring):
+    vault = vaults.open_vault(data_dir)
+    assert vaults.uses_keychain(data_dir)
+    vaults.set_keychain(data_dir, key=vault.key, remember=False)
+    vault.lock()
+    assert memory_keyring.store == {} and not vaults.uses_keychain(data_dir)
+    with pytest.raises(vaults.NeedsPassphrase):
+        vaults.open_vault(data_dir)
+    again = vaults.open_vault(data_dir, passphrase=PASS)
+    assert memory_keyring.store == {}  # opening with the passphrase does not put it back
+    vaults.set_keychain(data_dir, key=again.key, remember=True)
+    again.lock()
+    assert vaults.open_vault(data_dir).unlocked_by == "keychain"
+
+
+def test_always_ask_needs_a_passphrase(vault, data_dir):
+    with pytest.raises(InvalidInput, match="passphrase first"):
+        vaults.set_keychain(data_dir, key=vault.key, remember=False)

@@ -151,6 +151,16 @@ def cmd_passphrase(args) -> None:
     print("Passphrase changed.")
 
 
+def cmd_keychain(args) -> None:
+    vault = _open(args)
+    try:
+        kept = vaults.set_keychain(vault.root, key=vault.key, remember=args.action == "remember")
+    finally:
+        vault.lock()
+    print("The key is in the system keychain: the journal opens without a prompt." if kept else
+          "The key is no longer in the keychain: Confidant will ask for the passphrase.")
+
+
 def _with_session(fn):
     """Run fn(args, session) inside an open vault, locking it afterwards."""
     def command(args):
@@ -363,7 +373,7 @@ def cmd_restore(args) -> None:
 
 
 COMMANDS = {
-    "init": cmd_init, "demo": cmd_demo, "passphrase": cmd_passphrase, "partner": cmd_partner,
+    "init": cmd_init, "demo": cmd_demo, "passphrase": cmd_passphrase, "keychain": cmd_keychain, "partner": cmd_partner,
     "log": cmd_log, "stakeholder": cmd_stakeholder, "commitment": cmd_commitment,
     "trust": cmd_trust, "list": cmd_list, "search": cmd_search, "export": cmd_export,
     "backup": cmd_backup, "restore": cmd_restore, "advise": cmd_advise, "brief": cmd_brief,

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from services import demo, drafts, health, journal
 from services import settings as settings_service
+from services import vault as vault_service
 from services.errors import Conflict
 from ui.about_dialog import AboutDialog
 from ui.advisor_panel import AdvisorPanel
@@ -37,7 +38,7 @@ from ui.partner_list import PartnerListModel, PartnerListView, PartnerRole
 from ui.portfolio_view import PortfolioView
 from ui.reflect_dialog import ReflectDialog
 from ui.search_dialog import SearchDialog
-from ui.small_dialogs import PartnerDialog, SettingsDialog
+from ui.small_dialogs import PartnerDialog, PassphraseDialog, SettingsDialog
 from ui.stakeholders import StakeholdersPanel
 from ui.startup import ui_settings
 from ui.timeline import TimelinePage
@@ -360,11 +361,31 @@ class MainWindow(QMainWindow):
         self.show_error(err)
 
     def _save_settings(self, values: dict) -> None:
+        always_ask = values.pop("always_ask", None)
+        vault = self.ctx.vault
+        if always_ask is not None and always_ask == vault_service.uses_keychain(vault.root):
+            self.ctx.tasks.run(vault_service.set_keychain, vault.root, key=vault.key,
+                               remember=not always_ask, on_done=lambda kept: self.statusBar()
+                               .showMessage("The key is in the system keychain" if kept else
+                                            "Confidant will ask for the passphrase", 6000))
         self.ctx.db(settings_service.save_settings, write=True, values=values,
                     on_done=self._settings_loaded)
 
     def open_settings(self) -> None:
-        self._dialog(SettingsDialog(self.ctx.settings, self), self._save_settings)
+        dialog = SettingsDialog(self.ctx.settings,
+                                not vault_service.uses_keychain(self.ctx.vault.root), self)
+        dialog.change_passphrase.connect(self.change_passphrase)
+        self._dialog(dialog, self._save_settings)
+
+    def change_passphrase(self) -> None:
+        vault = self.ctx.vault
+        dialog = PassphraseDialog(self)
+        dialog.accepted.connect(lambda: self.ctx.tasks.run(
+            vault_service.set_passphrase, vault.root, key=vault.key,
+            new_passphrase=dialog.values(),
+            on_done=lambda _: self.statusBar().showMessage("Passphrase changed", 6000)))
+        dialog.open()
+        self.passphrase_dialog = dialog
 
     def open_model_settings(self) -> None:
         self._dialog(ModelDialog(self.ctx, self), self._save_settings)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QSpinBox,
 )
 
@@ -56,10 +60,41 @@ class PartnerDialog(QDialog):
                 "status": self.status.currentData(), "summary": self.summary.toPlainText()}
 
 
-class SettingsDialog(QDialog):
-    """Preferences kept in the encrypted journal."""
+class PassphraseDialog(QDialog):
+    """A new passphrase, typed twice."""
 
-    def __init__(self, settings: dict, parent=None):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Change passphrase")
+        form = QFormLayout(self)
+        self.first = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.second = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #c62828;")
+        form.addRow("New passphrase", self.first)
+        form.addRow("Repeat it", self.second)
+        form.addRow(self.error)
+        form.addRow(save_cancel(self))
+
+    def accept(self) -> None:
+        if self.first.text() != self.second.text():
+            self.error.setText("The two passphrases differ.")
+            return
+        if len(self.first.text()) < 8:
+            self.error.setText("A passphrase needs at least 8 characters.")
+            return
+        super().accept()
+
+    def values(self) -> str:
+        return self.first.text()
+
+
+class SettingsDialog(QDialog):
+    """Preferences kept in the encrypted journal, and how the vault opens."""
+
+    change_passphrase = Signal()
+
+    def __init__(self, settings: dict, always_ask: bool = False, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -77,10 +112,18 @@ class SettingsDialog(QDialog):
         form.addRow("Alert: no contact for", self.no_contact)
         form.addRow("Alert: trust index fell by", self.trust_drop)
         form.addRow("Brief page size", self.page_size)
+        self.always_ask = QCheckBox("Always ask for the passphrase (keep the key out of the "
+                                    "system keychain)")
+        self.always_ask.setChecked(always_ask)
+        change = QPushButton("Change passphrase…")
+        change.clicked.connect(self.change_passphrase)
+        form.addRow("Security", self.always_ask)
+        form.addRow("", change)
         form.addRow(save_cancel(self))
 
     def values(self) -> dict:
         return {"idle_lock_minutes": self.idle_lock.value(),
                 "no_contact_days": self.no_contact.value(),
                 "trust_drop_alert": round(self.trust_drop.value(), 2),
-                "page_size": self.page_size.currentText()}
+                "page_size": self.page_size.currentText(),
+                "always_ask": self.always_ask.isChecked()}
