@@ -323,3 +323,33 @@ def test_security_settings_passphrase_then_always_ask(qtbot, window, memory_keyr
     opened = vaults.open_vault(window.ctx.data_dir, passphrase="a new passphrase")
     assert opened.unlocked_by == "passphrase"
     opened.lock()
+
+
+def test_delete_an_entry_and_back_up_from_the_app(qtbot, partner, window, tmp_path,
+                                                  monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from services import backup as backup_service
+
+    with window.ctx.vault.session() as s:
+        doomed = journal.create_interaction(session=s, interaction_in={
+            "partner_id": partner.id, "title": "Wrong partner, oops"}).id
+    window.select_partner(partner.id)
+    settle(qtbot, window.ctx)
+    window.open_entry(partner.id, doomed)
+    qtbot.waitUntil(lambda: window.editor.interaction_id == doomed, timeout=5000)
+    assert window.editor.delete_button.isEnabled()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(window.editor.deleted, timeout=5000):
+        window.editor.delete_button.click()
+    settle(qtbot, window.ctx)
+    assert window.timeline.rowCount() == 0 and not window.editor.isEnabled()
+
+    target = tmp_path / "journal.backup"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.back_up()
+    qtbot.waitUntil(lambda: "Encrypted backup" in window.statusBar().currentMessage(),
+                    timeout=5000)
+    import zipfile
+
+    assert sorted(zipfile.ZipFile(target).namelist()) == sorted(backup_service.MEMBERS)

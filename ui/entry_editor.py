@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.tables import InteractionKind
-from services import drafts, entry
+from services import drafts, entry, journal
 from ui.context import AppContext
 
 AUTOSAVE_MS = 2000
@@ -89,6 +89,7 @@ class MarkdownField(QWidget):
 class EntryEditor(QWidget):
     saved = Signal(int)          # the interaction's id
     opened = Signal(object)      # the interaction's id, or None for a new entry
+    deleted = Signal(int)
 
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
@@ -148,6 +149,8 @@ class EntryEditor(QWidget):
         self.save_button = QPushButton("Save entry")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.save)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.clicked.connect(self.delete)
         self.message = QLabel()
 
         form = QFormLayout()
@@ -172,6 +175,7 @@ class EntryEditor(QWidget):
         layout.addWidget(self.trust_box)
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.delete_button)
         buttons.addWidget(self.save_button)
         layout.addLayout(buttons)
         scroll = QScrollArea()
@@ -250,6 +254,7 @@ class EntryEditor(QWidget):
         self.dirty = bool(draft)
         self.message.setText("Restored from an unsaved draft" if draft else "")
         self.setEnabled(True)
+        self.delete_button.setEnabled(self.interaction_id is not None)
         self.opened.emit(self.interaction_id)
         if not item:
             self.title.setFocus()
@@ -344,6 +349,18 @@ class EntryEditor(QWidget):
     def _failed(self, err: BaseException) -> None:
         self.save_button.setEnabled(True)
         self.ctx.tasks.error.emit(err)
+
+    def delete(self) -> None:
+        ident = self.interaction_id
+        if ident is None:
+            return
+        answer = QMessageBox.question(
+            self, "Delete entry", f"Delete '{self.title.text()}' with its participants, tags "
+            "and its link to trust readings and commitments (they stay)? This cannot be undone "
+            "(a backup can).")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.ctx.db(journal.delete_interaction, write=True, interaction_id=ident,
+                        on_done=lambda _: (self.clear(), self.deleted.emit(ident)))
 
     def clear(self) -> None:
         self.partner_id = self.interaction_id = None

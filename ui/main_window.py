@@ -3,10 +3,14 @@ the entry editor on the right. Every database call goes through ctx.db (the task
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -18,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from services import demo, drafts, health, journal
+from services import backup, demo, drafts, health, journal
 from services import settings as settings_service
 from services import vault as vault_service
 from services.errors import Conflict
@@ -117,6 +121,7 @@ class MainWindow(QMainWindow):
 
         self.editor = EntryEditor(self.ctx)
         self.editor.saved.connect(self._entry_saved)
+        self.editor.deleted.connect(self._entry_saved)
         self.advisor = AdvisorPanel(self.ctx)
         self.advisor.open_entry.connect(lambda ident: self.open_entry(self.partner_id, ident))
         self.advisor.status.connect(lambda text: self.statusBar().showMessage(text))
@@ -168,6 +173,7 @@ class MainWindow(QMainWindow):
         self.save_action = action(file, "&Save entry", self.editor.save,
                                   QKeySequence.StandardKey.Save)
         self.brief_action = action(file, "&Export brief…", self.export_brief, "Ctrl+E")
+        action(file, "&Back up the journal…", self.back_up)
         file.addSeparator()
         action(file, "Load the sample journal", self.load_sample)
         file.addSeparator()
@@ -389,6 +395,15 @@ class MainWindow(QMainWindow):
 
     def open_model_settings(self) -> None:
         self._dialog(ModelDialog(self.ctx, self), self._save_settings)
+
+    def back_up(self) -> None:
+        default = str(Path.home() / f"confidant-{date.today():%Y-%m-%d}.backup")
+        path, _ = QFileDialog.getSaveFileName(self, "Back up the journal", default,
+                                              "Confidant backup (*.backup)")
+        if path:
+            self.ctx.tasks.run(backup.backup, vault=self.ctx.vault, target=Path(path),
+                               on_done=lambda target: self.statusBar().showMessage(
+                                   f"Encrypted backup written to {target}", 8000))
 
     def export_brief(self) -> None:
         dialog = BriefDialog(self.ctx, self.partner_model.partners, self.partner_id, self)
