@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -26,7 +25,6 @@ from services import backup, demo, drafts, health, journal
 from services import settings as settings_service
 from services import vault as vault_service
 from services.errors import Conflict
-from ui.about_dialog import AboutDialog
 from ui.advisor_panel import AdvisorPanel
 from ui.brief_dialog import BriefDialog
 from ui.commitments_panel import CommitmentsPanel
@@ -36,6 +34,7 @@ from ui.entry_editor import EntryEditor
 from ui.errors import ErrorDialog, log_unexpected, user_message
 from ui.icons import app_icon
 from ui.lock import IdleWatcher, LockScreen
+from ui.menus import install_menus
 from ui.model_dialog import ModelDialog
 from ui.partner_health import PartnerHealth
 from ui.partner_list import PartnerListModel, PartnerListView, PartnerRole
@@ -60,7 +59,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.ui_settings = ui_settings(ctx.data_dir)
         self._build()
-        self._menus()
+        install_menus(self)
         ctx.tasks.error.connect(self.show_error)
         self.idle = IdleWatcher(self)
         self.idle.idle.connect(self.lock)
@@ -156,41 +155,6 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.lock_screen)
         self.setCentralWidget(self.pages)
         self.statusBar().showMessage("Ready")
-
-    def _menus(self) -> None:
-        def action(menu, text, slot, shortcut=None):
-            act = QAction(text, self)
-            if shortcut is not None:
-                act.setShortcut(QKeySequence(shortcut))
-            act.triggered.connect(slot)
-            menu.addAction(act)
-            return act
-
-        file = self.menuBar().addMenu("&File")
-        self.new_action = action(file, "&New entry", self.new_entry, QKeySequence.StandardKey.New)
-        self.reflect_action = action(file, "&Reflect on a difficult meeting…", self.reflect,
-                                     "Ctrl+Shift+N")
-        self.save_action = action(file, "&Save entry", self.editor.save,
-                                  QKeySequence.StandardKey.Save)
-        self.brief_action = action(file, "&Export brief…", self.export_brief, "Ctrl+E")
-        action(file, "&Back up the journal…", self.back_up)
-        file.addSeparator()
-        action(file, "Load the sample journal", self.load_sample)
-        file.addSeparator()
-        self.lock_action = action(file, "&Lock", self.lock, "Ctrl+L")
-        action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        edit = self.menuBar().addMenu("&Edit")
-        self.find_action = action(edit, "&Find…", self.find, QKeySequence.StandardKey.Find)
-        action(edit, "Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
-        action(edit, "Model…", self.open_model_settings)
-        advice = self.menuBar().addMenu("&Advisor")
-        self.ask_action = action(advice, "Ask the advisor", self.ask_advisor, "Ctrl+Return")
-        partner = self.menuBar().addMenu("&Partner")
-        action(partner, "New partner…", self.new_partner)
-        action(partner, "Edit partner…", self.edit_partner)
-        action(partner, "Delete partner…", self.delete_partner)
-        help_menu = self.menuBar().addMenu("&Help")
-        action(help_menu, "About Confidant", lambda: AboutDialog(self).exec())
 
     # --- errors: the one place ---------------------------------------------------------------
     def show_error(self, err: BaseException) -> None:

@@ -1,0 +1,45 @@
+"""The main window's menu bar: every action, its shortcut, and the window method it calls."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+
+from ui.about_dialog import AboutDialog
+
+
+def install_menus(w) -> None:
+    """Build the menus of MainWindow `w`; the actions tests and shortcuts use are kept on it."""
+
+    def action(menu, text, slot, shortcut=None):
+        act = QAction(text, w)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    bar = w.menuBar()
+    file = bar.addMenu("&File")
+    w.new_action = action(file, "&New entry", w.new_entry, QKeySequence.StandardKey.New)
+    w.reflect_action = action(file, "&Reflect on a difficult meeting…", w.reflect,
+                              "Ctrl+Shift+N")
+    w.save_action = action(file, "&Save entry", w.editor.save, QKeySequence.StandardKey.Save)
+    w.brief_action = action(file, "&Export brief…", w.export_brief, "Ctrl+E")
+    action(file, "&Back up the journal…", w.back_up)
+    file.addSeparator()
+    action(file, "Load the sample journal", w.load_sample)
+    file.addSeparator()
+    w.lock_action = action(file, "&Lock", w.lock, "Ctrl+L")
+    action(file, "&Quit", w.close, QKeySequence.StandardKey.Quit)
+    edit = bar.addMenu("&Edit")
+    w.find_action = action(edit, "&Find…", w.find, QKeySequence.StandardKey.Find)
+    action(edit, "Settings…", w.open_settings, QKeySequence.StandardKey.Preferences)
+    action(edit, "Model…", w.open_model_settings)
+    advice = bar.addMenu("&Advisor")
+    w.ask_action = action(advice, "Ask the advisor", w.ask_advisor, "Ctrl+Return")
+    partner = bar.addMenu("&Partner")
+    action(partner, "New partner…", w.new_partner)
+    action(partner, "Edit partner…", w.edit_partner)
+    action(partner, "Delete partner…", w.delete_partner)
+    help_menu = bar.addMenu("&Help")
+    action(help_menu, "About Confidant", lambda: AboutDialog(w).exec())
