@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from models import db  # noqa: E402
 from services import paths  # noqa: E402
-from services.vault_header import Header, key_check, write_header  # noqa: E402
+from services.vault_header import Header, key_check, read_header, write_header  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -37,10 +37,14 @@ def build_journal(n_interactions: int, n_partners: int = 50, seed: int = 1) -> t
     root = OUT / f"journal-{n_interactions}-{n_partners}"
     key_file = root / "bench.key"
     if key_file.exists():
+        header = read_header(paths.header_path(root))
+        if not header.keychain:  # journals built before the header said where the key is
+            header.keychain = True
+            write_header(paths.header_path(root), header)
         return root, bytes.fromhex(key_file.read_text())
     root.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)
-    header = Header(vault_id=str(uuid.uuid4()), check=key_check(key))
+    header = Header(vault_id=str(uuid.uuid4()), check=key_check(key), keychain=True)
     write_header(paths.header_path(root), header)
     engine = db.make_engine(paths.db_path(root), key)
     db.migrate(engine)

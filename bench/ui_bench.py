@@ -63,11 +63,19 @@ def after_paint():
         global window, ctx
         window = next((w for w in app.topLevelWidgets()
                        if type(w).__name__ == "MainWindow" and w.isVisible()), None)
-        if window is None or window.timeline.rowCount() == 0 or window.ctx.tasks.busy:
+        if window is None or window.partner_model.rowCount() == 0 or window.ctx.tasks.busy:
             return QTimer.singleShot(10, loaded)
         ctx = window.ctx
-        result["data"] = time.time() - START
-        QTimer.singleShot(2000, idle)
+        result["data"] = time.time() - START  # the portfolio home, with the partner list
+        window.select_partner(window.partner_model.partners[0].id)
+        opened = time.perf_counter()
+
+        def timeline():
+            if window.timeline.rowCount() == 0 or ctx.tasks.busy:
+                return QTimer.singleShot(10, timeline)
+            result["partner_open_ms"] = (time.perf_counter() - opened) * 1000
+            QTimer.singleShot(2000, idle)
+        timeline()
     loaded()
 
 def idle():
@@ -118,7 +126,7 @@ def run(mode: str, root: Path, key: bytes) -> dict:
     env.pop("CONFIDANT_PASSPHRASE", None)
     out = subprocess.run([sys.executable, "-c", CHILD, repr(time.time()), mode,
                           str(HERE.parent), str(N), str(root)], env=env, capture_output=True,
-                         text=True, check=True).stdout
+                         text=True, check=True, timeout=300).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -137,7 +145,9 @@ def main() -> None:
     print(f"bare QMainWindow first paint: {med(bare, 'paint') * 1000:.0f} ms")
     print(f"Confidant first paint: {med(app, 'paint') * 1000:.0f} ms "
           f"(ratio {med(app, 'paint') / med(bare, 'paint'):.2f}x)")
-    print(f"Confidant with partners and timeline shown: {med(app, 'data') * 1000:.0f} ms")
+    print(f"Confidant with the portfolio home and partner list shown: "
+          f"{med(app, 'data') * 1000:.0f} ms; choosing the partner to its timeline: "
+          f"{med(app, 'partner_open_ms'):.0f} ms")
     print(f"idle RSS: {med(app, 'idle_rss_mb'):.0f} MB")
     print(f"scrolling 600 pages: rows loaded {med(app, 'scroll_rows_loaded'):.0f}, "
           f"longest event-loop block {max(r['scroll_max_block_ms'] for r in app):.1f} ms, "
