@@ -34,6 +34,10 @@ class VaultInUse(VaultError):
     pass
 
 
+class NeedsPassphrase(VaultError):
+    """Locked, and nothing at hand to unlock it with."""
+
+
 class KeychainUnavailable(ConfidantError):
     pass
 
@@ -53,6 +57,11 @@ class Conflict(ConfidantError):
 
 class StorageFull(ConfidantError):
     pass
+
+
+# --- the model -------------------------------------------------------------------------------
+class ModelUnavailable(InvalidInput):
+    """No model can be used (missing, refused, failed to load): the angles still work."""
 
 
 class Interrupted(ConfidantError):

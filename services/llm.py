@@ -14,16 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.errors import InvalidInput, StorageFull
+from services.errors import InvalidInput, ModelUnavailable, StorageFull
 from services.gguf import ModelFacts, read_facts
 from services.paths import APP_ROOT
 
 BUNDLED_NAME = "gemma-3-270m-q4_k_m.gguf"
 VERIFIED_SUFFIX = ".verified"
-
-
-class ModelUnavailable(InvalidInput):
-    """No model can be used (missing, refused, failed to load): angles still work."""
 
 
 @dataclass(frozen=True)

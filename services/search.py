@@ -8,6 +8,7 @@ matches as a prefix, for search-as-you-type. Ranked by bm25, then by recency.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,8 +48,6 @@ def match_expression(query: str, *, prefix: bool = True, any_word: bool = False)
 
 def _has_token(word: str) -> bool:
     # unicode61 here keeps letters, numbers, private use and symbols (emoji); the rest separates
-    import unicodedata
-
     return any(unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) in ("Co", "So")
                for ch in word)
 

@@ -24,8 +24,8 @@ from services.errors import (
     CorruptVault,
     InvalidInput,
     KeychainUnavailable,
+    NeedsPassphrase,
     NoVault,
-    VaultError,
     VaultExists,
     VaultLocked,
     WrongKey,
@@ -36,10 +36,6 @@ ENV_PASSPHRASE = "CONFIDANT_PASSPHRASE"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PAGE_SIZE = 4096
 SIDECARS = ("-wal", "-shm", "-journal")
-
-
-class NeedsPassphrase(VaultError):
-    """Locked, and nothing at hand to unlock it with."""
 
 
 @dataclass
