@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         self.health.changed.connect(self.refresh_partners)
         self.health.changed.connect(lambda: self.stakeholders.load(self.partner_id))
         self.tabs.addTab(self.health, "Health")
-        self.portfolio = PortfolioView(self.ctx)
+        self.portfolio = PortfolioView()
         self.portfolio.open_partner.connect(self.select_partner)
         self.portfolio.open_entry.connect(self.open_entry)
 
@@ -183,15 +183,20 @@ class MainWindow(QMainWindow):
         self.idle.minutes = int(values["idle_lock_minutes"])
 
     def refresh_partners(self, *_, select: int | None = None) -> None:
-        """Reload the partners list, keeping the current partner (or choosing `select`)."""
-        self.ctx.db(health.partners_overview,
+        """Reload the partners list and the portfolio home, keeping the current partner (or
+        choosing `select`)."""
+        values = self.ctx.settings
+        self.ctx.db(health.partners_overview, no_contact_days=int(values["no_contact_days"]),
+                    trust_drop=float(values["trust_drop_alert"]),
                     on_done=lambda overview: self._partners_arrived(overview, select))
 
     def _partners_arrived(self, overview, select: int | None = None) -> None:
-        partners, cues = overview
+        partners, rows = overview
         keep = self.partner_id if select is None else select
         if select is not None:
             self.partner_id = None  # so that choosing it loads its tabs
+        cues = {row.partner_id: health.cue(row) for row in rows}
+        self.portfolio.show_rows(rows)
         self.partner_model.set_partners(partners, cues)
         row = self.partner_model.row_of(keep) if keep is not None else -1
         if row >= 0:
@@ -201,8 +206,6 @@ class MainWindow(QMainWindow):
             self.partner_id = None
             self.right.hide()  # the portfolio takes the whole width
             self.middle.setCurrentWidget(self.portfolio if partners else self.empty)
-            if partners:
-                self.portfolio.refresh()
         self.partners_loaded.emit()
 
     def select_partner(self, partner_id: int) -> None:
@@ -217,7 +220,7 @@ class MainWindow(QMainWindow):
         self._partner_chosen(self.partner_model.index(-1))
         self.middle.setCurrentWidget(self.portfolio if self.partner_model.partners
                                      else self.empty)
-        self.portfolio.refresh()
+        self.refresh_partners()
 
     def _partner_chosen(self, current, _previous=None) -> None:
         partner = current.data(PartnerRole) if current.isValid() else None

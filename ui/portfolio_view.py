@@ -9,8 +9,6 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
-from services import dashboard
-from ui.context import AppContext
 from ui.record_table import RecordRole, RecordTableModel, record_view
 
 SortRole = Qt.ItemDataRole.UserRole + 5
@@ -65,9 +63,8 @@ class PortfolioView(QWidget):
     open_partner = Signal(int)
     open_entry = Signal(int, int)   # partner id, interaction id
 
-    def __init__(self, ctx: AppContext, parent=None):
+    def __init__(self, parent=None):
         super().__init__(parent)
-        self.ctx = ctx
         self.model = PortfolioModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -98,12 +95,8 @@ class PortfolioView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(split)
 
-    def refresh(self) -> None:
-        values = self.ctx.settings
-        self.ctx.db(dashboard.portfolio, no_contact_days=int(values["no_contact_days"]),
-                    trust_drop=float(values["trust_drop_alert"]), on_done=self._show)
-
-    def _show(self, rows) -> None:
+    def show_rows(self, rows: list) -> None:
+        """The portfolio rows (services.dashboard.portfolio), as the main window loads them."""
         self.model.set_records(rows)
         self.table.resizeColumnsToContents()  # a row per partner: cheap
         self.heading.setText(f"<h3>Portfolio — {len(rows)} partners, "
