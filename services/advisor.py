@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from models.tables import Advice, AdviceCitation, Interaction
 from services import playbook, search
+from services.journal import excerpt
 from services.llm import Generation, LocalModel, ModelUnavailable
 from services.signals import PartnerSnapshot, load_snapshot
 from services.store import commit, flush
@@ -145,11 +146,6 @@ def gather(*, session: Session, request: AdviceRequest, today: date | None = Non
 
 
 # --- prompts -----------------------------------------------------------------------------------
-def _first_lines(text: str, chars: int = 280) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= chars else flat[:chars].rsplit(" ", 1)[0] + "…"
-
-
 def angle_prompt(context: AdviceContext, angle: playbook.Angle) -> list[str]:
     """The base model's prompt for one angle, in parts, most static first: the few-shot
     examples, then the partner and question (shared by every angle, and by the next question
@@ -181,7 +177,7 @@ def chat_messages(context: AdviceContext, model: LocalModel, budget: int) -> lis
     used = model.count_tokens(SYSTEM + "\n".join(parts) + tail)
     for entry in context.relevant:
         line = (f"[#{entry.id}] {entry.occurred_at:%Y-%m-%d} {entry.kind.value} "
-                f"'{entry.title}' (difficulty {entry.difficulty}/5): {_first_lines(entry.notes)}")
+                f"'{entry.title}' (difficulty {entry.difficulty}/5): {excerpt(entry.notes, 280)}")
         cost = model.count_tokens(line) + 1
         if used + cost > budget:
             break
@@ -194,7 +190,7 @@ def chat_messages(context: AdviceContext, model: LocalModel, budget: int) -> lis
 def general_angle(context: AdviceContext) -> playbook.Angle:
     """When the playbook raises no alarm, the question itself is the one angle to write on."""
     latest = context.focus or (context.relevant[0] if context.relevant else None)
-    why = (f"No alarm in the journal. Latest: '{latest.title}': {_first_lines(latest.notes, 160)}"
+    why = (f"No alarm in the journal. Latest: '{latest.title}': {excerpt(latest.notes, 160)}"
            if latest else "No alarm in the journal and no entry yet.")
     return playbook.Angle(rule="general", category="strategy", title=context.question.rstrip("?"),
                           why=why, first_step="", cites=[latest.id] if latest else [])

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from models.tables import Advice, CommitmentStatus, Interaction, InteractionParticipant, OwedBy
 from services import dashboard, playbook, trust
+from services.journal import excerpt
 from services.signals import load_snapshot
 
 SECTIONS = ("standing", "room", "recent", "commitments", "angles")
@@ -88,13 +89,8 @@ class BriefData:
         return section in self.options.sections
 
 
-def first_lines(text: str, chars: int = 320) -> str:
-    flat = " ".join(text.replace("#", " ").split())
-    return flat if len(flat) <= chars else flat[:chars].rsplit(" ", 1)[0] + "…"
-
-
 def first_sentence(text: str, chars: int = 160) -> str:
-    flat = first_lines(text, 1000)
+    flat = excerpt(text, 1000)
     for end in (". ", "! ", "? "):
         if end in flat:
             flat = flat.split(end, 1)[0] + end.strip()
@@ -137,7 +133,7 @@ def build_brief(*, session: Session, options: BriefOptions, today: date | None =
             else (last.title if last else "")))
     for i in snap.interactions[:options.recent]:
         data.entries.append(EntryLine(i.id, i.occurred_at, i.kind.value, i.title, i.difficulty,
-                                      first_lines(i.notes),
+                                      excerpt(i.notes),
                                       i.reflection if options.include_reflections else ""))
     for c in snap.commitments:
         if c.status == CommitmentStatus.open:

@@ -25,11 +25,6 @@ def save_draft(*, session: Session, key: str, content: dict) -> Draft:
     return draft
 
 
-def load_draft(*, session: Session, key: str) -> dict | None:
-    draft = session.get(Draft, key)
-    return load_draft_content(draft) if draft else None
-
-
 def list_drafts(*, session: Session) -> list[Draft]:
     return list(session.exec(select(Draft).order_by(col(Draft.updated_at).desc())))
 

@@ -281,8 +281,7 @@ def timeline_page(*, session: Session, partner_id: int | None = None,
             for r in session.exec(query.limit(limit))]
 
 
-def all_tags(*, session: Session, partner_id: int | None = None) -> list[str]:
-    query = select(InteractionTag.tag).distinct().order_by(InteractionTag.tag)
-    if partner_id is not None:
-        query = query.join(Interaction).where(Interaction.partner_id == partner_id)
-    return list(session.exec(query))
+def excerpt(text: str, chars: int = 320) -> str:
+    """The first words of a note on one line, without Markdown heading marks, cut at a word."""
+    flat = " ".join(text.replace("#", " ").split())
+    return flat if len(flat) <= chars else flat[:chars].rsplit(" ", 1)[0] + "…"

@@ -176,12 +176,12 @@ def r_no_champion(s, cfg):
                    "candidate": supporters[0].name if supporters else "a neutral contact"}, [])
 
 
-def r_no_contact(s, cfg, *, no_contact_days: int = 30):
+def r_no_contact(s, cfg):
     last = s.last_contact
     if last is None:
         return None
     days = s.days_ago(last.occurred_at)
-    if days < no_contact_days:
+    if days < cfg["days"]:
         return None
     return Signal({"days": days, "partner": s.partner.name, "title": last.title}, [last.id])
 
@@ -271,11 +271,8 @@ def angles(snapshot: PartnerSnapshot, *, no_contact_days: int = 30,
     for rule, detect in RULES.items():
         if only is not None and rule not in only:
             continue
-        cfg = config[rule]
-        if rule == "no_contact":
-            signal = r_no_contact(snapshot, cfg, no_contact_days=no_contact_days)
-        else:
-            signal = detect(snapshot, cfg)
+        cfg = config[rule] | ({"days": no_contact_days} if rule == "no_contact" else {})
+        signal = detect(snapshot, cfg)
         if signal is None:
             continue
         facts = signal.facts

@@ -38,11 +38,6 @@ class Task(QObject):
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    def check(self) -> None:
-        """Call from the worker between steps: raises Interrupted once cancelled."""
-        if self._cancel.is_set():
-            raise Interrupted("cancelled")
-
 
 class _Runnable(QRunnable):
     def __init__(self, task: Task, fn: Callable, args, kwargs):
