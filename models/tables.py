@@ -7,57 +7,24 @@ stored by their (lower-case) names, which equal their values.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from pydantic import NaiveDatetime, field_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from models.enums import (
+    CommitmentStatus,
+    InteractionKind,
+    OwedBy,
+    PartnerStatus,
+    Side,
+    Stance,
+)
+
 
 def now() -> datetime:
     """Now, as local wall-clock time: journal times are when things happened, where they did."""
     return datetime.now().replace(microsecond=0)
-
-
-class PartnerStatus(StrEnum):
-    prospect = "prospect"
-    active = "active"
-    paused = "paused"
-    ended = "ended"
-
-
-class Side(StrEnum):
-    partner = "partner"
-    internal = "internal"
-
-
-class Stance(StrEnum):
-    champion = "champion"
-    supporter = "supporter"
-    neutral = "neutral"
-    skeptic = "skeptic"
-    blocker = "blocker"
-
-
-class InteractionKind(StrEnum):
-    meeting = "meeting"
-    call = "call"
-    email = "email"
-    workshop = "workshop"
-    informal = "informal"
-    internal = "internal"
-
-
-class OwedBy(StrEnum):
-    us = "us"
-    them = "them"
-
-
-class CommitmentStatus(StrEnum):
-    open = "open"
-    kept = "kept"
-    broken = "broken"
-    dropped = "dropped"
 
 
 def _required_text(value: str, what: str) -> str:

@@ -1,0 +1,303 @@
+"""Model text is evidence, checked: every sentence a model writes is held against what the model
+was given before it is shown or saved.
+
+A sentence is withheld when it is cut off, names someone or something the context does not
+hold, states a number or date the context does not hold, cites an entry that was not in the
+prompt, repeats (the angle's title, an earlier sentence, the prompt's examples, the prompt
+itself), borrows a word only the examples hold, says too little, or shares no content word
+with its angle and the entries it cites. Pure text: no model, no database, no Qt.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+CITE = re.compile(r"\[#(\d+)\]")
+WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+TERMINAL = ".!?…"
+CLOSERS = "\"'”’)]»"
+MIN_CONTENT_WORDS = 3
+SIMILAR = 0.8
+
+# Words that carry no topic of their own: function words, and verbs and nouns any advice uses.
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being
+below between both but by can could did do does doing done don't down during each either else
+even ever every few for from further get gets getting give go goes going got had has have having
+he her here hers herself him himself his how i if in into is it its itself just keep know less
+let like make makes making may me might more most much must my myself need needs no nor not now
+of off on once one only or other our ours ourselves out over own per please put really same say
+see seem she should so some still such sure take than that the their theirs them themselves then
+there these they thing things this those though through to too under until up upon us use very
+want was way we well were what when where whether which while who whom whose why will with
+within without would yet you your yours yourself yourselves
+ask asking tell try partner partners alliance team teams meeting meetings time times people
+person next new good great best first last thank thanks help show find work working today
+""".split())
+
+# Capitalised words that are not names: sentence openers in advice, titles, months, weekdays.
+COMMON_CAPITALISED = frozenset("""
+acknowledge add agree aim align answer apologise apologize arrange avoid be begin bring build
+call check clarify close commit confirm consider continue create deliver discuss do don't draft
+email end ensure escalate explain focus follow frame give hold if invite it lead learn list
+listen make mention name note offer open own plan point prepare present prioritise prioritize
+propose raise reach rebuild recap reconnect reply report request respect review say schedule
+send set share show speak start stay suggest summarise summarize take talk thank then this
+try use visit wait when write you we they she he i our their your my its after before once
+instead next first finally also meanwhile monday tuesday wednesday thursday friday saturday
+sunday january february march april may june july august september october november december
+ceo cfo cto coo cio cmo cro vp svp evp qbr crm roi kpi nda sla rfp poc mou ok
+""".split())
+
+# Words any advice may use, so an example that holds them does not make them borrowed.
+ADVICE_WORDS = frozenset("""
+call calls offer step steps control dated date name miss cost before hear bring check full
+concern real answer own broken promise promises trust rebuild prepare question situation
+suggestion angle advice note notes experienced manager concrete sentence minutes hour week
+weeks day days month honest honestly clear clearly specific small short quick direct directly
+fully status update plan agenda follow commitment commitments deliver delivered value
+""".split())
+
+NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve thirteen
+fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy
+eighty ninety hundred thousand million billion""".split())
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFC", text).replace("’", "'")
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(_norm(text))
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: promise, promised, promises and promising meet."""
+    w = word.casefold().replace("'", "")
+    for suffix in ("ingly", "ations", "ation", "ments", "ment", "ness", "ities", "ity", "ings",
+                   "ing", "ies", "ied", "ers", "er", "ed", "es", "ly", "s", "e"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            return w[: -len(suffix)]
+    return w
+
+
+ADVICE_STEMS = frozenset(stem(w) for w in ADVICE_WORDS)
+
+
+def content_stems(text: str) -> set[str]:
+    return {stem(w) for w in words(text) if w.casefold() not in STOPWORDS and len(w) > 2
+            and not w.isdigit()}
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers and dates, whole and by their parts (2025-08-30 gives 2025, 8 and 30 too)."""
+    found: set[str] = set()
+    for token in NUMBER.findall(text):
+        found.add(token.replace(",", ""))
+        found.update(part.lstrip("0") or "0" for part in re.split(r"[.,:/-]", token))
+    found.update(w.casefold() for w in words(text) if w.casefold() in NUMBER_WORDS)
+    return found
+
+
+def _flat(text: str) -> str:
+    return " ".join(w.casefold() for w in words(CITE.sub(" ", text)))
+
+
+def _similar(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+    if len(a) >= 20 and (a in b or b in a) and min(len(a), len(b)) / max(len(a), len(b)) > 0.5:
+        return True
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= SIMILAR
+
+
+def _caseless(word: str) -> bool:
+    """A word in a script without letter case (Arabic, Chinese, ...): it may be a name."""
+    return not any(ch.isupper() or ch.islower() for ch in word)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+@dataclass
+class Grounds:
+    """What the model was given, prepared once for every sentence it writes on one angle (or
+    one whole answer)."""
+
+    journal: str                   # names, orgs, numbers, dates the model may use
+    topic: str                     # the angle (title, why, first step) and its cited entries
+    title: str = ""
+    examples: str = ""             # the prompt's few-shot examples (not the journal)
+    prompt: str = ""               # the rest of the prompt, which should not be copied back
+    prompt_ids: frozenset[int] = frozenset()
+    vocabulary: set[str] = field(init=False)
+    known_stems: set[str] = field(init=False)
+    numbers: set[str] = field(init=False)
+    topic_stems: set[str] = field(init=False)
+    example_only: set[str] = field(init=False)
+    copies: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        known = " ".join((self.journal, self.topic, self.title))
+        self.vocabulary = {w.casefold() for w in words(known)}
+        self.known_stems = {stem(w) for w in self.vocabulary}
+        self.numbers = _numbers(known)
+        self.topic_stems = content_stems(self.topic + " " + self.title)
+        self.example_only = (content_stems(self.examples) - content_stems(known)
+                             - ADVICE_STEMS)
+        self.copies = [_flat(s) for s in _sentences(self.examples) + _sentences(self.prompt)
+                       + _sentences(self.topic)]
+        self.copies = [c for c in self.copies if len(c.split()) >= 4]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kept: bool
+    reason: str = ""
+
+
+KEPT = Verdict(True)
+
+
+def fragment_reason(sentence: str) -> str:
+    body = CITE.sub("", sentence).strip().rstrip(CLOSERS + " ")
+    text = _norm(sentence)
+    if len(words(sentence)) < 3:
+        return "cut off: too short to be a sentence"
+    if not body or body[-1] not in TERMINAL:
+        return "cut off before the end of the sentence"
+    if text.count('"') % 2 or text.count("“") != text.count("”"):
+        return "cut off: a quotation is left open"
+    opens = len(re.findall(r"(?:^|[\s(\[])'(?=\S)", text))
+    closes = len(re.findall(r"(?<=\S)'(?=[\s.,;:!?)\]]|$)", text))
+    if opens > closes or (text.count("(") != text.count(")")):
+        return "cut off: a quotation or bracket is left open"
+    return ""
+
+
+def _name_candidates(sentence: str) -> list[tuple[str, bool]]:
+    """Capitalised words, and words in scripts without case, that are not common words:
+    the names, organisations and products a sentence mentions."""
+    text = _norm(CITE.sub(" ", sentence))
+    found, opener = [], True
+    for match in re.finditer(WORD.pattern + r"|[.!?:;—–\"“(]", text):
+        token = match.group(0)
+        if not WORD.fullmatch(token):
+            opener = True
+            continue
+        folded = token.casefold()
+        capital = token[0].isupper() or _caseless(token)
+        if capital and folded not in COMMON_CAPITALISED and not (opener and folded in STOPWORDS):
+            found.append((token, opener))
+        opener = False
+    return found
+
+
+def invented_names(sentence: str, grounds: Grounds) -> list[str]:
+    """The names, organisations and products the sentence holds that the context does not."""
+    return [name for name, opener in _name_candidates(sentence)
+            if name.casefold() not in grounds.vocabulary
+            and not (opener and stem(name) in grounds.known_stems | ADVICE_STEMS)]
+
+
+def check(sentence: str, grounds: Grounds, earlier: Iterable[str] = ()) -> Verdict:
+    """Kept, or withheld with a short reason a user can read."""
+    reason = fragment_reason(sentence)
+    if reason:
+        return Verdict(False, reason)
+    for ident in CITE.findall(sentence):
+        if int(ident) not in grounds.prompt_ids:
+            return Verdict(False, f"cites [#{ident}], which was not in what the model was given")
+    for name in invented_names(sentence, grounds):
+        return Verdict(False, f"names '{name}', who is not in your journal")
+    for number in NUMBER.findall(sentence):
+        if number.replace(",", "") not in grounds.numbers and not all(
+                (p.lstrip("0") or "0") in grounds.numbers for p in re.split(r"[.,:/-]", number)):
+            return Verdict(False, f"states '{number}', which is not in your journal")
+    for w in words(sentence):
+        if w.casefold() in NUMBER_WORDS and w.casefold() not in grounds.numbers:
+            return Verdict(False, f"states '{w}', which is not in your journal")
+    flat = _flat(sentence)
+    if grounds.title and _similar(flat, _flat(grounds.title)):
+        return Verdict(False, "repeats the angle's title")
+    for before in earlier:
+        if _similar(flat, _flat(before)):
+            return Verdict(False, "repeats an earlier sentence")
+    if any(_similar(flat, c) for c in _flat_examples(grounds)):
+        return Verdict(False, "repeats the prompt's examples")
+    if any(_similar(flat, c) for c in grounds.copies):
+        return Verdict(False, "copies the prompt back")
+    stems = content_stems(sentence)
+    borrowed = sorted(stems & grounds.example_only)
+    if borrowed:
+        return Verdict(False, f"borrows '{borrowed[0]}' from the prompt's examples, not your "
+                              "journal")
+    if len(stems) < MIN_CONTENT_WORDS:
+        return Verdict(False, "says too little to act on")
+    if not stems & grounds.topic_stems:
+        return Verdict(False, "off topic: shares no word with its angle or the entries cited")
+    return KEPT
+
+
+def _flat_examples(grounds: Grounds) -> list[str]:
+    return [c for c in (_flat(s) for s in _sentences(grounds.examples)) if len(c.split()) >= 4]
+
+
+# --- streaming: sentence by sentence -----------------------------------------------------------
+_END = re.compile(r"(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bSt)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)[.!?…][\"'”’)\]»]*(?:\s*\[#\d+\])*(?=\s+[^\s\[a-z])|\n+")
+
+
+LIST_MARKER = re.compile(r"\s*(?:\d{1,2}|[a-zA-Z])[.)]\s*")
+
+
+class SentenceBuffer:
+    """Collects streamed pieces and hands back whole sentences (with their [#id]s) as they
+    end; what remains at the end of the stream is given by rest()."""
+
+    def __init__(self):
+        self.text = self.carry = self.consumed = ""
+
+    def feed(self, piece: str) -> list[str]:
+        return [sentence for _paragraph, sentence in self.feed_numbered(piece)]
+
+    def feed_numbered(self, piece: str) -> list[tuple[int, str]]:
+        """Whole sentences, each with the number of its paragraph (from 1)."""
+        self.text += piece
+        done = []
+        while True:
+            match = _END.search(self.text)
+            if match is None:
+                return done
+            sentence, self.text = self.text[:match.end()], self.text[match.end():]
+            if LIST_MARKER.fullmatch(sentence):  # "1." opens a list item, not a sentence
+                self.carry += sentence
+                continue
+            sentence, self.carry = self.carry + sentence, ""
+            if sentence.strip():
+                done.append((self.paragraph, sentence.strip()))
+            self.consumed += sentence
+            if not self.text.startswith("\n"):
+                self.consumed += self.text[:len(self.text) - len(self.text.lstrip(" \t"))]
+                self.text = self.text.lstrip(" \t")
+
+    @property
+    def paragraph(self) -> int:
+        """The paragraph the next sentence belongs to (from 1)."""
+        return 1 + len(re.findall(r"\n[ \t]*\n", self.consumed))
+
+    def rest(self) -> str:
+        rest, self.text, self.carry = (self.carry + self.text).strip(), "", ""
+        return rest
+
+
+def clean(sentence: str) -> str:
+    """A sentence as shown: without list markers, Markdown emphasis or chat-turn markers."""
+    text = re.sub(r"<(?:start|end)_of_turn>|<\|[a-z_]+\|>", "", sentence)
+    text = re.sub(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+", "", text).replace("**", "").replace("__", "")
+    return re.sub(r"^#+\s*", "", text).strip()

@@ -1,0 +1,115 @@
+"""The grounding check on text alone (no model): each reason a sentence is withheld, a good
+sentence kept, names in any script, and sentence-by-sentence streaming."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.grounding import Grounds, SentenceBuffer, check, fragment_reason
+
+EXAMPLES = """Partner: Orion Systems (reseller). Question: How do I rebuild trust?
+Situation: We missed the listing date we had promised; the partner's VP heard it first.
+Angle: Own the broken promise
+Suggestion: Call her before the next meeting, name the miss and what it cost her.
+
+Partner: Vega Analytics (technology). Question: How should I prepare?
+Situation: The partner's CFO only looks at the margin on joint deals.
+Angle: Answer the skeptic's real concern
+Suggestion: Ask him for thirty minutes to hear the margin concern in full.
+"""
+
+JOURNAL = ("Partner: Northwind Cloud (co-sell). Stakeholders: Dana Reyes, VP Partnerships, "
+           "champion; عبد الله الشمري, Head of IT, supporter; Sofia Marín, CFO, skeptic. "
+           "[#9] 2025-08-30 meeting 'Marketplace listing review' (difficulty 4/5): the "
+           "listing slipped again; Dana was frustrated and asked for a dated plan by 15 "
+           "September. Reliability went from 7 to 4.")
+TOPIC = ("Rebuild reliability with small, visible promises. Reliability fell from 7 to 4 at "
+         "'Marketplace listing review'. Make three small commitments for the next two weeks, "
+         "each with a date, and report each one as done. Marketplace listing review: the "
+         "listing slipped again; Dana was frustrated and asked for a dated plan.")
+
+
+@pytest.fixture
+def grounds():
+    return Grounds(journal=JOURNAL, topic=TOPIC,
+                   title="Rebuild reliability with small, visible promises",
+                   examples=EXAMPLES, prompt_ids=frozenset({9}))
+
+
+def test_a_good_sentence_is_kept(grounds):
+    verdict = check("Send Dana a dated plan for the listing this week, with three small "
+                    "commitments you control. [#9]", grounds)
+    assert verdict.kept and verdict.reason == ""
+
+
+def test_names_in_other_scripts_and_with_accents_are_known(grounds):
+    assert check("Ask عبد الله الشمري to review the dated listing plan with you.", grounds).kept
+    assert check("Give Sofia Marín the listing plan before the review.", grounds).kept
+    verdict = check("Ask خالد to review the dated listing plan with you.", grounds)
+    assert verdict.reason == "names 'خالد', who is not in your journal"
+
+
+def test_an_invented_name_is_withheld(grounds):
+    verdict = check("Ask Orion to confirm the listing plan by next week.", grounds)
+    assert not verdict.kept and verdict.reason == "names 'Orion', who is not in your journal"
+    verdict = check("Tell Dana that Priya will own the listing plan.", grounds)
+    assert verdict.reason == "names 'Priya', who is not in your journal"
+
+
+def test_an_invented_number_or_date_is_withheld(grounds):
+    verdict = check("Promise Dana the listing will be live on 2025-10-01.", grounds)
+    assert not verdict.kept and verdict.reason == "states '2025-10-01', which is not in your " \
+                                                  "journal"
+    assert check("Offer Dana a 20% discount on the listing.", grounds).reason \
+        == "states '20', which is not in your journal"
+    assert check("Give Dana five dated listing commitments.", grounds).reason \
+        == "states 'five', which is not in your journal"
+    assert check("Send Dana the listing plan before 15 September.", grounds).kept
+
+
+def test_a_repeat_is_withheld(grounds):
+    assert check("Rebuild reliability with small, visible promises.", grounds).reason \
+        == "repeats the angle's title"
+    earlier = ["Send Dana a dated plan for the listing this week."]
+    assert check("Send Dana a dated plan for the listing this week!", grounds,
+                 earlier).reason == "repeats an earlier sentence"
+    assert check("Call her before the next meeting, name the miss and what it cost her.",
+                 grounds).reason == "repeats the prompt's examples"
+
+
+def test_a_word_borrowed_from_the_examples_is_withheld(grounds):
+    verdict = check("Tell the partner you are not happy with the margin.", grounds)
+    assert not verdict.kept and "margin" in verdict.reason and "examples" in verdict.reason
+
+
+def test_an_off_topic_sentence_is_withheld(grounds):
+    verdict = check("If you have to, ask the partner to go to the counter and pay a little "
+                    "more.", grounds)
+    assert verdict.reason == "off topic: shares no word with its angle or the entries cited"
+    assert check("Do not accept it.", grounds).reason == "says too little to act on"
+
+
+def test_a_fragment_is_withheld(grounds):
+    assert check("Be prepared for the '", grounds).reason.startswith("cut off")
+    assert check("Send Dana a dated plan for the listing and", grounds).reason \
+        == "cut off before the end of the sentence"
+    assert fragment_reason('Tell Dana "we will ship the listing.') \
+        == "cut off: a quotation is left open"
+    assert fragment_reason("Ask Dana (the champion.") \
+        == "cut off: a quotation or bracket is left open"
+    assert fragment_reason("Review the partners' listing plan with Dana.") == ""
+
+
+def test_a_citation_not_in_the_prompt_is_withheld(grounds):
+    verdict = check("Send Dana the dated listing plan. [#104]", grounds)
+    assert verdict.reason == "cites [#104], which was not in what the model was given"
+
+
+def test_stream_gives_whole_sentences_with_their_citations():
+    buffer = SentenceBuffer()
+    out = []
+    for piece in ["Send Dana", " a plan.", " [#9]", " Then call", " her. Ask e.g. ", "about it",
+                  ".\n", "Cut"]:
+        out += buffer.feed(piece)
+    assert out == ["Send Dana a plan. [#9]", "Then call her.", "Ask e.g. about it."]
+    assert buffer.rest() == "Cut" and buffer.rest() == ""
