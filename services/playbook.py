@@ -143,13 +143,21 @@ def _person_signal(s: PartnerSnapshot, person, extra: dict | None = None) -> Sig
                    **(extra or {})}, cites, when)
 
 
+def ally(s: PartnerSnapshot) -> str:
+    """Who can carry an idea to a blocker: a champion if there is one, else a supporter named
+    as a supporter (never a supporter called a champion)."""
+    for stance in (Stance.champion, Stance.supporter):
+        found = _people(s, Side.partner, (stance,))
+        if found:
+            return f"a {stance.value} close to them ({found[0].name})"
+    return "someone they trust"
+
+
 def r_influential_blocker(s, cfg):
     found = _people(s, Side.partner, (Stance.blocker,), cfg["min_influence"])
     if not found:
         return None
-    champions = _people(s, Side.partner, (Stance.champion, Stance.supporter))
-    return _person_signal(s, found[0], {"champion": champions[0].name if champions
-                                        else "a supporter you trust"})
+    return _person_signal(s, found[0], {"ally": ally(s)})
 
 
 def r_influential_skeptic(s, cfg):
@@ -195,6 +203,19 @@ def r_repeated_difficult(s, cfg):
                   [i.id for i in hard], hard[0].occurred_at)
 
 
+def r_reliability_fell(s, cfg):
+    """Reliability on its own 1-10 scale (7 to 4), not the trust index."""
+    if len(s.readings) < 2:
+        return None
+    before, after = s.readings[-2], s.readings[-1]
+    if before.reliability - after.reliability < cfg["drop"]:
+        return None
+    title = next((i.title for i in s.interactions if i.id == after.interaction_id),
+                 "the latest reading")
+    return Signal({"before": before.reliability, "after": after.reliability, "title": title},
+                  [r.interaction_id for r in (after, before) if r.interaction_id], after.taken_at)
+
+
 def r_person_trust_fell(s, cfg):
     found = []
     for person_id, readings in s.person_readings.items():
@@ -238,9 +259,7 @@ RULES: dict[str, Callable] = {
     "their_overdue_promise": lambda s, cfg: _overdue(s, OwedBy.them),
     "their_broken_promise": lambda s, cfg: _broken(s, OwedBy.them, cfg),
     "trust_fell": lambda s, cfg: _fell(s, s.readings, cfg["drop"]),
-    "reliability_fell": lambda s, cfg: (
-        _fell(s, s.readings, -100) if len(s.readings) >= 2 and
-        s.readings[-2].reliability - s.readings[-1].reliability >= cfg["drop"] else None),
+    "reliability_fell": r_reliability_fell,
     "low_intimacy": lambda s, cfg: _component(s, "intimacy", cfg),
     "high_self_orientation": lambda s, cfg: _component(s, "self_orientation", cfg),
     "low_credibility": lambda s, cfg: _component(s, "credibility", cfg),
@@ -282,3 +301,49 @@ def angles(snapshot: PartnerSnapshot, *, no_contact_days: int = 30,
                            cites=list(dict.fromkeys(signal.cites)),
                            urgency=urgency(cfg["severity"], snapshot, signal.when)))
     return sorted(found, key=lambda a: (-a.urgency, a.rule))
+
+
+# --- the entry in question ------------------------------------------------------------------------
+@cache
+def focus_config(path: Path = PLAYBOOK) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))["focus"]
+
+
+def entry_angle(s: PartnerSnapshot, entry) -> Angle:
+    """What the selected entry itself shows: its difficulty, its people, the promises made
+    there and the trust reading taken after it."""
+    cfg = focus_config()
+    people = [p for p in (s.person(i) for i in s.participants.get(entry.id, [])) if p]
+    promises = [c for c in s.commitments if c.interaction_id == entry.id]
+    reading = next((r for r in s.readings if r.interaction_id == entry.id), None)
+    facts = {"title": entry.title, "when": f"{entry.occurred_at:%Y-%m-%d}",
+             "kind": entry.kind.value, "difficulty": entry.difficulty,
+             "people": (" with " + ", ".join(f"{p.name} ({p.stance.value})" for p in people))
+             if people else "",
+             "promises": ("; promises made there: " + "; ".join(
+                 f"{'we' if c.owed_by == OwedBy.us else 'they'} owe '{c.text}' "
+                 f"({c.status.value})" for c in promises)) if promises else "",
+             "reading": (f"; trust reading after it (each 1-10): credibility "
+                         f"{reading.credibility}, reliability {reading.reliability}, intimacy "
+                         f"{reading.intimacy}, self-orientation {reading.self_orientation}")
+             if reading else "",
+             "person": people[0].name if people else "your counterpart"}
+    step = ("first_step_hard" if entry.difficulty >= cfg["hard_at_least"] else
+            "first_step_promises" if promises else "first_step")
+    return Angle(rule="selected_entry", category=cfg["category"],
+                 title=cfg["title"].format(**facts), why=cfg["why"].format(**facts),
+                 first_step=cfg[step].format(**facts), cites=[entry.id],
+                 urgency=urgency(cfg["severity"], s, entry.occurred_at))
+
+
+def focus_first(s: PartnerSnapshot, entry, found: list[Angle]) -> list[Angle]:
+    """The selected entry's own angle, then the angles its signals raise (they cite it, name
+    its people or its promises), then the rest in their order."""
+    names = [p.name for p in (s.person(i) for i in s.participants.get(entry.id, [])) if p]
+    promises = [c.text for c in s.commitments if c.interaction_id == entry.id]
+
+    def touches(a: Angle) -> bool:
+        text = a.title + " " + a.why
+        return entry.id in a.cites or any(n in text for n in names + promises)
+
+    return [entry_angle(s, entry)] + sorted(found, key=lambda a: not touches(a))

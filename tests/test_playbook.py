@@ -189,3 +189,55 @@ def test_no_contact_threshold_is_a_setting(session):
     j = Journal(session)
     assert "no_contact" not in [a.rule for a in j.angles(no_contact_days=30)]
     assert "no_contact" in [a.rule for a in j.angles(no_contact_days=3)]
+
+
+# --- issue 11: angles that read the journal right ------------------------------------------------
+def test_reliability_is_reported_on_its_own_scale(session):
+    j = Journal(session)                    # the last reading: reliability 8 (index 8.00)
+    j.reading(1, 8, 4, 8, 3)                # reliability 8 -> 4 (index 8.00 -> 6.67)
+    angle = next(a for a in j.angles() if a.rule == "reliability_fell")
+    assert "Reliability fell from 8 to 4 (out of 10)" in angle.why
+    assert "8.00" not in angle.why and "6.67" not in angle.why
+
+
+def test_a_supporter_is_never_called_a_champion(session):
+    j = Journal(session)
+    j.update("Cara", stance="supporter")   # Cara (influence 4) and Sam: supporters, no champion
+    j.person("Tom", stance="blocker", influence=5)
+    by_rule = {a.rule: a for a in j.angles()}
+    blocker, none = by_rule["influential_blocker"], by_rule["no_champion"]
+    assert "a supporter close to them (Cara)" in blocker.first_step
+    assert "champion close to them" not in blocker.first_step
+    assert "(Cara)" in none.first_step       # the same person, named the same way
+    j.update("Sam", stance="champion")
+    blocker = next(a for a in j.angles() if a.rule == "influential_blocker")
+    assert "a champion close to them (Sam)" in blocker.first_step
+
+
+def test_the_selected_entry_comes_first_and_reaches_the_prompt(session):
+    from services import advisor, prompts
+
+    j = Journal(session)
+    j.person("Zoe", stance="skeptic", influence=5)       # an angle that has nothing to do with it
+    hard = j.entry(3, "Pricing escalation", ["Sam", "Nico"], difficulty=4)
+    commitments.add_commitment(session=session, commitment_in={
+        "partner_id": j.partner.id, "owed_by": "us", "text": "Revised price list",
+        "due": TODAY + timedelta(days=7), "interaction_id": hard.id})
+    j.reading(2, 7, 6, 5, 5, entry=hard)
+    calm = j.entry(2, "Joint webinar planning", ["Cara"])
+
+    def ask(entry):
+        return advisor.gather(session=session, today=TODAY, request=advisor.AdviceRequest(
+            partner_id=j.partner.id, kind="trust",
+            interaction_id=entry.id if entry else None))
+
+    none, first, second = ask(None), ask(hard), ask(calm)
+    assert all(a.rule != "selected_entry" for a in none.angles)
+    top = first.angles[0]
+    assert top.rule == "selected_entry" and top.cites == [hard.id]
+    assert "difficulty 4/5" in top.why and "Sam (supporter)" in top.why
+    assert "we owe 'Revised price list' (open)" in top.why and "reliability 6" in top.why
+    assert "follow up with Sam" in top.first_step
+    assert second.angles[0].title == "Start from this entry: Joint webinar planning"
+    assert [a.title for a in first.angles] != [a.title for a in second.angles]
+    assert f"[#{hard.id}]" in prompts.angle_prompt(first, first.angles[-1])[1]
