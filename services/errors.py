@@ -59,6 +59,14 @@ class StorageFull(ConfidantError):
     pass
 
 
+class ReadOnlyJournal(ConfidantError):
+    """The data dir cannot be written: the journal can be read, nothing can be saved."""
+
+
+class JournalBusy(ConfidantError):
+    """Another program kept the journal's write lock past the busy timeout (the CLI exits 1)."""
+
+
 # --- the model -------------------------------------------------------------------------------
 class ModelUnavailable(InvalidInput):
     """No model can be used (missing, refused, failed to load): the angles still work."""

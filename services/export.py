@@ -20,8 +20,9 @@ from models.tables import (
     Stakeholder,
     TrustReading,
 )
+from services import files
 from services.errors import InvalidInput
-from services.store import file_error
+from services.files import file_error
 
 
 def _plain(row) -> dict:
@@ -117,9 +118,17 @@ def export(*, session: Session, fmt: str, target: Path) -> Path:
     data = journal_data(session=session)
     text = to_markdown(data) if fmt == "markdown" else json.dumps(data, ensure_ascii=False,
                                                                   indent=2)
-    target = Path(target)
+    target = files.check_target(Path(target))
+    partial = target.with_name(target.name + ".partial")
     try:
-        target.write_text(text, encoding="utf-8")
+        files.new_private_file(partial)  # 0600: the export is plain text
+        partial.write_text(text, encoding="utf-8")
+        files.check_target(target)
+        partial.replace(target)
     except OSError as err:
+        partial.unlink(missing_ok=True)
         raise file_error(err, target) from err
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return target

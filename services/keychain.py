@@ -25,17 +25,19 @@ def available() -> bool:
     return priority > 0 and "fail" not in type(backend).__module__
 
 
-def load_key(vault_id: str) -> bytes | None:
+def load_key(vault_id: str) -> bytearray | None:
+    """The raw key (in a buffer the vault can zero; keyring itself deals in strings, whose hex
+    copy Python cannot wipe)."""
     if not available():
         return None
     value = _call(keyring.get_password, SERVICE, vault_id)
     try:
-        return bytes.fromhex(value) if value else None
+        return bytearray.fromhex(value) if value else None
     except ValueError:
         return None
 
 
-def store_key(vault_id: str, key: bytes) -> bool:
+def store_key(vault_id: str, key) -> bool:
     """Keep the raw key in the keychain; False when there is no keychain."""
     if not available():
         return False

@@ -36,12 +36,23 @@ def resource(name: str) -> Path:
     return APP_ROOT / "resources" / name
 
 
+def _lock_pid(root: Path) -> int | None:
+    try:
+        return int((root / LOCK_NAME).read_text(encoding="utf-8", errors="replace")
+                   .splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def lock_is_ours(root: Path) -> bool:
+    """Whether this very process (the app) holds the data dir's lock."""
+    return _lock_pid(root) == os.getpid()
+
+
 def app_running(root: Path) -> bool:
     """Whether a live Confidant window holds this data dir's lock."""
-    try:
-        pid = int((root / LOCK_NAME).read_text(encoding="utf-8", errors="replace")
-                  .splitlines()[0])
-    except (OSError, ValueError, IndexError):
+    pid = _lock_pid(root)
+    if pid is None:
         return False
     if pid == os.getpid():
         return True

@@ -1,20 +1,31 @@
-"""One place that turns database failures into the typed errors users see."""
+"""The boundary of every use case, and the one place that turns database failures into the
+typed errors users see.
+
+One use case, one transaction: service functions add and flush, never commit. `use_case(vault)`
+opens the session, begins the transaction (IMMEDIATE for writes, so a busy journal waits for the
+busy timeout instead of failing when a read turns into a write), commits when the use case
+returns and rolls back when it raises. The task helper and the CLI both go through it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel
 
+from services import files
 from services.errors import (
     Conflict,
     CorruptVault,
     InvalidInput,
+    JournalBusy,
     NotFound,
+    ReadOnlyJournal,
     StorageFull,
-    VaultInUse,
 )
 
 M = TypeVar("M", bound=SQLModel)
@@ -28,15 +39,39 @@ def translate(err: Exception) -> Exception:
         return Conflict("That would break a link between records (" + text + ").")
     if "disk is full" in text or "no space" in text:
         return StorageFull("The disk is full: nothing was saved. Free some space and save again.")
+    if "readonly database" in text or "read-only file system" in text:
+        return ReadOnlyJournal("The journal's folder is read-only: nothing was saved.")
     if "locked" in text or "busy" in text:
-        return VaultInUse("The journal is busy in another program; try again in a moment.")
+        return JournalBusy("The journal stayed busy in another program (another Confidant "
+                           "command or window is writing); nothing was saved. Try again.")
     if isinstance(err, OperationalError | DatabaseError):
         return CorruptVault(f"The journal could not be written ({text}).")
     return err
 
 
+@contextmanager
+def use_case(vault, *, write: bool = False) -> Iterator[Session]:
+    """One unit of work: committed when the block ends, rolled back when it raises."""
+    with vault.session(write=write) as session:
+        try:
+            yield session
+        except (DatabaseError, OSError) as err:
+            session.rollback()
+            raise translate(err) from err
+        except BaseException:
+            session.rollback()
+            raise
+        commit(session)
+
+
 def commit(session: Session) -> None:
+    """The boundary's commit (use_case); services flush."""
     _write(session, session.commit)
+
+
+def end_read(session: Session) -> None:
+    """End a read-only transaction, so a long job (the model writing) holds no snapshot."""
+    session.commit()
 
 
 def flush(session: Session) -> None:
@@ -72,8 +107,4 @@ def get_or_404(session: Session, model: type[M], ident, what: str) -> M:
     return row
 
 
-def file_error(err: OSError, where) -> Exception:
-    """A failed file write as the error a user can act on."""
-    if err.errno == 28:
-        return StorageFull(f"The disk is full: {where} was not written.")
-    return InvalidInput(f"Cannot write {where}: {err.strerror or err}.")
+file_error = files.file_error  # a failed file write as the error a user can act on

@@ -8,7 +8,6 @@ was: sidecar files (-wal, -shm) that the attempt created are removed again.
 from __future__ import annotations
 
 import os
-import secrets
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -16,23 +15,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from models import db
-from services import keychain, paths
+from services import files, keychain, paths, pending_restore
 from services.errors import (
+    ConfidantError,
     CorruptVault,
     InvalidInput,
     KeychainUnavailable,
     NeedsPassphrase,
     NoVault,
+    ReadOnlyJournal,
+    StorageFull,
     VaultExists,
     VaultLocked,
     WrongKey,
 )
-from services.vault_header import Header, key_check, new_recovery_key, read_header, write_header
+from services.vault_header import (
+    Header,
+    key_check,
+    new_key,
+    new_recovery_key,
+    read_header,
+    write_header,
+)
 
 ENV_PASSPHRASE = "CONFIDANT_PASSPHRASE"
+READ_ONLY = "The journal's folder is read-only."
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PAGE_SIZE = 4096
 SIDECARS = ("-wal", "-shm", "-journal")
@@ -45,21 +56,26 @@ class Vault:
     engine: Engine | None
     unlocked_by: str = ""
     _key: bytearray | None = field(default=None, repr=False)
+    read_only: bool = False  # the data dir cannot be written: reading works, writes fail
 
     @property
     def db_path(self) -> Path:
         return paths.db_path(self.root)
 
-    def session(self) -> Session:
+    def session(self, *, write: bool = False) -> Session:
+        """A session for one use case (see services.store.use_case); a write session's
+        transactions begin IMMEDIATE, so they wait for a busy journal instead of failing."""
         if self.engine is None:
             raise VaultLocked("The vault is locked.")
-        return Session(self.engine, expire_on_commit=False)
+        bind = self.engine.execution_options(begin="IMMEDIATE") if write else self.engine
+        return Session(bind, expire_on_commit=False)
 
     @property
-    def key(self) -> bytes:
+    def key(self) -> bytearray:
+        """The raw key: the vault's own buffer, not a copy (lock() zeroes it; do not keep it)."""
         if self._key is None:
             raise VaultLocked("The vault is locked.")
-        return bytes(self._key)
+        return self._key
 
     @property
     def is_locked(self) -> bool:
@@ -71,7 +87,7 @@ class Vault:
             self.engine.dispose()
             self.engine = None
         if self._key is not None:
-            self._key[:] = bytes(len(self._key))
+            self._key[:] = bytes(len(self._key))  # the engine's creator shares this buffer
             self._key = None
 
 
@@ -83,17 +99,32 @@ class CreatedVault:
 
 
 def exists(root: Path) -> bool:
-    return paths.header_path(root).exists() or paths.db_path(root).exists()
+    """Whether `root` holds a vault, or the pieces of one (a restore interrupted or kept
+    aside): never offer to create a new vault over those. Finishes an interrupted restore."""
+    pending_restore.finish(root)
+    return (paths.header_path(root).exists() or paths.db_path(root).exists()
+            or pending_restore.pieces_aside(root) is not None)
+
+
+def exists_message(root: Path) -> str:
+    aside = None
+    if not (paths.header_path(root).exists() or paths.db_path(root).exists()):
+        aside = pending_restore.pieces_aside(root)
+    if aside is not None:
+        return (f"The pieces of a vault are kept in {aside}: restore a backup, or move that "
+                "folder away before creating a new vault.")
+    return f"A vault already exists in {root}."
 
 
 def create_vault(root: Path, *, passphrase: str | None = None,
                  use_keychain: bool = True) -> CreatedVault:
-    """A new, empty vault. At least one of the keychain and a passphrase must hold the key."""
-    root.mkdir(parents=True, exist_ok=True)
+    """A new, empty vault. At least one of the keychain and a passphrase must hold the key.
+    A failure (a full disk) leaves no file behind."""
+    files.private_dir(root)
     if exists(root):
-        raise VaultExists(f"A vault already exists in {root}.")
+        raise VaultExists(exists_message(root))
     passphrase = passphrase if passphrase is not None else os.environ.get(ENV_PASSPHRASE)
-    key = secrets.token_bytes(32)
+    key = new_key()
     header = Header(vault_id=str(uuid.uuid4()), check=key_check(key))
     if passphrase:
         header.set_passphrase(key, passphrase)
@@ -109,10 +140,35 @@ def create_vault(root: Path, *, passphrase: str | None = None,
         raise InvalidInput("No system keychain is available: choose a passphrase "
                               f"(or set {ENV_PASSPHRASE}).")
     header.keychain = in_keychain
-    write_header(paths.header_path(root), header)
-    vault = open_with_key(root, key, vault_id=header.vault_id)
+    try:
+        write_header(paths.header_path(root), header)
+        files.new_private_file(paths.db_path(root))  # 0600 before SQLCipher creates it
+        vault = open_with_key(root, key, vault_id=header.vault_id, new=True)
+    except BaseException:
+        for name in (paths.HEADER_NAME, paths.DB_NAME, *(paths.DB_NAME + s for s in SIDECARS)):
+            try:
+                (root / name).unlink(missing_ok=True)
+            except OSError:
+                pass
+        if in_keychain:
+            try:
+                keychain.forget_key(header.vault_id)
+            except KeychainUnavailable:
+                pass
+        raise
     vault.unlocked_by = "new"
     return CreatedVault(vault, recovery, in_keychain)
+
+
+def _check_db_file(db_file: Path) -> None:
+    """A journal file cut short (a sync tool, a crash) is damaged: never open it as new."""
+    size = db_file.stat().st_size
+    wal = Path(f"{db_file}-wal")
+    if size == 0 and not (wal.exists() and wal.stat().st_size):
+        raise CorruptVault(f"The journal file {db_file.name} is empty: it is damaged "
+                           "(cut short by a crash or a sync tool). Restore it from a backup.")
+    if size % PAGE_SIZE:
+        raise CorruptVault(f"The journal file {db_file.name} is damaged (truncated).")
 
 
 def _check_files(root: Path) -> Header:
@@ -125,54 +181,141 @@ def _check_files(root: Path) -> Header:
                                if plain else
                                f"The vault header ({header_file.name}) is missing beside "
                                f"{db_file}.")
+        aside = pending_restore.pieces_aside(root)
+        if aside is not None:
+            raise CorruptVault(f"No journal in {root}, but the pieces of one are kept in "
+                               f"{aside}: restore a backup, or move them back.")
         raise NoVault(f"No vault in {root}. Create one with 'confidant init'.")
     header = read_header(header_file)
     if not db_file.exists():
         raise CorruptVault(f"The journal file {db_file} is missing.")
-    size = db_file.stat().st_size
-    if size % PAGE_SIZE:
-        raise CorruptVault(f"The journal file {db_file.name} is damaged (truncated).")
+    _check_db_file(db_file)
     return header
 
 
-def find_key(header: Header, *, passphrase: str | None, recovery_key: str | None,
-             use_keychain: bool, ask: Callable[[], str | None] | None) -> tuple[bytes, str]:
-    """The raw key and what gave it, in the documented order."""
+def _unwrap_all(header: Header, secret: str, *, as_passphrase: bool) -> list[bytes]:
+    """Every key `secret` unwraps (the new key of an unfinished rotation first); a damaged slot
+    is skipped, and reported only if nothing else opened."""
+    keys: list[bytes] = []
+    damage: CorruptVault | None = None
+    for pending in ((True, False) if header.pending is not None else (False,)):
+        unwrappers = ((header.unwrap_with_passphrase,) if as_passphrase else ()) + (
+            header.unwrap_with_recovery_key,)
+        for unwrap in unwrappers:
+            try:
+                key = unwrap(secret, pending)
+            except CorruptVault as err:
+                damage = damage or err
+                continue
+            if key is not None:
+                keys.append(key)
+                break
+    if not keys and damage is not None:
+        raise damage
+    return keys
+
+
+def find_keys(header: Header, *, passphrase: str | None, recovery_key: str | None,
+              use_keychain: bool, ask: Callable[[], str | None] | None
+              ) -> tuple[list[bytes], str]:
+    """The raw key and what gave it, in the documented order. While a key rotation is
+    unfinished, both keys (the new one first): the database answers to one of them."""
     passphrase = passphrase if passphrase is not None else os.environ.get(ENV_PASSPHRASE)
     if passphrase:
-        key = header.unwrap_with_passphrase(passphrase) or header.unwrap_with_recovery_key(
-            passphrase)
-        if key is None:
+        keys = _unwrap_all(header, passphrase, as_passphrase=True)
+        if not keys:
             raise WrongKey("Wrong passphrase." if header.has_passphrase else
                            "This vault has no passphrase; that is not its recovery key either.")
-        return key, "passphrase"
+        return keys, "passphrase"
     if recovery_key:
-        key = header.unwrap_with_recovery_key(recovery_key)
-        if key is None:
+        keys = _unwrap_all(header, recovery_key, as_passphrase=False)
+        if not keys:
             raise WrongKey("Wrong recovery key.")
-        return key, "recovery"
+        return keys, "recovery"
     if use_keychain and header.keychain:  # 'always ask' vaults keep nothing in the keychain
         try:
             key = keychain.load_key(header.vault_id)
         except KeychainUnavailable:
             key = None
-        if key is not None and key_check(key) == header.check:
-            return key, "keychain"
+        keys = [key] if key is not None and key_check(key) == header.check else []
+        if header.pending is not None:  # a rotation put the new key beside the old one
+            try:
+                new = keychain.load_key(pending_account(header.vault_id))
+            except KeychainUnavailable:
+                new = None
+            if new is not None and key_check(new) == header.pending["key_check"]:
+                keys.insert(0, new)
+        if keys:
+            return keys, "keychain"
     if ask is not None:
         answer = ask()
         if answer:
-            return find_key(header, passphrase=answer, recovery_key=None, use_keychain=False,
-                            ask=None)
+            return find_keys(header, passphrase=answer, recovery_key=None, use_keychain=False,
+                             ask=None)
     raise NeedsPassphrase(f"The vault is locked: give its passphrase or recovery key "
                           f"(or set {ENV_PASSPHRASE}).")
 
 
+def pending_account(vault_id: str) -> str:
+    """The keychain entry that holds the new key while a rotation is unfinished."""
+    return f"{vault_id}:pending"
+
+
+def _open_first(root: Path, keys: list[bytes], header: Header) -> tuple[Vault, bytes]:
+    """Open with the first key the database answers to; settle an unfinished rotation."""
+    error: ConfidantError | None = None
+    for key in keys:
+        try:
+            vault = open_with_key(root, key, vault_id=header.vault_id)
+        except CorruptVault as err:
+            error = error or err
+            continue
+        if header.pending is not None:
+            try:
+                _settle_rotation(root, header, key)
+            except BaseException:
+                vault.lock()
+                raise
+        return vault, key
+    assert error is not None
+    raise error
+
+
+def _settle_rotation(root: Path, header: Header, key: bytes) -> None:
+    """A key rotation was interrupted: keep the slots of the key the database answered to."""
+    if key_check(key) == header.pending["key_check"]:
+        header.finish_rotation()
+    else:
+        header.abandon_rotation()
+    if header.keychain:
+        try:
+            keychain.store_key(header.vault_id, key)
+        except KeychainUnavailable:
+            pass
+    write_header(paths.header_path(root), header)
+    try:
+        keychain.forget_key(pending_account(header.vault_id))
+    except KeychainUnavailable:
+        pass
+
+
+def find_key(header: Header, **how) -> tuple[bytes, str]:
+    """The one raw key (see find_keys)."""
+    keys, source = find_keys(header, **how)
+    return keys[0], source
+
+
 def open_vault(root: Path, *, passphrase: str | None = None, recovery_key: str | None = None,
                use_keychain: bool = True, ask: Callable[[], str | None] | None = None) -> Vault:
+    pending_restore.finish(root)  # a restore interrupted earlier: finish it first
+    files.make_private(root, files.PRIVATE_DIR)
     header = _check_files(root)
-    key, how = find_key(header, passphrase=passphrase, recovery_key=recovery_key,
-                        use_keychain=use_keychain, ask=ask)
-    vault = open_with_key(root, key, vault_id=header.vault_id)
+    keys, how = find_keys(header, passphrase=passphrase, recovery_key=recovery_key,
+                          use_keychain=use_keychain, ask=ask)
+    vault, key = _open_first(root, keys, header)
+    for other in keys:
+        if other is not key:
+            other[:] = bytes(len(other))
     vault.unlocked_by = how
     if how != "keychain" and use_keychain and header.keychain:
         try:  # the keychain lost its entry (reinstall, new machine): put it back
@@ -190,35 +333,90 @@ def _no_new_sidecars(db_file: Path):
         yield
     except BaseException:
         for suffix in set(SIDECARS) - before:
-            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+            try:  # a read-only folder: nothing was created, and the real error must show
+                Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+            except OSError:
+                pass
         raise
 
 
-def open_with_key(root: Path, key: bytes, *, vault_id: str = "") -> Vault:
-    """Open with the raw key (no KDF): the fast path, and the one the benchmark times."""
+def _open_error(err: BaseException, db_file: Path) -> ConfidantError:
+    """What a failed open means for the user: a full disk is not a damaged journal."""
+    if files.is_disk_full(err) or (_sqlite_io_error(err) and files.no_space_left(db_file.parent)):
+        return StorageFull("The disk is full: the journal cannot be opened. Free some space "
+                           "and try again.")
+    return CorruptVault(f"The journal file {db_file.name} cannot be read: it is damaged "
+                        "or not a Confidant journal.")
+
+
+def open_with_key(root: Path, key: bytes, *, vault_id: str = "", new: bool = False) -> Vault:
+    """Open with the raw key (no KDF): the fast path, and the one the benchmark times.
+    `new`: the file was just created empty by `create_vault` (any other empty file is
+    damaged, not a new journal)."""
     db_file = paths.db_path(root)
+    if not new:
+        if not db_file.exists():
+            raise CorruptVault(f"The journal file {db_file} is missing.")
+        _check_db_file(db_file)
+    read_only = False
     with _no_new_sidecars(db_file):
         try:
-            con = db.connect(db_file, key)
+            _try_key(db_file, key, read_only=False)
+        except (db.DatabaseError, OSError) as err:
+            if new or not _folder_read_only(root):
+                raise _open_error(err, db_file) from err
+            read_only = True  # no -wal/-shm can be made: read it as it is
             try:
-                pages = con.execute("PRAGMA page_count").fetchone()[0]
-                wal = Path(f"{db_file}-wal")
-                if pages * PAGE_SIZE > db_file.stat().st_size and not (
-                        wal.exists() and wal.stat().st_size):
-                    raise CorruptVault(f"The journal file {db_file.name} is damaged "
-                                       "(truncated).")
-            finally:
-                con.close()
-        except db.DatabaseError as err:
-            raise CorruptVault(f"The journal file {db_file.name} cannot be read: it is damaged "
-                               "or not a Confidant journal.") from err
-        engine = db.make_engine(db_file, key)
+                _try_key(db_file, key, read_only=True)
+            except (db.DatabaseError, OSError) as again:
+                raise _open_error(again, db_file) from again
+        for suffix in ("", *SIDECARS):  # files from before 0600 was the rule
+            files.make_private(Path(f"{db_file}{suffix}"))
+        # the one copy the vault keeps (lock() zeroes it); a bytearray given is adopted
+        secret = key if isinstance(key, bytearray) else bytearray(key)
+        engine = db.make_engine(db_file, secret, read_only=read_only)
         try:
             db.migrate(engine)
-        except db.DatabaseError as err:
+        except (db.DatabaseError, DBAPIError, OSError) as err:
+            err = getattr(err, "orig", None) or err
             engine.dispose()
+            if read_only:
+                raise ReadOnlyJournal(f"{READ_ONLY} It needs an update first: open it once "
+                                      "where it can be written.") from err
+            if files.is_disk_full(err):
+                raise _open_error(err, db_file) from err
             raise CorruptVault(f"The journal file {db_file.name} is damaged ({err}).") from err
-    return Vault(root, vault_id, engine, _key=bytearray(key))
+    return Vault(root, vault_id, engine, _key=secret, read_only=read_only)
+
+
+def _sqlite_io_error(err: BaseException) -> bool:
+    """SQLITE_IOERR: what a full disk gives when the -shm file cannot grow."""
+    return getattr(err, "sqlite_errorcode", None) == 10 or "disk i/o error" in str(err).lower()
+
+
+def _try_key(db_file: Path, key, *, read_only: bool) -> None:
+    """The key opens the file and the file is as long as it says, or an error."""
+    con = db.connect(db_file, key, read_only=read_only)
+    try:
+        pages = con.execute("PRAGMA page_count").fetchone()[0]
+        wal = Path(f"{db_file}-wal")
+        if pages * PAGE_SIZE > db_file.stat().st_size and not (
+                wal.exists() and wal.stat().st_size):
+            raise CorruptVault(f"The journal file {db_file.name} is damaged (truncated).")
+    finally:
+        con.close()
+
+
+def _folder_read_only(root: Path) -> bool:
+    """Whether nothing can be created in the data dir (a read-only disk or folder)."""
+    probe = root / f".confidant-probe-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as err:
+        return files.is_read_only(err)
+    os.close(fd)
+    probe.unlink(missing_ok=True)
+    return False
 
 
 def unlock(vault: Vault, **credentials) -> Vault:
@@ -239,6 +437,10 @@ def set_passphrase(root: Path, *, key: bytes, new_passphrase: str) -> None:
 
 def uses_keychain(root: Path) -> bool:
     return _check_files(root).keychain
+
+
+def uses_passphrase(root: Path) -> bool:
+    return _check_files(root).has_passphrase
 
 
 def set_keychain(root: Path, *, key: bytes, remember: bool) -> bool:

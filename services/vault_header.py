@@ -3,11 +3,19 @@
 Two slots can unwrap it: the passphrase (scrypt, then AES-256-GCM) and the recovery key shown
 once at creation (high entropy, so HKDF is enough). Nothing in it is readable without one of
 them; `key_check` lets a keychain key be tested without touching the database.
+
+The file is untrusted input: its structure is checked completely when it is read, and scrypt's
+cost parameters are capped before scrypt runs. A damaged header is a `CorruptVault`; a damaged
+slot is noted in `problems`, so the other slot (or the keychain) can still open the vault.
+
+While the encryption key is being rotated, `pending` holds the new key's check and slots beside
+the current ones; the next open keeps whichever key the database answers to.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -23,10 +31,18 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from services.errors import CorruptVault, InvalidInput
+from services.files import PRIVATE_FILE, file_error, fsync_dir
 
 FORMAT = "confidant-vault/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 RECOVERY_BYTES = 20  # 160 bits, 32 base32 characters
+# What a header may ask of scrypt: n a power of two in [2**14, 2**20], r 1..16, p 1..4, and at
+# most 256 MiB (128 * r * n bytes); ours is 2**17, 8, 1 (128 MiB, 0.3 s).
+SCRYPT_N_RANGE, SCRYPT_R_MAX, SCRYPT_P_MAX = (2**14, 2**20), 16, 4
+SCRYPT_MAX_MEMORY = 256 * 2**20
+KEY_BYTES, NONCE_BYTES, TAG_BYTES = 32, 12, 16
+MAX_HEADER_BYTES = 64 * 1024
+DAMAGED = "The vault header is damaged or not a Confidant header"
 
 
 def _b64(data: bytes) -> str:
@@ -34,11 +50,22 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode())
+    return base64.b64decode(text.encode(), validate=True)
 
 
 def key_check(key: bytes) -> str:
     return hmac.new(key, b"confidant-key-check", hashlib.sha256).hexdigest()[:32]
+
+
+def new_key() -> bytearray:
+    """A random 256-bit key in a mutable buffer (it can be zeroed; bytes cannot)."""
+    key = bytearray(KEY_BYTES)
+    if os.name == "posix":
+        with open("/dev/urandom", "rb", buffering=0) as fh:
+            if fh.readinto(key) == KEY_BYTES:
+                return key
+    key[:] = secrets.token_bytes(KEY_BYTES)
+    return key
 
 
 def new_recovery_key() -> str:
@@ -60,12 +87,87 @@ def _hkdf(recovery_key: str, salt: bytes) -> bytes:
                 info=b"confidant-recovery").derive(material)
 
 
+def _field_bytes(slot: dict, name: str, sizes: range) -> bytes:
+    value = slot.get(name)
+    if not isinstance(value, str):
+        raise ValueError(f"its {name} is missing")
+    try:
+        raw = _unb64(value)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raise ValueError(f"its {name} is not base64") from None
+    if len(raw) not in sizes:
+        raise ValueError(f"its {name} has the wrong length")
+    return raw
+
+
+def _int(slot: dict, name: str) -> int:
+    value = slot.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"its {name} is not a number")
+    return value
+
+
+def check_scrypt(n: int, r: int, p: int) -> None:
+    """Refuse cost parameters that would fail, hang or exhaust memory, before running them."""
+    low, high = SCRYPT_N_RANGE
+    if not (low <= n <= high and n & (n - 1) == 0):
+        raise ValueError(f"scrypt n={n} is outside 2**14..2**20 or not a power of two")
+    if not (1 <= r <= SCRYPT_R_MAX and 1 <= p <= SCRYPT_P_MAX):
+        raise ValueError(f"scrypt r={r}, p={p} are out of range")
+    if 128 * r * n > SCRYPT_MAX_MEMORY:
+        raise ValueError("scrypt would need more than 256 MiB")
+
+
+def slot_problem(name: str, slot) -> str | None:
+    """Why a slot cannot be used, or None if it is well formed."""
+    if not isinstance(slot, dict):
+        return "it is not an object"
+    try:
+        if name == "passphrase":
+            if slot.get("kdf") != "scrypt":
+                raise ValueError("its kdf is not scrypt")
+            check_scrypt(_int(slot, "n"), _int(slot, "r"), _int(slot, "p"))
+        elif slot.get("kdf") != "hkdf-sha256":
+            raise ValueError("its kdf is not hkdf-sha256")
+        _field_bytes(slot, "salt", range(16, 65))
+        _field_bytes(slot, "nonce", range(NONCE_BYTES, NONCE_BYTES + 1))
+        _field_bytes(slot, "sealed", range(KEY_BYTES + TAG_BYTES, KEY_BYTES + TAG_BYTES + 1))
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def _check_hex(value, what: str) -> str:
+    if not isinstance(value, str) or len(value) != 32 or \
+            any(c not in "0123456789abcdef" for c in value):
+        raise ValueError(f"{what} is not 32 hex digits")
+    return value
+
+
+def _slots(value) -> dict[str, dict]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValueError("slots is not an object")
+    return dict(value)
+
+
 @dataclass
 class Header:
     vault_id: str
     check: str
     slots: dict[str, dict] = field(default_factory=dict)
     keychain: bool = False
+    # a key rotation in progress: {"key_check": ..., "slots": {...}} for the new key
+    pending: dict | None = None
+
+    def problem(self, slot: str, pending: bool = False) -> str | None:
+        slots = self.pending["slots"] if pending else self.slots
+        return slot_problem(slot, slots[slot]) if slot in slots else None
+
+    def damaged_slot(self, slot: str) -> CorruptVault:
+        return CorruptVault(f"The vault header's {slot} slot is damaged "
+                            f"({self.problem(slot)}): open the journal with "
+                            + ("the recovery key" if slot == "passphrase" else "the passphrase")
+                            + " or restore a backup.")
 
     # --- wrapping ----------------------------------------------------------------------------
     def _wrap(self, slot: str, wrapping_key: bytes, key: bytes, extra: dict) -> None:
@@ -73,14 +175,19 @@ class Header:
         sealed = AESGCM(wrapping_key).encrypt(nonce, key, self._aad(slot))
         self.slots[slot] = {**extra, "nonce": _b64(nonce), "sealed": _b64(sealed)}
 
-    def _unwrap(self, slot: str, wrapping_key: bytes) -> bytes | None:
-        data = self.slots[slot]
+    def _unwrap(self, slot: str, wrapping_key: bytes, pending: bool = False) -> bytes | None:
+        data = (self.pending["slots"] if pending else self.slots)[slot]
+        key = bytearray(KEY_BYTES)  # decrypted in place: no immutable copy of the key
         try:
-            key = AESGCM(wrapping_key).decrypt(_unb64(data["nonce"]), _unb64(data["sealed"]),
-                                               self._aad(slot))
+            AESGCM(wrapping_key).decrypt_into(_unb64(data["nonce"]), _unb64(data["sealed"]),
+                                              self._aad(slot), key)
         except InvalidTag:
             return None
-        return key if key_check(key) == self.check else None
+        check = self.pending["key_check"] if pending else self.check
+        if key_check(key) == check:
+            return key
+        key[:] = bytes(KEY_BYTES)
+        return None
 
     def _aad(self, slot: str) -> bytes:
         return f"{FORMAT}:{self.vault_id}:{slot}".encode()
@@ -103,58 +210,117 @@ class Header:
     def has_passphrase(self) -> bool:
         return "passphrase" in self.slots
 
-    def unwrap_with_passphrase(self, passphrase: str) -> bytes | None:
-        slot = self.slots.get("passphrase")
+    def unwrap_with_passphrase(self, passphrase: str, pending: bool = False
+                               ) -> bytearray | None:
+        """The key, None for a wrong passphrase; CorruptVault if the slot is damaged."""
+        slots = self.pending["slots"] if pending else self.slots
+        slot = slots.get("passphrase")
         if not slot:
             return None
+        if self.problem("passphrase", pending):
+            raise self.damaged_slot("passphrase")
         wrapping = _scrypt(passphrase, _unb64(slot["salt"]), slot["n"], slot["r"], slot["p"])
-        return self._unwrap("passphrase", wrapping)
+        return self._unwrap("passphrase", wrapping, pending)
 
-    def unwrap_with_recovery_key(self, recovery_key: str) -> bytes | None:
-        slot = self.slots.get("recovery")
+    def unwrap_with_recovery_key(self, recovery_key: str, pending: bool = False
+                                 ) -> bytearray | None:
+        slots = self.pending["slots"] if pending else self.slots
+        slot = slots.get("recovery")
         if not slot or len(normalise_recovery_key(recovery_key)) != RECOVERY_BYTES * 8 // 5:
             return None
-        return self._unwrap("recovery", _hkdf(recovery_key, _unb64(slot["salt"])))
+        if self.problem("recovery", pending):
+            raise self.damaged_slot("recovery")
+        return self._unwrap("recovery", _hkdf(recovery_key, _unb64(slot["salt"])), pending)
+
+    # --- key rotation ------------------------------------------------------------------------
+    def begin_rotation(self, new_key: bytes, passphrase: str | None, recovery_key: str) -> None:
+        """Keep the new key's slots beside the current ones until the rekey has committed."""
+        staged = Header(self.vault_id, key_check(new_key))
+        if passphrase:
+            staged.set_passphrase(new_key, passphrase)
+        staged.set_recovery_key(new_key, recovery_key)
+        self.pending = {"key_check": staged.check, "slots": staged.slots}
+
+    def finish_rotation(self) -> None:
+        """The database now answers to the new key: its slots become the only ones."""
+        if self.pending is not None:
+            self.check, self.slots, self.pending = (self.pending["key_check"],
+                                                    dict(self.pending["slots"]), None)
+
+    def abandon_rotation(self) -> None:
+        self.pending = None
 
     # --- the file ----------------------------------------------------------------------------
     def to_json(self) -> str:
-        return json.dumps({"format": FORMAT, "vault_id": self.vault_id, "key_check": self.check,
-                           "keychain": self.keychain, "slots": self.slots}, indent=1)
+        data = {"format": FORMAT, "vault_id": self.vault_id, "key_check": self.check,
+                "keychain": self.keychain, "slots": self.slots}
+        if self.pending is not None:
+            data["pending"] = self.pending
+        return json.dumps(data, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> Header:
+        """The header, its structure checked; CorruptVault (one line) for anything else."""
         try:
             data = json.loads(text)
-            if data.get("format") != FORMAT:
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
                 raise ValueError("unknown format")
-            return cls(vault_id=str(data["vault_id"]), check=str(data["key_check"]),
-                       slots=dict(data["slots"]), keychain=bool(data.get("keychain")))
-        except (ValueError, KeyError, TypeError, AttributeError) as err:
-            raise CorruptVault("The vault header is damaged or not a Confidant header.") from err
+            vault_id = data.get("vault_id")
+            if not isinstance(vault_id, str) or not 1 <= len(vault_id) <= 64 or \
+                    not vault_id.isprintable():
+                raise ValueError("vault_id")
+            keychain = data.get("keychain", False)
+            if not isinstance(keychain, bool):
+                raise ValueError("keychain")
+            pending = data.get("pending")
+            if pending is not None:
+                if not isinstance(pending, dict):
+                    raise ValueError("pending")
+                pending = {"key_check": _check_hex(pending.get("key_check"), "pending"),
+                           "slots": _slots(pending.get("slots"))}
+            return cls(vault_id=vault_id, check=_check_hex(data.get("key_check"), "key_check"),
+                       slots=_slots(data.get("slots")), keychain=keychain, pending=pending)
+        except (ValueError, TypeError, RecursionError) as err:
+            raise CorruptVault(f"{DAMAGED}.") from err
 
 
 def read_header(path: Path) -> Header:
     try:
-        return Header.from_json(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_HEADER_BYTES + 1)
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        raise CorruptVault(f"The vault header {path.name} cannot be read "
+                           f"({err.strerror or err}).") from err
+    if len(raw) > MAX_HEADER_BYTES:
+        raise CorruptVault(f"{DAMAGED} (too large).")
+    try:
+        return Header.from_json(raw.decode("utf-8"))
     except UnicodeDecodeError as err:
-        raise CorruptVault("The vault header is damaged or not a Confidant header.") from err
+        raise CorruptVault(f"{DAMAGED}.") from err
 
 
 def write_header(path: Path, header: Header) -> None:
-    """Replace the header atomically: a crash leaves the old one or the new one, never half."""
+    """Replace the header atomically: a crash leaves the old one or the new one, never half.
+    A failure (a full disk) leaves no temporary file behind."""
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(header.to_json())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    if os.name == "posix":
-        fd = os.open(path, os.O_RDONLY)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+        with open(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), PRIVATE_FILE)
+            fh.write(header.to_json())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as err:
         try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise file_error(err, path) from err
+
+
+__all__ = ["Header", "fsync_dir", "key_check", "new_recovery_key", "read_header",
+           "write_header"]

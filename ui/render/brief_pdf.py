@@ -21,9 +21,10 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
+from services import files
 from services.brief import SECTION_TITLES, BriefData
 from services.errors import InvalidInput
-from services.store import file_error
+from services.files import file_error
 from ui.render.charts import paint_trust_chart
 
 DPI = 96
@@ -110,8 +111,12 @@ def body_html(b: BriefData) -> str:
                        f"{_e(a.first_step)}</p>")
         if b.advice:
             text = _e(b.advice).replace("\n\n", "</p><p>").replace("\n", "<br>")
+            saved = f" on {b.advice_saved:%Y-%m-%d %H:%M}" if b.advice_saved else ""
+            stopped = ("; stopped before it finished, so only its complete sentences"
+                       if b.advice_stopped else "")
             out.append(f"<p><b>Latest saved advice</b> <span class='muted'>(written by "
-                       f"{_e(b.advice_model)})</span></p><p>{text}</p>")
+                       f"{_e(b.advice_model)}{saved}{stopped}; only sentences that passed the "
+                       f"grounding check)</span></p><p>{text}</p>")
     return "".join(out)
 
 
@@ -214,15 +219,9 @@ def paint_brief(b: BriefData, pages) -> int:
 def write_pdf(b: BriefData, target: Path) -> Path:
     """The PDF, written beside the target and renamed into place (a failed export leaves no
     half file)."""
-    target = Path(target)
-    if target.is_dir():
-        raise InvalidInput(f"{target} is a folder; give a file name.")
+    target = files.check_target(Path(target))  # a regular file or a new path, never a device
     partial = target.with_name(target.name + ".partial")
-    try:
-        with open(partial, "wb"):
-            pass
-    except OSError as err:
-        raise file_error(err, target) from err
+    files.new_private_file(partial)  # 0600: a brief is plain text about partners
     writer = QPdfWriter(str(partial))
     writer.setResolution(DPI)
     writer.setTitle(f"{b.partner} — meeting brief")
@@ -245,6 +244,8 @@ def write_pdf(b: BriefData, target: Path) -> Path:
     finally:
         painter.end()
     try:
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise OSError(f"{target} stopped being a regular file")
         os.replace(partial, target)
     except OSError as err:
         partial.unlink(missing_ok=True)

@@ -1,0 +1,110 @@
+"""Files Confidant writes for the user (backups, exports, briefs) and its own private files.
+
+Every writer goes through `check_target` (only a new path or an existing regular file may be
+replaced: never a device node, a FIFO, a folder or a symlink) and creates its temporary file with
+`new_private_file` (mode 0600), then renames it into place. The data dir is kept at 0700.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from services.errors import InvalidInput, StorageFull
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+READ_ONLY_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def file_error(err: OSError, where) -> Exception:
+    """A failed file write as the error a user can act on."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull(f"The disk is full: {where} was not written.")
+    if err.errno == errno.EROFS:
+        return InvalidInput(f"Cannot write {where}: the disk is read-only.")
+    return InvalidInput(f"Cannot write {where}: {err.strerror or err}.")
+
+
+def check_target(target: Path) -> Path:
+    """The path a user asked us to write, if it is a new path or an existing regular file."""
+    target = Path(target)
+    if str(target) in ("", "."):
+        raise InvalidInput("Give a file name to write to.")
+    try:
+        info = target.lstat()
+    except FileNotFoundError:
+        return target
+    except OSError as err:
+        raise file_error(err, target) from err
+    if stat.S_ISLNK(info.st_mode):
+        raise InvalidInput(f"{target} is a symbolic link; give the path of a regular file.")
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidInput(f"{target} is a folder; give a file name.")
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInput(f"{target} is not a regular file (a device or a pipe); give the path "
+                           "of a regular file.")
+    return target
+
+
+def new_private_file(path: Path) -> None:
+    """Create `path` empty with mode 0600 (replacing a leftover of ours), whatever the umask."""
+    try:
+        if path.is_symlink():
+            path.unlink()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE)
+        try:
+            os.fchmod(fd, PRIVATE_FILE)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        raise file_error(err, path) from err
+
+
+def make_private(path: Path, mode: int = PRIVATE_FILE) -> None:
+    """Tighten an existing file or folder of ours to `mode` (best effort: a read-only disk or a
+    folder owned by someone else stays as it is)."""
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & ~mode:
+            path.chmod(mode)
+    except OSError:
+        pass
+
+
+def private_dir(path: Path) -> Path:
+    """The data dir, created 0700 (an existing, looser one is tightened)."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    make_private(path, PRIVATE_DIR)
+    return path
+
+
+def fsync_dir(path: Path) -> None:
+    if os.name == "posix":
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def no_space_left(folder: Path, margin: int = 1 << 20) -> bool:
+    """Whether the disk holding `folder` has (almost) no space left for us."""
+    try:
+        info = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return False
+    return info.f_bavail * info.f_frsize < margin
+
+
+def is_read_only(err: BaseException) -> bool:
+    return isinstance(err, OSError) and err.errno in READ_ONLY_ERRNOS
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """ENOSPC, or SQLite's SQLITE_FULL ("database or disk is full")."""
+    if isinstance(err, OSError):
+        return err.errno in (errno.ENOSPC, errno.EDQUOT)
+    code = getattr(err, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == 13 or "disk is full" in str(err).lower()
