@@ -3,18 +3,56 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
-KINDS = ["meeting", "call", "email", "workshop", "informal", "internal"]
-STANCES = ["champion", "supporter", "neutral", "skeptic", "blocker"]
-STATUSES = ["open", "kept", "broken", "dropped"]
+from models.enums import CommitmentStatus, InteractionKind, OwedBy, QuestionKind, Stance, values
+
+KINDS = values(InteractionKind)
+STANCES = values(Stance)
+STATUSES = values(CommitmentStatus)
+ABOUT = [k for k in values(QuestionKind) if k != QuestionKind.free]  # free: --question
+ID_MAX = 2**63 - 1  # SQLite's largest integer
+
+
+def whole(low: int, high: int):
+    """An argparse type: a whole number in [low, high], or one line saying what is allowed."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text[:40]} is out of range ({low} to {high if high < ID_MAX else 'any id'})")
+        return value
+    parse.__name__ = "whole number"
+    return parse
+
+
+def decimal(low: float, high: float):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a number") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text[:40]} is out of range ({low} to {high})")
+        return value
+    parse.__name__ = "number"
+    return parse
+
+
+IDENT = whole(1, ID_MAX)
 
 
 class Parser(argparse.ArgumentParser):
     """A usage mistake is a user error: one line, exit 1."""
 
     def error(self, message):
-        self.exit(1, f"{self.prog}: {message} (see --help)\n")
+        from services.terminal import shown
+
+        self.exit(1, f"{self.prog}: {shown(message)} (see --help)\n")
 
 
 def build_parser() -> Parser:
@@ -27,7 +65,10 @@ def build_parser() -> Parser:
 
     cmd.add_parser("init", help="create the vault and print its recovery key once")
     cmd.add_parser("demo", help="load the sample journal")
-    cmd.add_parser("passphrase", help="set or change the vault's passphrase")
+    p = cmd.add_parser("passphrase", help="set or change the vault's passphrase")
+    p.add_argument("--rotate-key", action="store_true",
+                   help="also re-encrypt the journal under a new key (an old header copy and "
+                        "the old passphrase then open nothing); prints a new recovery key")
     p = cmd.add_parser("keychain", help="keep the key in the system keychain, or always ask")
     p.add_argument("action", choices=["remember", "forget"])
 
@@ -49,7 +90,7 @@ def build_parser() -> Parser:
     reflection = p.add_mutually_exclusive_group()
     reflection.add_argument("--reflection")
     reflection.add_argument("--reflection-file")
-    p.add_argument("--difficulty", type=int, default=0, metavar="0-5")
+    p.add_argument("--difficulty", type=whole(0, 5), default=0, metavar="0-5")
     p.add_argument("--with", dest="with_", metavar='"Name, Name"', help="participants")
     p.add_argument("--tags", help='"tag, tag"')
 
@@ -59,7 +100,7 @@ def build_parser() -> Parser:
     p.add_argument("--partner", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--role", default="")
-    p.add_argument("--influence", type=int, default=3, metavar="1-5")
+    p.add_argument("--influence", type=whole(1, 5), default=3, metavar="1-5")
     p.add_argument("--stance", choices=STANCES, default="neutral")
     p.add_argument("--internal", action="store_true", help="a person on our side")
 
@@ -67,13 +108,13 @@ def build_parser() -> Parser:
         dest="action", required=True, parser_class=Parser)
     p = commitment.add_parser("add")
     p.add_argument("--partner", required=True)
-    p.add_argument("--owed-by", choices=["us", "them"], required=True)
+    p.add_argument("--owed-by", choices=values(OwedBy), required=True)
     p.add_argument("--text", required=True)
     p.add_argument("--due", help="YYYY-MM-DD")
     p.add_argument("--status", choices=STATUSES, default="open")
-    p.add_argument("--interaction", type=int, help="the entry where it was made")
+    p.add_argument("--interaction", type=IDENT, help="the entry where it was made")
     p = commitment.add_parser("set")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=IDENT)
     p.add_argument("--status", choices=STATUSES, required=True)
 
     trust = cmd.add_parser("trust", help="trust readings").add_subparsers(
@@ -82,13 +123,13 @@ def build_parser() -> Parser:
     p.add_argument("--partner", required=True)
     p.add_argument("--stakeholder")
     for part in ("credibility", "reliability", "intimacy", "self-orientation"):
-        p.add_argument(f"--{part}", type=int, required=True, metavar="1-10")
+        p.add_argument(f"--{part}", type=whole(1, 10), required=True, metavar="1-10")
     p.add_argument("--date")
-    p.add_argument("--interaction", type=int)
+    p.add_argument("--interaction", type=IDENT)
 
     p = cmd.add_parser("list", help="list interactions, newest first")
     p.add_argument("--partner")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=whole(1, 10**9))
     p.add_argument("--json", action="store_true")
 
     p = cmd.add_parser("search", help="full-text search")
@@ -97,19 +138,19 @@ def build_parser() -> Parser:
     p.add_argument("--kind", choices=KINDS)
     p.add_argument("--since")
     p.add_argument("--until")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=whole(1, 10**6), default=20)
     p.add_argument("--json", action="store_true")
 
     p = cmd.add_parser("advise", help="angles from the playbook, then the local model's advice")
     p.add_argument("--partner", required=True)
-    p.add_argument("--interaction", type=int, help="the entry the question is about")
-    p.add_argument("--about", choices=["trust", "politics", "strategy", "prepare"],
+    p.add_argument("--interaction", type=IDENT, help="the entry the question is about")
+    p.add_argument("--about", choices=ABOUT,
                    help="the kind of question (default: trust with --interaction, else prepare)")
     p.add_argument("--stakeholder", help="for --about politics: the person")
     p.add_argument("--question", help="a free question")
     p.add_argument("--no-model", action="store_true", help="print the angles only")
-    p.add_argument("--max-tokens", type=int)
-    p.add_argument("--temperature", type=float)
+    p.add_argument("--max-tokens", type=whole(1, 8192))
+    p.add_argument("--temperature", type=decimal(0.0, 2.0))
     p.add_argument("--json", action="store_true")
 
     p = cmd.add_parser("brief", help="a meeting-prep brief as PDF")
@@ -121,7 +162,7 @@ def build_parser() -> Parser:
     p.add_argument("--include-reflections", action="store_true",
                    help="include private reflections (left out by default)")
     p.add_argument("--with-advice", action="store_true", help="add the latest saved advice")
-    p.add_argument("--recent", type=int, default=10, metavar="N")
+    p.add_argument("--recent", type=whole(0, 10_000), default=10, metavar="N")
     p.add_argument("--page-size", choices=["A4", "Letter"])
 
     p = cmd.add_parser("export", help="everything, as Markdown or JSON (plain text)")
@@ -132,14 +173,23 @@ def build_parser() -> Parser:
     p.add_argument("-o", "--output", required=True)
     p = cmd.add_parser("restore", help="replace the vault by a backup (the old one is kept)")
     p.add_argument("file")
+    p.add_argument("--yes", action="store_true",
+                   help="restore a backup of another journal without asking")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
+    os.umask(0o077)  # every file and folder we create (journal, sidecars, logs, exports): ours only
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as stop:  # --help, or a usage error already printed
         return int(stop.code or 0)
+    if args.data_dir is not None and not args.data_dir.strip():
+        print("confidant: --data-dir is empty; give a folder (or leave it out for the "
+              "default).", file=sys.stderr)
+        return 1
     if args.version:
         from services.about import version
 

@@ -15,6 +15,7 @@ from pypdf import PdfReader  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 
 from services import brief  # noqa: E402
+from services.store import use_case
 from services.vault import open_with_key  # noqa: E402
 from ui.render.brief_pdf import write_pdf  # noqa: E402
 
@@ -29,7 +30,7 @@ def main() -> None:
         totals, builds = [], []
         for n in range(6):
             t = time.perf_counter()
-            with vault.session() as s:
+            with use_case(vault, write=True) as s:
                 data = brief.build_brief(session=s, options=brief.BriefOptions(
                     partner_id=2, recent=recent, purpose="Steering committee"))
             built = time.perf_counter()

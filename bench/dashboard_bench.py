@@ -19,6 +19,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QPainter  # noqa: E402
 
 from models import db  # noqa: E402
 from services import dashboard, paths, trust  # noqa: E402
+from services.store import use_case
 from services.vault import open_with_key  # noqa: E402
 from ui.render.charts import paint_trust_chart  # noqa: E402
 
@@ -60,7 +61,7 @@ def main() -> None:
     vault = open_with_key(root, key)
     gc.freeze()  # as the app does once its window is up (ui/app.py)
     times = []
-    with vault.session() as s:
+    with use_case(vault, write=True) as s:
         for _ in range(25):
             t = time.perf_counter()
             rows = dashboard.portfolio(session=s)

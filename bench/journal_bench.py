@@ -15,6 +15,7 @@ from common import build_journal, env_note, ms, p95, timed, vocabulary
 
 from models import db
 from services import journal, paths, search
+from services.store import use_case
 from services.vault import open_with_key
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
@@ -30,7 +31,7 @@ def main() -> None:
     for _ in range(20):
         t = time.perf_counter()
         vault = open_with_key(root, key)
-        with vault.session() as s:
+        with use_case(vault, write=True) as s:
             s.connection().exec_driver_sql("SELECT count(*) FROM partner").scalar()
         opens.append(time.perf_counter() - t)
         vault.lock()
@@ -41,7 +42,7 @@ def main() -> None:
     rng = random.Random(5)
     words = vocabulary()
     saves = []
-    with vault.session() as s:
+    with use_case(vault, write=True) as s:
         for i in range(200):
             saves.append(timed(journal.create_interaction, session=s, interaction_in={
                 "partner_id": 1 + i % 50, "title": f"Bench entry {i}",
@@ -52,7 +53,7 @@ def main() -> None:
     queries = [" ".join(rng.sample(words, k=rng.choice((1, 1, 2)))) for _ in range(100)]
     raw_con = db.connect(paths.db_path(root), key)
     service, raw = [], []
-    with vault.session() as s:
+    with use_case(vault, write=True) as s:
         for q in queries * 2:  # first pass warms the page cache for both
             service.append(timed(search.search, session=s, query=q, limit=20, prefix=False))
             expression = search.match_expression(q, prefix=False)

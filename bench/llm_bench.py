@@ -18,6 +18,7 @@ from common import env_note, peak_rss_mb
 
 from services import advisor, demo, journal, llm
 from services import vault as vaults
+from services.store import use_case
 
 ROUNDS = 5
 TOKENS = 64
@@ -51,9 +52,9 @@ def main() -> None:
     os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     created = vaults.create_vault(data_dir, passphrase="benchmark passphrase")
     vault = created.vault
-    with vault.session() as s:
+    with use_case(vault, write=True) as s:
         demo.load_sample(session=s)
-        partner = journal.partner_by_name(session=s, name="Northwind Cloud")
+        partner = journal.resolve_partner(session=s, name="Northwind Cloud")
     t = time.perf_counter()
     settings = llm.ModelSettings(path=llm.install_bundled_model(data_dir), temperature=0)
     install = time.perf_counter() - t
@@ -63,7 +64,7 @@ def main() -> None:
     print(f"model {model.name}: install {install:.1f} s (first time only), load {load:.2f} s, "
           f"{settings.n_threads} threads — {env_note()}")
 
-    with vault.session() as s:
+    with use_case(vault, write=True) as s:
         context = advisor.gather(session=s, request=advisor.AdviceRequest(partner_id=partner.id))
     prompt = "".join(advisor.angle_prompt(context, context.angles[0]))
     bare, ours = [], []
@@ -79,7 +80,7 @@ def main() -> None:
         model.llm.reset()  # a cold cache: the first question after the model loaded
         for keep in (firsts, repeats):
             start, marks = time.perf_counter(), []
-            with vault.session() as s:
+            with use_case(vault, write=True) as s:
                 result = advisor.advise(
                     session=s, request=advisor.AdviceRequest(partner_id=partner.id, kind="trust"),
                     model_source=lambda: model, max_tokens=8,

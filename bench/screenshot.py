@@ -15,6 +15,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from services import vault as vaults  # noqa: E402
+from services.store import use_case
 from ui.context import AppContext  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 from ui.tasks import TaskRunner  # noqa: E402
@@ -42,13 +43,13 @@ def main() -> None:
         if args.partner:
             from services import journal
 
-            with ctx.vault.session() as s:
-                window.select_partner(journal.partner_by_name(session=s, name=args.partner).id)
+            with use_case(ctx.vault, write=True) as s:
+                window.select_partner(journal.resolve_partner(session=s, name=args.partner).id)
         window.tabs.setCurrentIndex(args.tab)
         if args.entry:
             from services import journal
 
-            with ctx.vault.session() as s:
+            with use_case(ctx.vault, write=True) as s:
                 partner_id = journal.get_interaction(session=s, interaction_id=args.entry).partner_id
             window.open_entry(partner_id, args.entry)
         if args.search:

@@ -14,18 +14,20 @@ from models.tables import (
     OwedBy,
     now,
 )
-from services.journal import get_partner
-from services.store import commit, get_or_404, validated
+from services.journal import check_same_partner, get_partner
+from services.store import flush, get_or_404, validated
 
 
 def add_commitment(*, session: Session, commitment_in: CommitmentCreate | dict) -> Commitment:
     data = validated(CommitmentCreate, commitment_in)
     get_partner(session=session, partner_id=data.partner_id)
+    check_same_partner(session=session, partner_id=data.partner_id,
+                       interaction_id=data.interaction_id)
     commitment = Commitment.model_validate(data)
     if commitment.status != CommitmentStatus.open:
         commitment.resolved_at = now()
     session.add(commitment)
-    commit(session)
+    flush(session)
     return commitment
 
 
@@ -41,7 +43,7 @@ def update_commitment(*, session: Session, commitment_id: int,
         changes["resolved_at"] = None if changes["status"] == CommitmentStatus.open else now()
     commitment.sqlmodel_update(changes)
     session.add(commitment)
-    commit(session)
+    flush(session)
     return commitment
 
 
@@ -53,7 +55,7 @@ def set_status(*, session: Session, commitment_id: int,
 
 def delete_commitment(*, session: Session, commitment_id: int) -> None:
     session.delete(get_commitment(session=session, commitment_id=commitment_id))
-    commit(session)
+    flush(session)
 
 
 def list_commitments(*, session: Session, partner_id: int | None = None,

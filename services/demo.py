@@ -55,7 +55,7 @@ def load_sample(*, session: Session, today: date | None = None, source: Path = S
                 session.add(StanceChange(
                     stakeholder_id=person.id, partner_id=partner.id, old=s["was"]["stance"],
                     new=person.stance, changed_at=when(s["was"]["days_ago"], 18)))
-                session.commit()
+                session.flush()
         for entry in p["interaction"]:
             occurred = when(entry["days_ago"], rng.randint(9, 17))
             interaction = journal.create_interaction(session=session, interaction_in={
@@ -84,7 +84,7 @@ def load_sample(*, session: Session, today: date | None = None, source: Path = S
                     settled = min(due + timedelta(days=rng.randint(-5, 3)), today)
                     promise.resolved_at = datetime.combine(settled, time(17, 0))
                     session.add(promise)
-                    session.commit()
+                    session.flush()
                 counts["commitments"] += 1
         contacts = [s for s in people.values() if s.side == "partner" and s.active]
         for n, days_ago in enumerate(range(SPAN_DAYS, 3, -ROUTINE_EVERY_DAYS)):

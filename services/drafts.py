@@ -7,7 +7,7 @@ import json
 from sqlmodel import Session, col, select
 
 from models.tables import Draft, now
-from services.store import commit
+from services.store import flush
 
 NEW_ENTRY = "interaction:new"
 
@@ -21,7 +21,7 @@ def save_draft(*, session: Session, key: str, content: dict) -> Draft:
     draft.content_json = json.dumps(content, ensure_ascii=False, default=str)
     draft.updated_at = now()
     session.add(draft)
-    commit(session)
+    flush(session)
     return draft
 
 
@@ -33,7 +33,7 @@ def discard_draft(*, session: Session, key: str) -> None:
     draft = session.get(Draft, key)
     if draft is not None:
         session.delete(draft)
-        commit(session)
+        flush(session)
 
 
 def load_draft_content(draft: Draft) -> dict:

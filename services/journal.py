@@ -1,10 +1,12 @@
 """Partners, stakeholders and interactions: create, read, update, delete.
 
-Every function is keyword-only and takes the session it works in; writes commit.
+Every function is keyword-only and takes the session it works in; writes flush, and the
+boundary that opened the session commits the use case (services.store.use_case).
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,8 +32,8 @@ from models.tables import (
     TrustReading,
     now,
 )
-from services.errors import Conflict, NotFound
-from services.store import commit, flush, get_or_404, validated
+from services.errors import Conflict, InvalidInput, NotFound
+from services.store import flush, get_or_404, validated
 
 
 # --- partners --------------------------------------------------------------------------------
@@ -41,7 +43,7 @@ def create_partner(*, session: Session, partner_in: PartnerCreate | dict) -> Par
         raise Conflict(f"A partner named '{data.name}' already exists.")
     partner = Partner.model_validate(data)
     session.add(partner)
-    commit(session)
+    flush(session)
     return partner
 
 
@@ -58,27 +60,41 @@ def find_partner(*, session: Session, name: str) -> Partner | None:
     return None
 
 
-def partner_by_name(*, session: Session, name: str) -> Partner:
-    """The exact name (any case), else the one partner whose name starts with it."""
-    partner = find_partner(session=session, name=name)
-    if partner is not None:
-        return partner
+def _partner_matches(session: Session, name: str) -> list[Partner]:
+    """The exact name (any case) alone, else every partner whose name starts with it."""
+    exact = find_partner(session=session, name=name)
+    if exact is not None:
+        return [exact]
     wanted = name.strip().casefold()
-    starting = [p for p in list_partners(session=session) if p.name.casefold().startswith(wanted)]
-    if len(starting) == 1:
-        return starting[0]
-    if starting:
+    return [p for p in list_partners(session=session) if p.name.casefold().startswith(wanted)]
+
+
+def resolve_partner(*, session: Session, name: str) -> Partner:
+    """The one partner resolver of every command and dialog: the exact name (any case), else
+    a unique prefix, else NotFound naming the candidates."""
+    if not name or not name.strip():
+        raise InvalidInput("Give a partner's name.")
+    matches = _partner_matches(session, name)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
         raise NotFound(f"'{name}' matches several partners: "
-                       + ", ".join(p.name for p in starting) + ".")
-    raise NotFound(f"No partner named '{name}'.")
+                       + ", ".join(p.name for p in matches) + ". Give more of the name.")
+    known = [p.name for p in list_partners(session=session)]
+    close = difflib.get_close_matches(name.strip(), known, n=3, cutoff=0.6)
+    raise NotFound(f"No partner named '{name}'."
+                   + (f" Did you mean {', '.join(close)}?" if close else ""))
 
 
-def ensure_partner(*, session: Session, name: str, kind: str | None = None) -> Partner:
-    found = find_partner(session=session, name=name)
-    if found:
-        return found
+def ensure_partner(*, session: Session, name: str,
+                   kind: str | None = None) -> tuple[Partner, bool]:
+    """The partner `name` resolves to; a new one only when no partner matches at all.
+    Returns (partner, created)."""
+    matches = _partner_matches(session, name) if name and name.strip() else []
+    if matches:
+        return resolve_partner(session=session, name=name), False
     data = {"name": name} | ({"kind": kind} if kind else {})
-    return create_partner(session=session, partner_in=data)
+    return create_partner(session=session, partner_in=data), True
 
 
 def list_partners(*, session: Session) -> list[Partner]:
@@ -96,7 +112,7 @@ def update_partner(*, session: Session, partner_id: int,
             raise Conflict(f"A partner named '{changes['name']}' already exists.")
     partner.sqlmodel_update(changes)
     session.add(partner)
-    commit(session)
+    flush(session)
     return partner
 
 
@@ -111,7 +127,7 @@ def delete_partner(*, session: Session, partner_id: int, with_interactions: bool
     for table in (Advice, Commitment, TrustReading, StanceChange, Interaction, Stakeholder):
         session.exec(delete(table).where(table.partner_id == partner_id))
     session.delete(partner)
-    commit(session)
+    flush(session)
 
 
 # --- stakeholders ----------------------------------------------------------------------------
@@ -121,7 +137,7 @@ def create_stakeholder(*, session: Session,
     get_partner(session=session, partner_id=data.partner_id)
     stakeholder = Stakeholder.model_validate(data)
     session.add(stakeholder)
-    commit(session)
+    flush(session)
     return stakeholder
 
 
@@ -153,14 +169,14 @@ def update_stakeholder(*, session: Session, stakeholder_id: int,
                                  old=person.stance, new=changes["stance"]))
     person.sqlmodel_update(changes)
     session.add(person)
-    commit(session)
+    flush(session)
     return person
 
 
 def delete_stakeholder(*, session: Session, stakeholder_id: int) -> None:
     person = get_stakeholder(session=session, stakeholder_id=stakeholder_id)
     session.delete(person)
-    commit(session)
+    flush(session)
 
 
 # --- interactions ----------------------------------------------------------------------------
@@ -188,12 +204,22 @@ def create_interaction(*, session: Session,
     session.add(interaction)
     flush(session)
     _set_links(session, interaction, data.participant_ids, data.tags)
-    commit(session)
+    flush(session)
     return interaction
 
 
 def get_interaction(*, session: Session, interaction_id: int) -> Interaction:
     return get_or_404(session, Interaction, interaction_id, "interaction")
+
+
+def check_same_partner(*, session: Session, partner_id: int,
+                       interaction_id: int | None) -> None:
+    """A reading, promise or advice linked to an entry must be about that entry's partner."""
+    if interaction_id is None:
+        return
+    entry = get_interaction(session=session, interaction_id=interaction_id)
+    if entry.partner_id != partner_id:
+        raise Conflict(f"Entry #{entry.id} is about another partner.")
 
 
 def update_interaction(*, session: Session, interaction_id: int,
@@ -206,13 +232,13 @@ def update_interaction(*, session: Session, interaction_id: int,
     interaction.updated_at = now()
     session.add(interaction)
     _set_links(session, interaction, *links)
-    commit(session)
+    flush(session)
     return interaction
 
 
 def delete_interaction(*, session: Session, interaction_id: int) -> None:
     session.delete(get_interaction(session=session, interaction_id=interaction_id))
-    commit(session)
+    flush(session)
 
 
 def list_interactions(*, session: Session, partner_id: int | None = None,

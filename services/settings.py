@@ -1,40 +1,69 @@
-"""Preferences, kept inside the encrypted database (window geometry stays in QSettings)."""
+"""Preferences: one typed model, kept inside the encrypted database (window geometry stays in
+QSettings). Services and windows read `Preferences` attributes; nothing reads raw keys."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session, select
 
 from models.tables import Setting
-from services.store import commit
-
-DEFAULTS: dict[str, Any] = {
-    "idle_lock_minutes": 0,       # 0: never lock by itself
-    "no_contact_days": 30,        # drift alert: no contact for this long
-    "trust_drop_alert": 1.0,      # drift alert: trust index fell by this much
-    "page_size": "A4",            # brief: A4 or Letter
-    "model_path": "",             # empty: the bundled model
-    "threads": 0,                 # 0: all cores
-    "context_length": 2048,
-    "temperature": 0.7,
-    "max_tokens": 256,
-}
+from services.errors import InvalidInput
+from services.store import flush
 
 
-def get_settings(*, session: Session) -> dict[str, Any]:
-    values = dict(DEFAULTS)
-    for row in session.exec(select(Setting)):
-        values[row.key] = json.loads(row.value_json)
-    return values
+class Preferences(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    idle_lock_minutes: int = Field(0, ge=0, le=24 * 60)      # 0: never lock by itself
+    no_contact_days: int = Field(30, ge=1, le=3650)          # drift alert: no contact this long
+    trust_drop_alert: float = Field(1.0, gt=0, le=30)        # drift alert: trust index fell this much
+    page_size: Literal["A4", "Letter"] = "A4"                # the brief's paper
+    model_path: str = ""                                     # empty: the bundled model
+    threads: int = Field(0, ge=0, le=256)                    # 0: all cores
+    context_length: int = Field(2048, ge=256, le=131072)
+    temperature: float = Field(0.7, ge=0, le=2)
+    max_tokens: int = Field(256, ge=1, le=8192)
 
 
-def save_settings(*, session: Session, values: dict[str, Any]) -> dict[str, Any]:
-    """Several preferences in one commit; returns all settings."""
-    for key, value in values.items():
+def _checked(values: dict) -> Preferences:
+    try:
+        return Preferences.model_validate(values)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise InvalidInput(f"Setting {where}: {first.get('msg', 'invalid value')}.") from err
+
+
+def get_settings(*, session: Session) -> Preferences:
+    stored = {row.key: json.loads(row.value_json) for row in session.exec(select(Setting))}
+    known = {k: v for k, v in stored.items() if k in Preferences.model_fields}
+    try:
+        return Preferences.model_validate(known)
+    except ValidationError:  # a value from an older version that no longer fits: its default
+        return Preferences.model_validate(
+            {k: v for k, v in known.items() if _fits(k, v)})
+
+
+def _fits(key: str, value) -> bool:
+    try:
+        Preferences.model_validate({key: value})
+        return True
+    except ValidationError:
+        return False
+
+
+def save_settings(*, session: Session, values: dict) -> Preferences:
+    """Several preferences in one use case; returns all of them. Unknown keys are refused."""
+    unknown = set(values) - set(Preferences.model_fields)
+    if unknown:
+        raise InvalidInput(f"Unknown setting: {', '.join(sorted(unknown))}.")
+    merged = _checked(get_settings(session=session).model_dump() | values)
+    for key in values:
         row = session.get(Setting, key) or Setting(key=key, value_json="null")
-        row.value_json = json.dumps(value)
+        row.value_json = json.dumps(getattr(merged, key))
         session.add(row)
-    commit(session)
-    return get_settings(session=session)
+    flush(session)
+    return merged

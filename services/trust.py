@@ -9,8 +9,8 @@ from sqlmodel import Session, col, select
 
 from models.tables import Interaction, TrustReading, TrustReadingCreate
 from services.errors import Conflict
-from services.journal import get_partner, get_stakeholder
-from services.store import commit, validated
+from services.journal import check_same_partner, get_partner, get_stakeholder
+from services.store import flush, validated
 
 
 def add_reading(*, session: Session, reading_in: TrustReadingCreate | dict) -> TrustReading:
@@ -20,9 +20,11 @@ def add_reading(*, session: Session, reading_in: TrustReadingCreate | dict) -> T
         person = get_stakeholder(session=session, stakeholder_id=data.stakeholder_id)
         if person.partner_id != data.partner_id:
             raise Conflict(f"{person.name} is not a stakeholder of this partner.")
+    check_same_partner(session=session, partner_id=data.partner_id,
+                       interaction_id=data.interaction_id)
     reading = TrustReading.model_validate(data)
     session.add(reading)
-    commit(session)
+    flush(session)
     return reading
 
 

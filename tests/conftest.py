@@ -12,6 +12,7 @@ from keyring.backend import KeyringBackend  # noqa: E402
 from keyring.errors import PasswordDeleteError  # noqa: E402
 
 from services import vault as vault_service  # noqa: E402
+from services.store import use_case  # noqa: E402
 from tests.ui_support import open_window  # noqa: E402
 from ui.context import AppContext  # noqa: E402
 from ui.tasks import TaskRunner  # noqa: E402
@@ -95,7 +96,7 @@ def vault(data_dir):
 
 @pytest.fixture
 def session(vault):
-    with vault.session() as s:
+    with use_case(vault) as s:
         yield s
 
 

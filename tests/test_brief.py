@@ -28,7 +28,7 @@ def pdf_text(path) -> tuple[int, list[str]]:
 @pytest.fixture
 def sample(session):
     demo.load_sample(session=session)
-    northwind = journal.partner_by_name(session=session, name="Northwind")
+    northwind = journal.resolve_partner(session=session, name="Northwind")
     journal.create_interaction(session=session, interaction_in={
         "partner_id": northwind.id, "title": "Pre-read with Dana",
         "notes": "Walked through the agenda.", "reflection": f"I still feel exposed {MARKER}."})

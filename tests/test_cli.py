@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import main
+from services.store import use_case
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -164,7 +165,7 @@ def test_advise_without_a_model_file_still_gives_angles(cli, tmp_path):
     from services import vault as vaults
 
     vault = vaults.open_vault(tmp_path / "data")
-    with vault.session() as s:
+    with use_case(vault) as s:
         settings_service.save_settings(session=s, values={"model_path": str(tmp_path / "x.gguf")})
     vault.lock()
     code, out, _ = cli("advise", "--partner", "Kestrel")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from services import journal, paths
 from services import vault as vaults
+from services.store import use_case
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = """
@@ -19,14 +20,17 @@ import sys
 from pathlib import Path
 from services import journal, vault
 v = vault.open_with_key(Path(sys.argv[1]), bytes.fromhex(sys.stdin.readline().strip()))
-with v.session() as s:
-    partner = journal.ensure_partner(session=s, name="Crash test")
-    n = 0
-    while True:
-        n += 1
+from services.store import use_case
+from services.store import use_case
+with use_case(v, write=True) as s:
+    partner, _ = journal.ensure_partner(session=s, name="Crash test")
+n = 0
+while True:
+    n += 1
+    with use_case(v, write=True) as s:  # one entry, one use case: committed when it returns
         item = journal.create_interaction(session=s, interaction_in={
             "partner_id": partner.id, "title": f"entry {n}", "notes": "x" * (n % 7 * 900)})
-        print(item.id, flush=True)
+    print(item.id, flush=True)
 """
 
 
@@ -48,7 +52,7 @@ def test_sigkill_at_random_moments_loses_no_saved_entry(vault, data_dir):
     assert len(saved) > 15  # the children really wrote
 
     reopened = vaults.open_with_key(data_dir, bytes.fromhex(key_hex))
-    with reopened.session() as s:
+    with use_case(reopened) as s:
         stored = {i.id for i in journal.list_interactions(session=s)}
         check = s.connection().exec_driver_sql("PRAGMA integrity_check").scalar()
     reopened.lock()

@@ -10,12 +10,14 @@ from models.tables import CommitmentStatus, Stance
 from services import commitments, journal, trust
 from services import vault as vaults
 from services.errors import Conflict, InvalidInput, NotFound
+from services.store import use_case
 
 
 @pytest.fixture
-def partner(session):
-    return journal.create_partner(session=session, partner_in={"name": "Northwind",
-                                                                "kind": "co-sell"})
+def partner(vault):
+    with use_case(vault, write=True) as s:
+        return journal.create_partner(session=s, partner_in={"name": "Northwind",
+                                                              "kind": "co-sell"})
 
 
 def entry(session, partner, **extra):
@@ -27,7 +29,7 @@ def test_partner_crud(session, partner):
     assert journal.get_partner(session=session, partner_id=partner.id).kind == "co-sell"
     journal.update_partner(session=session, partner_id=partner.id,
                            partner_in={"summary": "Hyperscaler"})
-    assert journal.partner_by_name(session=session, name="north").summary == "Hyperscaler"
+    assert journal.resolve_partner(session=session, name="north").summary == "Hyperscaler"
     with pytest.raises(Conflict):
         journal.create_partner(session=session, partner_in={"name": " northwind "})
     journal.delete_partner(session=session, partner_id=partner.id)
@@ -121,27 +123,27 @@ def test_commitments_and_trust_readings(session, partner):
     ("Tabs\tand\nnewlines", "  leading and trailing spaces are kept in notes  "),
 ])
 def test_odd_text_round_trips_exactly(vault, partner, title, notes):
-    with vault.session() as s:
+    with use_case(vault) as s:
         ident = entry(s, partner, title=title, notes=notes).id
-    with vault.session() as s:
+    with use_case(vault) as s:
         back = journal.get_interaction(session=s, interaction_id=ident)
     assert (back.title, back.notes) == (title.strip(), notes)
 
 
 def test_ten_megabyte_note_round_trips(vault, partner):
     note = ("Long minutes. " * 800_000)[:10 * 1024 * 1024]
-    with vault.session() as s:
+    with use_case(vault) as s:
         ident = entry(s, partner, notes=note).id
-    with vault.session() as s:
+    with use_case(vault) as s:
         assert journal.get_interaction(session=s, interaction_id=ident).notes == note
 
 
 @pytest.mark.parametrize("when", [datetime(1, 1, 1), datetime(1850, 6, 1, 12, 30),
                                   datetime(9999, 12, 31, 23, 59)])
 def test_far_dates_round_trip(vault, partner, when):
-    with vault.session() as s:
+    with use_case(vault) as s:
         ident = entry(s, partner, occurred_at=when).id
-    with vault.session() as s:
+    with use_case(vault) as s:
         assert journal.get_interaction(session=s, interaction_id=ident).occurred_at == when
 
 
@@ -162,12 +164,12 @@ def test_bad_entries_are_refused_with_a_message(session, partner, bad, message):
 
 def test_writes_survive_reopening(data_dir):
     created = vaults.create_vault(data_dir, passphrase="correct horse battery")
-    with created.vault.session() as s:
+    with use_case(created.vault) as s:
         p = journal.create_partner(session=s, partner_in={"name": "Kestrel"})
         entry(s, p, title="OEM renewal")
     created.vault.lock()
     vault = vaults.open_vault(data_dir)
-    with vault.session() as s:
+    with use_case(vault) as s:
         assert [i.title for i in journal.list_interactions(session=s)] == ["OEM renewal"]
     vault.lock()
 
@@ -176,17 +178,18 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(vault, partner):
     """SQLite's max_page_count makes the database 'full' exactly as a full disk does."""
     from services.errors import StorageFull
 
-    with vault.session() as s:
+    with use_case(vault, write=True) as s:
         kept = entry(s, partner, title="Saved before the disk filled").id
+    with pytest.raises(StorageFull, match="disk is full"), use_case(vault, write=True) as s:
         conn = s.connection()
         pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
         conn.exec_driver_sql(f"PRAGMA max_page_count = {pages + 2}")
-        with pytest.raises(StorageFull, match="disk is full"):
-            entry(s, partner, notes="x" * 200_000)
-        vault.engine.dispose()  # the limit lives on that connection: room again
+        entry(s, partner, notes="x" * 200_000)
+    vault.engine.dispose()  # the limit lives on that connection: room again
+    with use_case(vault, write=True) as s:
         assert [i.id for i in journal.list_interactions(session=s)] == [kept]
         entry(s, partner, title="Saved once there was room again")
-    with vault.session() as s:
+    with use_case(vault) as s:
         assert len(journal.list_interactions(session=s)) == 2
 
 

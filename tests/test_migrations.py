@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from models import db
 from services import journal, keychain, paths, search
 from services import vault as vaults
+from services.store import use_case
 from services.vault_header import Header, key_check, write_header
 
 
@@ -58,7 +59,7 @@ def test_file_made_at_first_revision_opens_with_current_code(data_dir):
 
     vault = vaults.open_vault(data_dir)
     assert db.current_revision(vault.engine) == db.HEAD_REVISION
-    with vault.session() as s:
+    with use_case(vault) as s:
         assert [i.title for i in journal.list_interactions(session=s)] \
             == ["Written before search existed"]
         assert [h.title for h in search.search(session=s, query="escalation")] \

@@ -6,6 +6,7 @@ import uuid
 
 from services import journal, trust
 from services import vault as vaults
+from services.store import use_case
 from tests.helpers import all_bytes
 
 
@@ -13,7 +14,7 @@ def test_markers_and_key_are_not_on_disk(data_dir):
     created = vaults.create_vault(data_dir, passphrase="correct horse battery")
     vault = created.vault
     markers = [f"MARKER-{uuid.uuid4().hex}" for _ in range(5)]
-    with vault.session() as s:
+    with use_case(vault) as s:
         partner = journal.create_partner(session=s, partner_in={"name": markers[0]})
         journal.create_stakeholder(session=s, stakeholder_in={
             "partner_id": partner.id, "name": markers[1]})

@@ -9,13 +9,14 @@ from PySide6.QtGui import QImage, QPainter
 
 from models.tables import Stance
 from services import demo, journal, trust
+from services.store import use_case
 from tests.ui_support import open_window, settle
 from ui.render.charts import paint_trust_chart
 from ui.stakeholder_map import StakeholderMap
 
 
 def test_portfolio_is_home_and_lists_the_sample_partners(qtbot, ctx):
-    with ctx.vault.session() as s:
+    with use_case(ctx.vault) as s:
         demo.load_sample(session=s)
     win = open_window(qtbot, ctx)
     assert win.middle.currentWidget() is win.portfolio
@@ -70,9 +71,9 @@ def test_chart_renders_offscreen_with_one_marker_per_entry(qapp):
 
 
 def test_clicking_a_chart_marker_opens_its_interaction(qtbot, ctx):
-    with ctx.vault.session() as s:
+    with use_case(ctx.vault) as s:
         demo.load_sample(session=s)
-        northwind = journal.partner_by_name(session=s, name="Northwind")
+        northwind = journal.resolve_partner(session=s, name="Northwind")
     win = open_window(qtbot, ctx)
     win.select_partner(northwind.id)
     win.tabs.setCurrentWidget(win.health)
@@ -88,7 +89,7 @@ def test_clicking_a_chart_marker_opens_its_interaction(qtbot, ctx):
 
 
 def test_dragging_a_dot_changes_the_stance_in_the_journal(qtbot, ctx):
-    with ctx.vault.session() as s:
+    with use_case(ctx.vault) as s:
         acme = journal.create_partner(session=s, partner_in={"name": "Acme"})
         tom = journal.create_stakeholder(session=s, stakeholder_in={
             "partner_id": acme.id, "name": "Tom", "influence": 5, "stance": "blocker"})
@@ -108,7 +109,7 @@ def test_dragging_a_dot_changes_the_stance_in_the_journal(qtbot, ctx):
     qtbot.mouseMove(chart_map, pos=QPoint((start.x() + target.x()) // 2, start.y()))
     qtbot.mouseRelease(chart_map, Qt.MouseButton.LeftButton, pos=target)
     settle(qtbot, ctx)
-    with ctx.vault.session() as s:
+    with use_case(ctx.vault) as s:
         assert journal.get_stakeholder(session=s, stakeholder_id=tom.id).stance \
             == Stance.supporter
     qtbot.waitUntil(lambda: any(p.id == tom.id and p.stance == Stance.supporter

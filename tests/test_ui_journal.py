@@ -8,6 +8,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from services import journal
+from services.store import use_case
 from tests.ui_support import click_save, open_window, settle
 from ui.context import AppContext
 from ui.main_window import MainWindow
@@ -59,7 +60,7 @@ def test_first_run_to_first_entry_found_by_search(qtbot, data_dir):
     entry_id = saved.args[0]
     settle(qtbot, ctx)
     assert win.timeline.rowCount() == 1
-    with ctx.vault.session() as s:
+    with use_case(ctx.vault) as s:
         assert [p.name for p in journal.participants(session=s, interaction_id=entry_id)] \
             == ["Dana Whitfield"]
 
@@ -79,7 +80,7 @@ def test_first_run_to_first_entry_found_by_search(qtbot, data_dir):
 
 @pytest.fixture
 def partner(ctx):
-    with ctx.vault.session() as s:
+    with use_case(ctx.vault) as s:
         p = journal.create_partner(session=s, partner_in={"name": "Helix Systems"})
         journal.create_stakeholder(session=s, stakeholder_in={"partner_id": p.id,
                                                               "name": "Rafael Ortiz"})
@@ -121,7 +122,7 @@ def test_autosaved_draft_survives_a_crash(qtbot, ctx, partner, monkeypatch):
     settle(qtbot, ctx2)
     from services import drafts
 
-    with ctx2.vault.session() as s:
+    with use_case(ctx2.vault) as s:
         assert drafts.list_drafts(session=s) == []  # saving dropped the draft
     again.close()
     ctx2.tasks.wait()
@@ -133,7 +134,7 @@ def test_lock_and_unlock(qtbot, data_dir, monkeypatch):
 
     created = vaults.create_vault(data_dir, passphrase="correct horse battery")
     ctx = AppContext(data_dir=data_dir, tasks=TaskRunner(), vault=created.vault)
-    with ctx.vault.session() as s:
+    with use_case(ctx.vault) as s:
         journal.create_partner(session=s, partner_in={"name": "Kestrel Analytics"})
     win = open_window(qtbot, ctx)
     assert win.partner_model.rowCount() == 1

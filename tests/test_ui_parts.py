@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from services import commitments, journal
+from services.store import use_case
 from tests.ui_support import click_save, open_window, settle
 from ui import app as app_module
 from ui.commitments_panel import CommitmentDialog
@@ -23,7 +24,7 @@ from ui.vault_dialogs import FirstRunDialog, UnlockDialog
 
 @pytest.fixture
 def partner(ctx):
-    with ctx.vault.session() as s:
+    with use_case(ctx.vault) as s:
         p = journal.create_partner(session=s, partner_in={"name": "Meridian Health Group"})
         journal.create_stakeholder(session=s, stakeholder_in={"partner_id": p.id,
                                                               "name": "Claire Dubois"})
@@ -56,7 +57,7 @@ def test_guided_reflection_becomes_an_entry_with_commitments(qtbot, partner, win
     with qtbot.waitSignal(dialog.recorded, timeout=5000) as recorded:
         click_save(dialog)
     settle(qtbot, window.ctx)
-    with window.ctx.vault.session() as s:
+    with use_case(window.ctx.vault) as s:
         item = journal.get_interaction(session=s, interaction_id=recorded.args[1])
         promises = commitments.list_commitments(session=s, partner_id=partner.id)
     assert "Claire cut the lab scope." in item.notes and "Deflated." not in item.notes
@@ -68,7 +69,7 @@ def test_guided_reflection_becomes_an_entry_with_commitments(qtbot, partner, win
 
 def test_timeline_loads_lazily_and_filters(qtbot, ctx, partner):
     start = datetime(2024, 1, 1)
-    with ctx.vault.session() as s:
+    with use_case(ctx.vault) as s:
         for i in range(PAGE * 2 + 50):
             journal.create_interaction(session=s, interaction_in={
                 "partner_id": partner.id, "title": f"entry {i}",
@@ -266,7 +267,7 @@ def test_commitments_panel_overdue_first_and_marking(qtbot, partner, window):
 
     from PySide6.QtCore import Qt as QtNs
 
-    with window.ctx.vault.session() as s:
+    with use_case(window.ctx.vault) as s:
         commitments.add_commitment(session=s, commitment_in={
             "partner_id": partner.id, "owed_by": "them", "text": "Later",
             "due": date.today() + timedelta(days=20)})
@@ -287,7 +288,7 @@ def test_commitments_panel_overdue_first_and_marking(qtbot, partner, window):
     panel.view.selectRow(0)
     panel.buttons["Mark kept"].click()
     settle(qtbot, window.ctx)
-    with window.ctx.vault.session() as s:
+    with use_case(window.ctx.vault) as s:
         done = [c for c in commitments.list_commitments(session=s) if c.text == "Late report"]
     assert done[0].status.value == "kept" and done[0].resolved_at is not None
     assert model.records[-1].text == "Late report"  # settled ones go last
@@ -331,7 +332,7 @@ def test_delete_an_entry_and_back_up_from_the_app(qtbot, partner, window, tmp_pa
 
     from services import backup as backup_service
 
-    with window.ctx.vault.session() as s:
+    with use_case(window.ctx.vault) as s:
         doomed = journal.create_interaction(session=s, interaction_in={
             "partner_id": partner.id, "title": "Wrong partner, oops"}).id
     window.select_partner(partner.id)

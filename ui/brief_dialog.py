@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from services import brief
-from services.errors import ConfidantError
 from ui.context import AppContext
+from ui.errors import report
 from ui.render.brief_pdf import preview_images, write_pdf
 
 
@@ -111,7 +111,7 @@ class BriefDialog(QDialog):
             sections=tuple(k for k, box in self.sections.items() if box.isChecked()),
             include_reflections=self.private.isChecked(),
             with_advice=self.with_advice.isChecked(), recent=self.recent.value(),
-            page_size=self.ctx.settings.get("page_size", "A4"))
+            page_size=self.ctx.settings.page_size)
 
     def _build(self, then) -> None:
         if self.partner.currentData() is None:
@@ -119,8 +119,8 @@ class BriefDialog(QDialog):
             return
         values = self.ctx.settings
         self.ctx.db(brief.build_brief, options=self.options(),
-                    no_contact_days=int(values["no_contact_days"]),
-                    trust_drop=float(values["trust_drop_alert"]), on_done=then,
+                    no_contact_days=values.no_contact_days,
+                    trust_drop=values.trust_drop_alert, on_done=then,
                     on_error=self._failed)
 
     def preview(self) -> None:
@@ -162,8 +162,5 @@ class BriefDialog(QDialog):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
 
     def _failed(self, err) -> None:
-        if not isinstance(err, ConfidantError):
-            self.message.setText("")
-            raise err
-        self.message.setText(str(err))
+        report(err, self, self.message.setText)
         self.message.setStyleSheet("color: #c62828;")

@@ -5,7 +5,9 @@ Exit codes: 0 success; 1 a user error (one line on stderr); 2 the vault cannot b
 
 from __future__ import annotations
 
+import contextlib
 import getpass
+import io
 import json
 import os
 import sys
@@ -15,6 +17,8 @@ from pathlib import Path
 from services import backup, commitments, demo, export, journal, paths, search, trust
 from services import vault as vaults
 from services.errors import ConfidantError, InvalidInput, VaultError
+from services.store import use_case
+from services.terminal import shown
 
 ENV_NEW_PASSPHRASE = "CONFIDANT_NEW_PASSPHRASE"
 
@@ -23,10 +27,10 @@ def run_command(args) -> int:
     try:
         return COMMANDS[args.command](args) or 0
     except VaultError as err:
-        print(f"confidant: {err}", file=sys.stderr)
+        print(f"confidant: {shown(str(err))}", file=sys.stderr)
         return 2
     except ConfidantError as err:
-        print(f"confidant: {err}", file=sys.stderr)
+        print(f"confidant: {shown(str(err))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("confidant: interrupted", file=sys.stderr)
@@ -35,7 +39,10 @@ def run_command(args) -> int:
 
 # --- helpers ---------------------------------------------------------------------------------
 def _root(args) -> Path:
-    return paths.data_dir(args.data_dir)
+    root = paths.data_dir(args.data_dir)
+    if root.exists() and not root.is_dir():
+        raise InvalidInput(f"The data folder {root} is a file, not a folder.")
+    return root
 
 
 def _ask() -> str | None:
@@ -91,7 +98,7 @@ def _names(text: str | None) -> list[str]:
 
 
 def _partner_id(session, name: str | None) -> int | None:
-    return journal.partner_by_name(session=session, name=name).id if name else None
+    return journal.resolve_partner(session=session, name=name).id if name is not None else None
 
 
 def _stakeholder_id(session, partner, name: str | None) -> int | None:
@@ -99,7 +106,7 @@ def _stakeholder_id(session, partner, name: str | None) -> int | None:
         return None
     person = journal.find_stakeholder(session=session, partner_id=partner.id, name=name)
     if person is None:
-        raise InvalidInput(f"No stakeholder named '{name}' at {partner.name}.")
+        raise InvalidInput(f"No stakeholder named '{shown(name)}' at {shown(partner.name)}.")
     return person.id
 
 
@@ -113,7 +120,7 @@ def _entry_json(interaction, partner_name: str) -> dict:
 def cmd_init(args) -> None:
     root = _root(args)
     if vaults.exists(root):
-        raise InvalidInput(f"A vault already exists in {root}.")
+        raise InvalidInput(vaults.exists_message(root))
     created = vaults.create_vault(root, passphrase=_new_passphrase(optional=True,
                                                                   env=vaults.ENV_PASSPHRASE))
     created.vault.lock()
@@ -130,7 +137,7 @@ def cmd_demo(args) -> None:
         cmd_init(args)
     vault = _open(args)
     try:
-        with vault.session() as session:
+        with use_case(vault, write=True) as session:
             counts = demo.load_sample(session=session)
     finally:
         vault.lock()
@@ -141,6 +148,8 @@ def cmd_demo(args) -> None:
 def cmd_passphrase(args) -> None:
     vault = _open(args)  # proves the caller may open it
     try:
+        if args.rotate_key:
+            return _rotate_key(vault)
         new = _new_passphrase(optional=False, env=ENV_NEW_PASSPHRASE)
         if not new:
             raise InvalidInput(f"Give the new passphrase on a terminal or in "
@@ -149,6 +158,21 @@ def cmd_passphrase(args) -> None:
     finally:
         vault.lock()
     print("Passphrase changed.")
+
+
+def _rotate_key(vault) -> None:
+    from services.key_rotation import rotate_key
+
+    optional = not vaults.uses_passphrase(vault.root)
+    new = _new_passphrase(optional=optional, env=ENV_NEW_PASSPHRASE)
+    if not new and not optional:
+        raise InvalidInput(f"Give the passphrase (the current one or a new one) on a terminal "
+                           f"or in {ENV_NEW_PASSPHRASE}: the new key is kept under it.")
+    recovery = rotate_key(vault, passphrase=new or None)
+    print("The journal is re-encrypted under a new key" +
+          (" kept under the passphrase given." if new else "."))
+    print("\nNew recovery key (shown once; the old one no longer opens the journal):\n")
+    print(f"    {recovery}\n")
 
 
 def cmd_keychain(args) -> None:
@@ -161,38 +185,59 @@ def cmd_keychain(args) -> None:
           "The key is no longer in the keychain: Confidant will ask for the passphrase.")
 
 
-def _with_session(fn):
-    """Run fn(args, session) inside an open vault, locking it afterwards."""
-    def command(args):
-        vault = _open(args)
-        try:
-            with vault.session() as session:
-                return fn(args, session)
-        finally:
-            vault.lock()
-    return command
+def _with_session(write=False):
+    """Run fn(args, session) as one use case inside an open vault, locking it afterwards.
+
+    `write` (a bool, or a function of args) makes it a write: its transaction begins IMMEDIATE,
+    and what it prints is held back until the commit succeeded, so a refused or failed command
+    prints only its one error line and leaves the journal as it was.
+    """
+    def decorate(fn):
+        def command(args):
+            writes = write(args) if callable(write) else write
+            vault = _open(args)
+            out, err = io.StringIO(), io.StringIO()
+            try:
+                if not writes:
+                    with use_case(vault) as session:
+                        return fn(args, session)
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                    with use_case(vault, write=True) as session:
+                        result = fn(args, session)
+            finally:
+                vault.lock()
+            sys.stderr.write(err.getvalue())
+            sys.stdout.write(out.getvalue())
+            return result
+        command.__name__ = fn.__name__
+        return command
+    return decorate
 
 
-@_with_session
+@_with_session(write=lambda args: args.action == "add")
 def cmd_partner(args, session) -> None:
     if args.action == "add":
         print(journal.create_partner(session=session, partner_in={
             "name": args.name, **({"kind": args.kind} if args.kind else {})}).id)
     else:
         for p in journal.list_partners(session=session):
-            print(f"{p.id:>5}  {p.name}  ({p.kind}, {p.status.value})")
+            print(f"{p.id:>5}  {shown(p.name)}  ({shown(p.kind)}, {p.status.value})")
 
 
-@_with_session
+@_with_session(write=True)
 def cmd_log(args, session) -> None:
-    partner = journal.ensure_partner(session=session, name=args.partner)
+    partner, created = journal.ensure_partner(session=session, name=args.partner)
+    if created:
+        print(f"Added partner {shown(partner.name)} (no partner's name starts with it).",
+              file=sys.stderr)
     people = []
     for name in _names(args.with_):
         person = journal.find_stakeholder(session=session, partner_id=partner.id, name=name)
         if person is None:
             person = journal.create_stakeholder(session=session, stakeholder_in={
                 "partner_id": partner.id, "name": name})
-            print(f"Added stakeholder {person.name} to {partner.name}.", file=sys.stderr)
+            print(f"Added stakeholder {shown(person.name)} to {shown(partner.name)}.",
+                  file=sys.stderr)
         people.append(person.id)
     data = {"partner_id": partner.id, "title": args.title, "kind": args.kind,
             "notes": _read(args.notes_file, args.notes),
@@ -203,31 +248,31 @@ def cmd_log(args, session) -> None:
     print(journal.create_interaction(session=session, interaction_in=data).id)
 
 
-@_with_session
+@_with_session(write=True)
 def cmd_stakeholder(args, session) -> None:
-    partner = journal.partner_by_name(session=session, name=args.partner)
+    partner = journal.resolve_partner(session=session, name=args.partner)
     print(journal.create_stakeholder(session=session, stakeholder_in={
         "partner_id": partner.id, "name": args.name, "role": args.role,
         "influence": args.influence, "stance": args.stance,
         "side": "internal" if args.internal else "partner"}).id)
 
 
-@_with_session
+@_with_session(write=True)
 def cmd_commitment(args, session) -> None:
     if args.action == "set":
         commitments.set_status(session=session, commitment_id=args.id, status=args.status)
         print(args.id)
         return
-    partner = journal.partner_by_name(session=session, name=args.partner)
+    partner = journal.resolve_partner(session=session, name=args.partner)
     print(commitments.add_commitment(session=session, commitment_in={
         "partner_id": partner.id, "owed_by": args.owed_by, "text": args.text,
         "due": _parse_day(args.due, "--due"), "status": args.status,
         "interaction_id": args.interaction}).id)
 
 
-@_with_session
+@_with_session(write=True)
 def cmd_trust(args, session) -> None:
-    partner = journal.partner_by_name(session=session, name=args.partner)
+    partner = journal.resolve_partner(session=session, name=args.partner)
     data = {"partner_id": partner.id,
             "stakeholder_id": _stakeholder_id(session, partner, args.stakeholder),
             "credibility": args.credibility, "reliability": args.reliability,
@@ -239,7 +284,7 @@ def cmd_trust(args, session) -> None:
     print(reading.id)
 
 
-@_with_session
+@_with_session()
 def cmd_list(args, session) -> None:
     names = {p.id: p.name for p in journal.list_partners(session=session)}
     rows = journal.list_interactions(session=session, partner_id=_partner_id(session, args.partner),
@@ -249,11 +294,11 @@ def cmd_list(args, session) -> None:
                          ensure_ascii=False, indent=1))
         return
     for i in rows:
-        print(f"{i.id:>6}  {i.occurred_at:%Y-%m-%d}  {names[i.partner_id][:22]:<22}  "
-              f"{i.kind.value:<8}  {i.title}")
+        print(f"{i.id:>6}  {i.occurred_at:%Y-%m-%d}  {shown(names[i.partner_id][:22]):<22}  "
+              f"{i.kind.value:<8}  {shown(i.title)}")
 
 
-@_with_session
+@_with_session()
 def cmd_search(args, session) -> None:
     hits = search.search(session=session, query=args.query,
                          partner_id=_partner_id(session, args.partner),
@@ -267,20 +312,47 @@ def cmd_search(args, session) -> None:
     if not hits:
         print("No entries match.", file=sys.stderr)
     for h in hits:
-        print(f"{h.id:>6}  {h.occurred_at:%Y-%m-%d}  {h.partner}: {h.title}\n        {h.snippet}")
+        print(f"{h.id:>6}  {h.occurred_at:%Y-%m-%d}  {shown(h.partner)}: {shown(h.title)}\n"
+              f"        {shown(h.snippet)}")
 
 
-@_with_session
-def cmd_advise(args, session) -> None:
+def cmd_advise(args) -> None:
+    """Two use cases: the advice is written in a read session (the model may take minutes and
+    holds no lock), then saved in a short write of its own."""
+    from services import advisor
+
+    vault = _open(args)
+    try:
+        with use_case(vault) as session:
+            request, result = _advise(args, session)
+        if result.text:
+            with use_case(vault, write=True) as session:
+                advisor.save_advice(session=session, request=request, result=result)
+    finally:
+        vault.lock()
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+        return
+    if result.text:
+        print(f"\n\n({result.model}; {'stopped, ' if result.stopped else ''}saved as advice "
+              f"#{result.advice_id} with its checked sentences only)")
+    elif result.parts:
+        print(f"\n\nThe model's text was withheld: none of its {len(result.parts)} sentence(s) "
+              "passed the check; the angles' first steps stand. Nothing was saved.")
+    elif not args.no_model:
+        print(result.no_model_reason)
+
+
+def _advise(args, session):
     from services import advisor, llm
     from services import settings as settings_service
 
-    partner = journal.partner_by_name(session=session, name=args.partner)
+    partner = journal.resolve_partner(session=session, name=args.partner)
     person_id = _stakeholder_id(session, partner, args.stakeholder)
     if args.interaction is not None:
         item = journal.get_interaction(session=session, interaction_id=args.interaction)
         if item.partner_id != partner.id:
-            raise InvalidInput(f"Entry #{item.id} is not about {partner.name}.")
+            raise InvalidInput(f"Entry #{item.id} is not about {shown(partner.name)}.")
     kind = args.about or ("free" if args.question else
                           "trust" if args.interaction is not None else "prepare")
     request = advisor.AdviceRequest(partner_id=partner.id, kind=kind, question=args.question,
@@ -291,44 +363,51 @@ def cmd_advise(args, session) -> None:
     def model_source():
         return holder.for_settings(values, _root(args))
 
+    by_rule: dict = {}
+
     def show_angles(angles) -> None:
+        by_rule.update((a.rule, a) for a in angles)
         if args.json:
             return
-        print(f"Angles for {partner.name}" + ("" if angles else ": none, the signals are calm")
-              + ("" if not angles else ":"))
+        print(f"Angles for {shown(partner.name)}"
+              + ("" if angles else ": none, the signals are calm") + ("" if not angles else ":"))
         for n, a in enumerate(angles, 1):
             cites = " ".join(f"[#{i}]" for i in a.cites)
-            print(f"\n{n}. {a.title}  ({a.category}, urgency {a.urgency:.1f})\n   Why: {a.why}"
-                  f"{' ' + cites if cites else ''}\n   First step: {a.first_step}")
+            print(f"\n{n}. {shown(a.title)}  ({a.category}, urgency {a.urgency:.1f})\n"
+                  f"   Why: {shown(a.why)}{' ' + cites if cites else ''}\n"
+                  f"   First step: {shown(a.first_step)}")
         print("\nAdvice:\n" if not args.no_model else "", end="", flush=True)
 
     def stream(piece: str) -> None:
         if not args.json:
-            print(piece, end="", flush=True)
+            print(shown(piece, lines=True), end="", flush=True)
+
+    def withheld(part) -> None:
+        """A sentence that failed the grounding check: why, and the angle's own first step."""
+        if args.json or part.kept:
+            return
+        angle = by_rule.get(part.rule)
+        step = f" First step: {shown(angle.first_step)}" if angle and angle.first_step else ""
+        print(f"\n  (withheld: {shown(part.reason)}.{step})", flush=True)
 
     try:
         result = advisor.advise(
             session=session, request=request, on_angles=show_angles, on_token=stream,
+            on_part=withheld,
             model_source=None if args.no_model else model_source,
-            no_contact_days=int(values["no_contact_days"]), max_tokens=args.max_tokens,
-            temperature=args.temperature)
+            no_contact_days=values.no_contact_days, max_tokens=args.max_tokens,
+            temperature=args.temperature, save=False)
     finally:
         holder.close()
-    if args.json:
-        print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
-        return
-    if result.text:
-        print(f"\n\n({result.model}; saved as advice #{result.advice_id})")
-    elif not args.no_model:
-        print(result.no_model_reason)
+    return request, result
 
 
-@_with_session
+@_with_session()
 def cmd_brief(args, session) -> None:
     from services import brief
     from services import settings as settings_service
 
-    partner = journal.partner_by_name(session=session, name=args.partner)
+    partner = journal.resolve_partner(session=session, name=args.partner)
     if args.recent < 0:
         raise InvalidInput("--recent must be 0 or more.")
     values = settings_service.get_settings(session=session)
@@ -336,10 +415,10 @@ def cmd_brief(args, session) -> None:
         partner_id=partner.id, meeting_date=_parse_day(args.meeting_date, "--meeting-date"),
         purpose=args.purpose, prepared_by=args.prepared_by,
         include_reflections=args.include_reflections, with_advice=args.with_advice,
-        recent=args.recent, page_size=args.page_size or values["page_size"])
+        recent=args.recent, page_size=args.page_size or values.page_size)
     data = brief.build_brief(session=session, options=options,
-                             no_contact_days=int(values["no_contact_days"]),
-                             trust_drop=float(values["trust_drop_alert"]))
+                             no_contact_days=values.no_contact_days,
+                             trust_drop=values.trust_drop_alert)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # drawing needs QtGui, not a screen
     from PySide6.QtGui import QGuiApplication
 
@@ -349,10 +428,10 @@ def cmd_brief(args, session) -> None:
     target = write_pdf(data, Path(args.output))
     private = "with private reflections" if args.include_reflections else \
         "private reflections left out"
-    print(f"Brief for {partner.name} written to {target} ({private}).")
+    print(f"Brief for {shown(partner.name)} written to {target} ({private}).")
 
 
-@_with_session
+@_with_session()
 def cmd_export(args, session) -> None:
     target = export.export(session=session, fmt=args.format, target=Path(args.output))
     print(f"Exported to {target} (plain text: keep it somewhere safe).")
@@ -367,8 +446,21 @@ def cmd_backup(args) -> None:
     print(f"Backup written to {target} ({target.stat().st_size:,} bytes, encrypted).")
 
 
+def _confirm_restore(args):
+    """Whether to restore a backup of another journal: --yes, or asked on a terminal."""
+    def confirm(warning: str) -> bool:
+        if args.yes:
+            return True
+        if not sys.stdin.isatty():
+            raise InvalidInput(f"{warning} Run again with --yes to restore it anyway.")
+        print(f"confidant: {shown(warning)}", file=sys.stderr)
+        return input("Restore it anyway? [y/N] ").strip().lower() in ("y", "yes")
+    return confirm
+
+
 def cmd_restore(args) -> None:
-    aside = backup.restore(root=_root(args), source=Path(args.file), ask=_ask)
+    aside = backup.restore(root=_root(args), source=Path(args.file), ask=_ask,
+                           confirm=_confirm_restore(args))
     print(f"Restored. The previous vault is kept in {aside}.")
 
 

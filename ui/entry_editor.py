@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from models.tables import InteractionKind
 from services import drafts, entry, journal
 from ui.context import AppContext
+from ui.errors import report
 
 AUTOSAVE_MS = 2000
 TRUST_PARTS = ("credibility", "reliability", "intimacy", "self_orientation")
@@ -348,7 +349,7 @@ class EntryEditor(QWidget):
 
     def _failed(self, err: BaseException) -> None:
         self.save_button.setEnabled(True)
-        self.ctx.tasks.error.emit(err)
+        report(err, self, self.message.setText)
 
     def delete(self) -> None:
         ident = self.interaction_id

@@ -64,6 +64,23 @@ def log_unexpected(err: BaseException) -> str:
     return details
 
 
+def report(err: BaseException, parent=None, show=None) -> str | None:
+    """The UI's one error path: every failure a slot receives ends here, none is re-raised.
+
+    A cancel shows nothing. An error the user can act on is one line, given to `show` (a
+    QLabel's setText, say) and returned. The unexpected is logged without note text and shown
+    in the error dialog; `show` gets the reassuring one-liner.
+    """
+    text = user_message(err)
+    if text is None:
+        return None
+    if not is_expected(err):
+        ErrorDialog(log_unexpected(err), parent).exec()
+    if show is not None:
+        show(text)
+    return text
+
+
 class ErrorDialog(QDialog):
     """For the unexpected: what happened, the details to copy, and the app goes on."""
 

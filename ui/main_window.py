@@ -178,16 +178,16 @@ class MainWindow(QMainWindow):
         self.refresh_partners()
         self.ctx.db(drafts.list_drafts, on_done=self.editor.offer_drafts)
 
-    def _settings_loaded(self, values: dict) -> None:
+    def _settings_loaded(self, values: settings_service.Preferences) -> None:
         self.ctx.settings = values
-        self.idle.minutes = int(values["idle_lock_minutes"])
+        self.idle.minutes = values.idle_lock_minutes
 
     def refresh_partners(self, *_, select: int | None = None) -> None:
         """Reload the partners list and the portfolio home, keeping the current partner (or
         choosing `select`)."""
         values = self.ctx.settings
-        self.ctx.db(health.partners_overview, no_contact_days=int(values["no_contact_days"]),
-                    trust_drop=float(values["trust_drop_alert"]),
+        self.ctx.db(health.partners_overview, no_contact_days=values.no_contact_days,
+                    trust_drop=values.trust_drop_alert,
                     on_done=lambda overview: self._partners_arrived(overview, select))
 
     def _partners_arrived(self, overview, select: int | None = None) -> None:

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from services import llm
-from services.errors import ConfidantError
 from ui.context import AppContext
+from ui.errors import report
 
 
 def facts_html(facts, n_ctx: int) -> str:
@@ -42,7 +42,7 @@ class ModelDialog(QDialog):
         self.ctx = ctx
         values = ctx.settings
         self.setWindowTitle("Model")
-        self.path = QLineEdit(values.get("model_path", ""))
+        self.path = QLineEdit(values.model_path)
         self.path.setPlaceholderText("the bundled Gemma 3 270M")
         self.path.editingFinished.connect(self.inspect)
         choose = QPushButton("Choose GGUF…")
@@ -56,14 +56,14 @@ class ModelDialog(QDialog):
         self.facts = QLabel("Reading the model's header…")
         self.facts.setWordWrap(True)
         cores = os.cpu_count() or 1
-        self.threads = QSpinBox(minimum=0, maximum=cores * 2, value=int(values["threads"]))
+        self.threads = QSpinBox(minimum=0, maximum=cores * 2, value=values.threads)
         self.threads.setSpecialValueText(f"all cores ({cores})")
         self.context = QSpinBox(minimum=512, maximum=131072, singleStep=512,
-                                value=int(values["context_length"]))
+                                value=values.context_length)
         self.context.valueChanged.connect(self.inspect)
         self.temperature = QDoubleSpinBox(minimum=0, maximum=2, singleStep=0.1,
-                                          value=float(values["temperature"]))
-        self.max_tokens = QSpinBox(minimum=16, maximum=4096, value=int(values["max_tokens"]))
+                                          value=values.temperature)
+        self.max_tokens = QSpinBox(minimum=16, maximum=4096, value=values.max_tokens)
         form = QFormLayout()
         form.addRow("Threads", self.threads)
         form.addRow("Context length", self.context)
@@ -111,9 +111,7 @@ class ModelDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(True)
 
     def _refused(self, err) -> None:
-        if not isinstance(err, ConfidantError):
-            raise err
-        self.facts.setText(f"Refused: {err}")
+        report(err, self, lambda text: self.facts.setText(f"Refused: {text}"))
         self.facts.setStyleSheet("color: #c62828;")
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
 

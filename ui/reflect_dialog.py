@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from services import reflection
-from services.errors import ConfidantError
 from ui.context import AppContext
+from ui.errors import report
 
 QUESTIONS = [
     ("happened", "What happened?", "Facts first: who said what, what was decided."),
@@ -106,6 +106,4 @@ class ReflectDialog(QDialog):
 
     def _failed(self, err) -> None:
         self.save_button.setEnabled(True)
-        if not isinstance(err, ConfidantError):
-            raise err
-        self.error.setText(str(err))
+        report(err, self, self.error.setText)

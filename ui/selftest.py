@@ -12,6 +12,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from services.store import use_case
+
 
 def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> int:
     """Returns the number of failed steps (0: all ok)."""
@@ -36,7 +38,7 @@ def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> in
         def write_and_search():
             from services import journal, search
 
-            with state["vault"].session() as s:
+            with use_case(state["vault"], write=True) as s:
                 partner = journal.create_partner(session=s, partner_in={"name": "Self-test Co"})
                 entry = journal.create_interaction(session=s, interaction_in={
                     "partner_id": partner.id, "title": "Kick-off",
@@ -52,16 +54,16 @@ def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> in
 
         def advise():
             from services import advisor, llm
+            from services.settings import Preferences
 
             holder = llm.ModelHolder()
             pieces: list[str] = []
             try:
-                with state["vault"].session() as s:
+                with use_case(state["vault"], write=True) as s:
                     result = advisor.advise(
                         session=s, request=advisor.AdviceRequest(partner_id=state["partner"]),
-                        model_source=lambda: holder.for_settings(
-                            {"model_path": "", "temperature": 0, "context_length": 1024,
-                             "threads": 0, "max_tokens": max_tokens}, root),
+                        model_source=lambda: holder.for_settings(Preferences(
+                            temperature=0, context_length=1024, max_tokens=max_tokens), root),
                         on_token=pieces.append, max_tokens=max_tokens)
             finally:
                 holder.close()
@@ -77,7 +79,7 @@ def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> in
             from services import brief
             from ui.render.brief_pdf import write_pdf
 
-            with state["vault"].session() as s:
+            with use_case(state["vault"], write=True) as s:
                 data = brief.build_brief(session=s, options=brief.BriefOptions(
                     partner_id=state["partner"]))
             target = write_pdf(data, root / "brief.pdf")

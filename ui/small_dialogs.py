@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.tables import PartnerStatus
+from services.settings import Preferences
 
 ALLIANCE_KINDS = ["strategic", "co-sell", "technology / OEM", "systems integrator / reseller",
                   "co-innovation", "joint venture", "distribution"]
@@ -94,20 +95,20 @@ class SettingsDialog(QDialog):
 
     change_passphrase = Signal()
 
-    def __init__(self, settings: dict, always_ask: bool = False, parent=None):
+    def __init__(self, settings: Preferences, always_ask: bool = False, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
-        self.idle_lock = QSpinBox(minimum=0, maximum=240, value=int(settings["idle_lock_minutes"]))
+        self.idle_lock = QSpinBox(minimum=0, maximum=240, value=settings.idle_lock_minutes)
         self.idle_lock.setSpecialValueText("never")
         self.idle_lock.setSuffix(" min")
-        self.no_contact = QSpinBox(minimum=1, maximum=365, value=int(settings["no_contact_days"]))
+        self.no_contact = QSpinBox(minimum=1, maximum=365, value=settings.no_contact_days)
         self.no_contact.setSuffix(" days")
         self.trust_drop = QDoubleSpinBox(minimum=0.1, maximum=10, singleStep=0.1,
-                                         value=float(settings["trust_drop_alert"]))
+                                         value=settings.trust_drop_alert)
         self.page_size = QComboBox()
         self.page_size.addItems(["A4", "Letter"])
-        self.page_size.setCurrentText(settings["page_size"])
+        self.page_size.setCurrentText(settings.page_size)
         form.addRow("Lock after idle", self.idle_lock)
         form.addRow("Alert: no contact for", self.no_contact)
         form.addRow("Alert: trust index fell by", self.trust_drop)

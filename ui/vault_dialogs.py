@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 
 from services import keychain
 from services import vault as vaults
-from services.errors import ConfidantError
 from ui.context import AppContext
+from ui.errors import report
 
 
 def _error_label() -> QLabel:
@@ -133,9 +133,7 @@ class FirstRunDialog(QDialog):
 
     def _failed(self, err: BaseException) -> None:
         self.create_button.setEnabled(True)
-        if not isinstance(err, ConfidantError):
-            raise err
-        self._fail(str(err))
+        report(err, self, self._fail)
 
     def _fail(self, message: str) -> None:
         self.error.setText(message)
@@ -189,9 +187,8 @@ class UnlockForm(QWidget):
 
     def _failed(self, err: BaseException) -> None:
         self.unlock_button.setEnabled(True)
-        if not isinstance(err, ConfidantError):
-            raise err
-        self.error.setText(str(err))
+        if report(err, self, self.error.setText) is None:
+            return
         self.error.show()
         self.secret.selectAll()
         self.secret.setFocus()
