@@ -106,6 +106,7 @@ def restore(*, root: Path, source: Path, passphrase: str | None = None,
         raise VaultInUse("Confidant is open on this journal: close it, then restore.")
     files.private_dir(root)
     pending_restore.finish(root)  # an earlier restore that was interrupted
+    pending_restore.remove_stale_staging(root)  # one killed before it was decided
     staging = Path(tempfile.mkdtemp(prefix="restore-", dir=root))
     aside = key = None
     handed_over = False

@@ -119,6 +119,8 @@ def finish(root: Path) -> bool:
                 os.replace(staging / name, root / name)
         _step("fsync root (new moved in)")
         fsync_dir(root)
+        _step("remove staging")
+        shutil.rmtree(staging, ignore_errors=True)  # empty by now
         _step("remove intent")
         intent.unlink()
         _step("fsync root (intent removed)")
@@ -126,8 +128,17 @@ def finish(root: Path) -> bool:
     except OSError as err:
         raise CorruptVault(f"An interrupted restore in {root} could not be finished "
                            f"({err.strerror or err}); it will be tried again.") from err
-    shutil.rmtree(staging, ignore_errors=True)
     return True
+
+
+def remove_stale_staging(root: Path) -> None:
+    """Staging folders of restores killed before their intent was written (none is pending:
+    `finish` ran first). They hold a verified copy of a backup, nothing else."""
+    if (root / PENDING_NAME).exists():
+        return
+    for folder in root.glob("restore-*"):
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def pieces_aside(root: Path) -> Path | None:
