@@ -17,7 +17,7 @@ from services.store import flush
 class Preferences(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    idle_lock_minutes: int = Field(0, ge=0, le=24 * 60)      # 0: never lock by itself
+    idle_lock_minutes: int = Field(10, ge=0, le=24 * 60)     # 0: never lock by itself
     no_contact_days: int = Field(30, ge=1, le=3650)          # drift alert: no contact this long
     trust_drop_alert: float = Field(1.0, gt=0, le=30)        # drift alert: trust index fell this much
     page_size: Literal["A4", "Letter"] = "A4"                # the brief's paper

@@ -91,6 +91,7 @@ class EntryEditor(QWidget):
     saved = Signal(int)          # the interaction's id
     opened = Signal(object)      # the interaction's id, or None for a new entry
     deleted = Signal(int)
+    restore = Signal(int, object, dict)  # partner, interaction (or None), the draft's content
 
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
@@ -102,7 +103,7 @@ class EntryEditor(QWidget):
         self.autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self.autosave.timeout.connect(self.save_draft)
         self._build()
-        self.setEnabled(False)
+        self.clear()
 
     # --- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -257,7 +258,7 @@ class EntryEditor(QWidget):
         self.setEnabled(True)
         self.delete_button.setEnabled(self.interaction_id is not None)
         self.opened.emit(self.interaction_id)
-        if not item:
+        if not item or draft:
             self.title.setFocus()
 
     # --- drafts ------------------------------------------------------------------------------
@@ -273,10 +274,8 @@ class EntryEditor(QWidget):
             f", {draft.updated_at:%Y-%m-%d %H:%M}). Restore it?")
         if answer != QMessageBox.StandardButton.Yes:
             self.ctx.db(drafts.discard_draft, write=True, key=draft.key)
-        elif content.get("interaction_id"):
-            self.open_entry(content["interaction_id"], content)
-        else:
-            self.new_entry(content["partner_id"], content)
+        else:  # the window opens the partner, then the entry, focused
+            self.restore.emit(content["partner_id"], content.get("interaction_id"), content)
 
     def content(self) -> dict:
         return {
@@ -364,7 +363,24 @@ class EntryEditor(QWidget):
                         on_done=lambda _: (self.clear(), self.deleted.emit(ident)))
 
     def clear(self) -> None:
+        """No entry open: every field empty (nothing of another entry shows through), today's
+        date ready for the next one."""
+        self.autosave.stop()
+        self._loading = True
         self.partner_id = self.interaction_id = None
         self.dirty = False
         self.heading.setText("<b>No entry open</b>")
+        for field in (self.title, self.tags):
+            field.clear()
+        self.notes.set_text("")
+        self.reflection.set_text("")
+        self.participants.clear()
+        self.kind.setCurrentIndex(max(0, self.kind.findData("meeting")))
+        self.difficulty.setValue(0)
+        self.when.setDateTime(QDateTime.currentDateTime())
+        self.trust_box.setChecked(False)
+        for slider in self.trust.values():
+            slider.setValue(5)
+        self.message.clear()
+        self._loading = False
         self.setEnabled(False)

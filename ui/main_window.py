@@ -35,6 +35,7 @@ from ui.errors import ErrorDialog, log_unexpected, user_message
 from ui.icons import app_icon
 from ui.lock import IdleWatcher, LockScreen
 from ui.menus import install_menus
+from ui.message_bar import MessageBar
 from ui.model_dialog import ModelDialog
 from ui.partner_health import PartnerHealth
 from ui.partner_list import PartnerListModel, PartnerListView, PartnerRole
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Confidant")
         self.setWindowIcon(app_icon())
         self.ui_settings = ui_settings(ctx.data_dir)
+        self._offer_drafts = False
         self._build()
         install_menus(self)
         ctx.tasks.error.connect(self.show_error)
@@ -120,6 +122,7 @@ class MainWindow(QMainWindow):
 
         self.editor = EntryEditor(self.ctx)
         self.editor.saved.connect(self._entry_saved)
+        self.editor.restore.connect(self.restore_draft)
         self.editor.deleted.connect(self._entry_saved)
         self.advisor = AdvisorPanel(self.ctx)
         self.advisor.open_entry.connect(lambda ident: self.open_entry(self.partner_id, ident))
@@ -138,11 +141,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setSizes([220, 560, 480])
 
-        self.message = QLabel()
-        self.message.setObjectName("messageBar")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("background: #fdecea; color: #8e0000; padding: 6px;")
-        self.message.hide()
+        self.message = MessageBar()
         content = QWidget()
         cl = QVBoxLayout(content)
         cl.setContentsMargins(4, 4, 4, 4)
@@ -164,8 +163,7 @@ class MainWindow(QMainWindow):
         from ui.errors import is_expected
 
         if is_expected(err):
-            self.message.setText(text)
-            self.message.show()
+            self.message.show_message(text, cause=type(err).__name__)
             self.statusBar().showMessage(text, 8000)
         else:
             ErrorDialog(log_unexpected(err), self).exec()
@@ -174,9 +172,17 @@ class MainWindow(QMainWindow):
     # --- loading -----------------------------------------------------------------------------
     def after_unlock(self) -> None:
         self.pages.setCurrentIndex(0)
+        self.message.clear()  # whatever it said was about the journal before the lock
+        self.set_locked(False)
+        self.editor.clear()
         self.ctx.db(settings_service.get_settings, on_done=self._settings_loaded)
         self.refresh_partners()
-        self.ctx.db(drafts.list_drafts, on_done=self.editor.offer_drafts)
+        self._offer_drafts = True  # once the partners are listed, so a restore can open one
+
+    def set_locked(self, locked: bool) -> None:
+        """While locked, every action that reads or writes the journal is off."""
+        for act in self.journal_actions:
+            act.setEnabled(not locked)
 
     def _settings_loaded(self, values: settings_service.Preferences) -> None:
         self.ctx.settings = values
@@ -206,6 +212,9 @@ class MainWindow(QMainWindow):
             self.partner_id = None
             self.right.hide()  # the portfolio takes the whole width
             self.middle.setCurrentWidget(self.portfolio if partners else self.empty)
+        if self._offer_drafts:
+            self._offer_drafts = False
+            self.ctx.db(drafts.list_drafts, on_done=self.editor.offer_drafts)
         self.partners_loaded.emit()
 
     def select_partner(self, partner_id: int) -> None:
@@ -252,8 +261,17 @@ class MainWindow(QMainWindow):
         self.right.setCurrentWidget(self.editor)
         self.editor.open_entry(interaction_id)
 
+    def restore_draft(self, partner_id: int, interaction_id, content: dict) -> None:
+        """Bring a restored draft into view: its partner chosen, the entry open and focused."""
+        self.select_partner(partner_id)
+        self.right.setCurrentWidget(self.editor)
+        if interaction_id:
+            self.editor.open_entry(interaction_id, content)
+        else:
+            self.editor.new_entry(partner_id, content)
+
     def _entry_saved(self, interaction_id: int) -> None:
-        self.message.hide()
+        self.message.clear()
         self.statusBar().showMessage("Entry saved", 4000)
         self._reload_timeline()
         self.refresh_partners()
@@ -291,7 +309,14 @@ class MainWindow(QMainWindow):
     def new_partner(self) -> None:
         self._dialog(PartnerDialog(parent=self), lambda values: self.ctx.db(
             journal.create_partner, write=True, partner_in=values,
-            on_done=lambda partner: self.refresh_partners(select=partner.id)))
+            on_done=self._partner_created))
+
+    def _partner_created(self, partner) -> None:
+        if self.editor.dirty:
+            self.editor.save_draft()
+        self.editor.clear()  # a new partner has no entry open yet
+        self.message.clear()
+        self.refresh_partners(select=partner.id)
 
     def edit_partner(self) -> None:
         index = self.partner_view.currentIndex()
@@ -390,6 +415,10 @@ class MainWindow(QMainWindow):
         self.ctx.tasks.wait()
         self.ctx.vault.lock()
         self.editor.clear()
+        self.set_locked(True)
+        for dialog in (getattr(self, "dialog", None), getattr(self, "passphrase_dialog", None)):
+            if dialog is not None and dialog.isVisible():
+                dialog.reject()  # an open search or form would read a locked journal
         self.partner_id = None
         self.advisor.set_partner(None)
         self.partner_model.set_partners([], {})

@@ -10,12 +10,16 @@ from ui.about_dialog import AboutDialog
 def install_menus(w) -> None:
     """Build the menus of MainWindow `w`; the actions tests and shortcuts use are kept on it."""
 
-    def action(menu, text, slot, shortcut=None):
+    w.journal_actions = []  # off while the journal is locked
+
+    def action(menu, text, slot, shortcut=None, journal=True):
         act = QAction(text, w)
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
         act.triggered.connect(slot)
         menu.addAction(act)
+        if journal:
+            w.journal_actions.append(act)
         return act
 
     bar = w.menuBar()
@@ -29,11 +33,11 @@ def install_menus(w) -> None:
     file.addSeparator()
     action(file, "Load the sample journal", w.load_sample)
     file.addSeparator()
-    w.lock_action = action(file, "&Lock", w.lock, "Ctrl+L")
-    action(file, "&Quit", w.close, QKeySequence.StandardKey.Quit)
+    w.lock_action = action(file, "&Lock", w.lock, "Ctrl+L", journal=False)
+    action(file, "&Quit", w.close, QKeySequence.StandardKey.Quit, journal=False)
     edit = bar.addMenu("&Edit")
     w.find_action = action(edit, "&Find…", w.find, QKeySequence.StandardKey.Find)
-    action(edit, "Settings…", w.open_settings, QKeySequence.StandardKey.Preferences)
+    w.settings_action = action(edit, "Settings…", w.open_settings, preferences_shortcut())
     action(edit, "Model…", w.open_model_settings)
     advice = bar.addMenu("&Advisor")
     w.ask_action = action(advice, "Ask the advisor", w.ask_advisor, "Ctrl+Return")
@@ -42,4 +46,10 @@ def install_menus(w) -> None:
     action(partner, "Edit partner…", w.edit_partner)
     action(partner, "Delete partner…", w.delete_partner)
     help_menu = bar.addMenu("&Help")
-    action(help_menu, "About Confidant", lambda: AboutDialog(w).exec())
+    action(help_menu, "About Confidant", lambda: AboutDialog(w).exec(), journal=False)
+
+
+def preferences_shortcut() -> QKeySequence:
+    """The platform's Preferences key, or Ctrl+, where it has none (Linux desktops)."""
+    native = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+    return native[0] if native else QKeySequence("Ctrl+,")
