@@ -423,6 +423,7 @@ def unlock(vault: Vault, **credentials) -> Vault:
     """Reopen a locked vault in place (same object, so windows keep their reference)."""
     fresh = open_vault(vault.root, **credentials)
     vault.engine, vault.unlocked_by, vault._key = fresh.engine, fresh.unlocked_by, fresh._key
+    vault.vault_id, vault.read_only = fresh.vault_id, fresh.read_only  # a backup was restored
     return vault
 
 

@@ -49,6 +49,12 @@ def open_or_create(ctx, parent=None) -> bool:
         return True
     except vaults.NeedsPassphrase:
         return bool(UnlockDialog(ctx, parent).exec()) and ctx.vault is not None
+    except vaults.CorruptVault as err:  # never a new journal over it: a backup, or quit
+        from ui.vault_recovery import DamagedDialog
+
+        if not DamagedDialog(ctx, str(err), parent).exec():
+            return False
+        return open_or_create(ctx, parent)  # the restored journal
 
 
 class Startup:

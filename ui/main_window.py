@@ -373,6 +373,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.ctx.settings,
                                 not vault_service.uses_keychain(self.ctx.vault.root), self)
         dialog.change_passphrase.connect(self.change_passphrase)
+        dialog.rotate_key.connect(self.rotate_key)
         self._dialog(dialog, self._save_settings)
 
     def change_passphrase(self) -> None:
@@ -384,6 +385,13 @@ class MainWindow(QMainWindow):
             on_done=lambda _: self.statusBar().showMessage("Passphrase changed", 6000)))
         dialog.open()
         self.passphrase_dialog = dialog
+
+    def rotate_key(self) -> None:
+        from ui.vault_recovery import rotate_encryption_key
+
+        self.passphrase_dialog = rotate_encryption_key(
+            self.ctx, self, on_done=lambda _: self.statusBar().showMessage(
+                "The journal is re-encrypted under a new key", 6000))
 
     def open_model_settings(self) -> None:
         self._dialog(ModelDialog(self.ctx, self), self._save_settings)

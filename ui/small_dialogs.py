@@ -71,7 +71,7 @@ class PassphraseDialog(QDialog):
         self.first = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.second = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.error = QLabel()
-        self.error.setStyleSheet("color: #c62828;")
+        self.error.setObjectName("errorText")
         form.addRow("New passphrase", self.first)
         form.addRow("Repeat it", self.second)
         form.addRow(self.error)
@@ -94,6 +94,7 @@ class SettingsDialog(QDialog):
     """Preferences kept in the encrypted journal, and how the vault opens."""
 
     change_passphrase = Signal()
+    rotate_key = Signal()
 
     def __init__(self, settings: Preferences, always_ask: bool = False, parent=None):
         super().__init__(parent)
@@ -118,8 +119,14 @@ class SettingsDialog(QDialog):
         self.always_ask.setChecked(always_ask)
         change = QPushButton("Change passphrase…")
         change.clicked.connect(self.change_passphrase)
+        self.rotate_button = QPushButton("Rotate the encryption key…")
+        self.rotate_button.setToolTip("Re-encrypt the journal under a new key: old copies of the "
+                                      "header, old passphrases and the old recovery key stop "
+                                      "working")
+        self.rotate_button.clicked.connect(self.rotate_key)
         form.addRow("Security", self.always_ask)
         form.addRow("", change)
+        form.addRow("", self.rotate_button)
         form.addRow(save_cancel(self))
 
     def values(self) -> dict:

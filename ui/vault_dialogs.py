@@ -21,14 +21,14 @@ from PySide6.QtWidgets import (
 
 from services import keychain
 from services import vault as vaults
+from services.errors import CorruptVault
 from ui.context import AppContext
 from ui.errors import report
 
 
 def _error_label() -> QLabel:
     label = QLabel()
-    label.setObjectName("error")
-    label.setStyleSheet("color: #c62828;")
+    label.setObjectName("error")  # coloured by resources/confidant.qss
     label.setWordWrap(True)
     label.hide()
     return label
@@ -159,9 +159,17 @@ class UnlockForm(QWidget):
         self.unlock_button = QPushButton("Unlock")
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self.unlock)
+        # offered when the journal or its header is damaged (the recovery key may still work)
+        self.restore_button = QPushButton("Restore from a backup…")
+        self.restore_button.clicked.connect(self.restore)
+        self.restore_button.hide()
         for w in (self.prompt, self.secret, self.error):
             layout.addWidget(w)
-        layout.addWidget(self.unlock_button, alignment=Qt.AlignmentFlag.AlignRight)
+        row = QHBoxLayout()
+        row.addWidget(self.restore_button)
+        row.addStretch()
+        row.addWidget(self.unlock_button)
+        layout.addLayout(row)
 
     def unlock(self) -> None:
         secret = self.secret.text()
@@ -190,8 +198,17 @@ class UnlockForm(QWidget):
         if report(err, self, self.error.setText) is None:
             return
         self.error.show()
+        self.restore_button.setVisible(isinstance(err, CorruptVault))
         self.secret.selectAll()
         self.secret.setFocus()
+
+    def restore(self) -> None:
+        from ui.vault_recovery import restore_from_backup
+
+        if restore_from_backup(self.ctx, self):
+            self.restore_button.hide()
+            self.error.hide()
+            self.prompt.setText("The backup is restored. Enter its passphrase or recovery key.")
 
 
 class UnlockDialog(QDialog):
