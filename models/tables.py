@@ -247,8 +247,10 @@ class AdviceBase(SQLModel):
                                        ondelete="SET NULL")
     question: str
     angles_json: str = "[]"
-    text: str = ""
+    text: str = ""                # only sentences that passed the grounding check
     model: str = ""
+    stopped: bool = False         # the user stopped it: text holds its complete sentences
+    parts_json: str = "[]"        # every sentence written: rule, text, kept, reason
 
 
 class AdviceCreate(AdviceBase):
