@@ -11,45 +11,29 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, select
 
+from models.enums import QuestionKind
 from models.tables import Advice, AdviceCitation, Interaction
-from services import playbook, search
+from services import advice_writer, playbook, prompts, search
+from services.advice_writer import Part
 from services.journal import excerpt
 from services.llm import Generation, LocalModel, ModelUnavailable
 from services.signals import PartnerSnapshot, load_snapshot
-from services.store import commit, flush
+from services.store import end_read, flush
 
-QUESTIONS = {
-    "trust": "How do I rebuild trust after this interaction?",
-    "politics": "How do I navigate the politics around {person}?",
-    "strategy": "How do we align our strategies?",
-    "prepare": "How should I prepare for the next meeting?",
-}
+QUESTIONS = {kind.value: kind.question for kind in QuestionKind if kind != QuestionKind.free}
 FOCUS = {"trust": "trust", "politics": "politics", "strategy": "strategy"}
 CITE = re.compile(r"\[#(\d+)\]")
-MAX_ANGLES_WRITTEN = 5
-SUGGESTION_TOKENS = 48
+MAX_ANGLES_WRITTEN = advice_writer.MAX_ANGLES_WRITTEN
 
-FEW_SHOT = """Advice notes from an experienced alliance manager. One concrete suggestion per situation, in one sentence.
-
-Partner: Orion Systems (reseller). Question: How do I rebuild trust?
-Situation: We missed the listing date we had promised; the partner's VP heard it from her own team first.
-Angle: Own the broken promise
-Suggestion: Call her before the next meeting, name the miss and what it cost her, and offer one dated step you fully control.
-
-Partner: Vega Analytics (technology). Question: How should I prepare for the next meeting?
-Situation: The partner's CFO only looks at the margin on joint deals and doubts the alliance pays off.
-Angle: Answer the skeptic's real concern
-Suggestion: Ask him for thirty minutes to hear the margin concern in full, then bring deal-level numbers he can check.
-
-"""
-
-SYSTEM = """You are Confidant, a discreet advisor to an alliance manager. You suggest angles for rebuilding trust, navigating politics and aligning strategy between two companies. Ground every point in the journal entries given, cite them as [#id], and propose concrete first steps. Be brief: at most five short paragraphs. The human does the relationship work; you inspire."""
+FEW_SHOT = prompts.few_shot()   # resources/prompts.toml
+SYSTEM = prompts.system()
 
 
 @dataclass
@@ -81,6 +65,12 @@ class AdviceResult:
     no_model_reason: str | None = None
     generations: list[Generation] = field(default_factory=list)
     stopped: bool = False
+    parts: list[Part] = field(default_factory=list)      # every sentence written, checked
+    model_cited: list[int] = field(default_factory=list)  # ids the model wrote, valid or not
+    prompt_ids: set[int] = field(default_factory=set)     # the ids the prompt held
+    prompt_tokens: int | None = None                      # instruct prompt, as built
+    prompt_text: str = ""
+    first_kept_seconds: float | None = None               # from Ask to the first kept sentence
 
     @property
     def prompt_evaluated(self) -> int | None:
@@ -92,7 +82,8 @@ class AdviceResult:
             {"rule": a.rule, "title": a.title, "why": a.why, "first_step": a.first_step,
              "cites": a.cites, "urgency": a.urgency, "category": a.category}
             for a in self.angles], "advice": self.text, "model": self.model, "cited": self.cited,
-            "advice_id": self.advice_id, "no_model_reason": self.no_model_reason}
+            "advice_id": self.advice_id, "no_model_reason": self.no_model_reason,
+            "stopped": self.stopped, "parts": [p.as_json() for p in self.parts]}
 
 
 # --- gather ------------------------------------------------------------------------------------
@@ -138,6 +129,8 @@ def gather(*, session: Session, request: AdviceRequest, today: date | None = Non
     wanted = FOCUS.get(request.kind)
     if wanted:  # the question's own kind of angle first, then by urgency
         angles.sort(key=lambda a: (a.category != wanted, -a.urgency))
+    if focus is not None:  # what the selected entry shows comes before everything else
+        angles = playbook.focus_first(snapshot, focus, angles)
     words = " ".join(filter(None, [question, focus.title if focus else ""]))
     relevant = relevant_entries(session=session, snapshot=snapshot, text=words)
     if focus is not None and focus not in relevant:
@@ -145,46 +138,8 @@ def gather(*, session: Session, request: AdviceRequest, today: date | None = Non
     return AdviceContext(snapshot, question, angles, focus, relevant)
 
 
-# --- prompts -----------------------------------------------------------------------------------
-def angle_prompt(context: AdviceContext, angle: playbook.Angle) -> list[str]:
-    """The base model's prompt for one angle, in parts, most static first: the few-shot
-    examples, then the partner and question (shared by every angle, and by the next question
-    on this partner), then the angle itself; so the KV cache serves all but the last lines."""
-    partner = context.snapshot.partner
-    return [FEW_SHOT, f"Partner: {partner.name} ({partner.kind}). Question: {context.question}\n",
-            f"Situation: {angle.why}\nAngle: {angle.title}\nSuggestion:"]
-
-
-def chat_messages(context: AdviceContext, model: LocalModel, budget: int) -> list[dict]:
-    """The instruct model's messages: system first (static), then the journal within budget."""
-    s = context.snapshot
-    parts = [f"Partner: {s.partner.name} ({s.partner.kind}). {s.partner.summary}",
-             "Stakeholders: " + "; ".join(
-                 f"{p.name}, {p.role or 'no role'}, influence {p.influence}/5, {p.stance.value}"
-                 + (" (ours)" if p.side.value == "internal" else "")
-                 + ("" if p.active else ", left") for p in s.stakeholders[:15])]
-    if s.readings:
-        parts.append("Trust index over time: " + ", ".join(
-            f"{r.taken_at:%Y-%m-%d} {r.trust_index:.2f}" for r in s.readings[-6:]))
-    open_promises = [c for c in s.commitments if c.status.value in ("open", "broken")][:10]
-    if open_promises:
-        parts.append("Commitments: " + "; ".join(
-            f"{c.owed_by.value} owe '{c.text}' ({c.status.value}"
-            + (f", due {c.due}" if c.due else "") + ")" for c in open_promises))
-    parts.append("Playbook angles: " + " | ".join(
-        f"{a.title}: {a.why} First step: {a.first_step}" for a in context.angles[:6]))
-    tail = f"\nQuestion: {context.question}\nAnswer with angles and first steps, citing [#id]."
-    used = model.count_tokens(SYSTEM + "\n".join(parts) + tail)
-    for entry in context.relevant:
-        line = (f"[#{entry.id}] {entry.occurred_at:%Y-%m-%d} {entry.kind.value} "
-                f"'{entry.title}' (difficulty {entry.difficulty}/5): {excerpt(entry.notes, 280)}")
-        cost = model.count_tokens(line) + 1
-        if used + cost > budget:
-            break
-        parts.append(line)
-        used += cost
-    return [{"role": "system", "content": SYSTEM},
-            {"role": "user", "content": "\n".join(parts) + tail}]
+# --- prompts (services/prompts.py) --------------------------------------------------------------
+angle_prompt = prompts.angle_prompt
 
 
 def general_angle(context: AdviceContext) -> playbook.Angle:
@@ -196,59 +151,23 @@ def general_angle(context: AdviceContext) -> playbook.Angle:
                           why=why, first_step="", cites=[latest.id] if latest else [])
 
 
-def _cites(ids: list[int]) -> str:
-    return "".join(f" [#{i}]" for i in ids)
-
-
-# --- write -------------------------------------------------------------------------------------
+# --- write (services/advice_writer.py) --------------------------------------------------------
 def write(context: AdviceContext, model: LocalModel, *, on_token: Callable[[str], None]
           | None = None, should_stop: Callable[[], bool] | None = None,
-          max_tokens: int | None = None, temperature: float | None = None) -> AdviceResult:
-    """Stream the advice; on_token receives every piece of text as it is written."""
-    emit = on_token or (lambda _piece: None)
+          max_tokens: int | None = None, temperature: float | None = None,
+          on_part: Callable[[Part], None] | None = None,
+          started: float | None = None) -> AdviceResult:
+    """Stream the advice sentence by sentence: on_token receives kept text only, on_part every
+    checked sentence (kept or withheld, with its reason)."""
     result = AdviceResult(angles=context.angles, question=context.question, model=model.name)
-    known = {i.id for i in context.snapshot.interactions} | {i.id for i in context.relevant}
+    common = {"emit": on_token or (lambda _piece: None), "on_part": on_part,
+              "should_stop": should_stop, "max_tokens": max_tokens, "temperature": temperature,
+              "started": started if started is not None else time.perf_counter()}
     if model.is_instruct:
-        budget = model.settings.context_length - (max_tokens or model.settings.max_tokens) - 64
-        gen = model.generate(messages=chat_messages(context, model, budget), on_token=emit,
-                             should_stop=should_stop, max_tokens=max_tokens,
-                             temperature=temperature)
-        result.generations.append(gen)
-        result.text, result.stopped = gen.text, gen.stopped
-        result.cited = [i for i in dict.fromkeys(int(x) for x in CITE.findall(gen.text))
-                        if i in known]
-        return result
-    pieces: list[str] = []
-
-    def out(piece: str) -> None:
-        pieces.append(piece)
-        emit(piece)
-
-    cited: list[int] = []
-    for n, angle in enumerate(context.angles[:MAX_ANGLES_WRITTEN] or [general_angle(context)]):
-        out(("\n\n" if n else "") + f"{angle.title}: ")
-        suggestion: list[str] = []
-
-        def take(piece: str, kept=suggestion) -> None:
-            piece = piece if kept else piece.lstrip()  # the model starts with a space
-            if piece:
-                kept.append(piece)
-                emit(piece)
-
-        gen = model.generate(prompt=angle_prompt(context, angle), stop=["\n"],
-                             max_tokens=max_tokens or SUGGESTION_TOKENS, temperature=temperature,
-                             on_token=take, should_stop=should_stop)
-        result.generations.append(gen)
-        pieces.append("".join(suggestion))
-        if gen.stopped:
-            result.stopped = True
-            break
-        tail = _cites(angle.cites)
-        if tail:
-            out(tail)
-        cited += angle.cites
-    result.text = "".join(pieces).strip()
-    result.cited = [i for i in dict.fromkeys(cited) if i in known]
+        advice_writer.write_chat(context, model, result, **common)
+    else:
+        advice_writer.write_angles(context, model, result,
+                                   angles=context.angles or [general_angle(context)], **common)
     return result
 
 
@@ -257,12 +176,15 @@ def save_advice(*, session: Session, request: AdviceRequest, result: AdviceResul
     advice = Advice(partner_id=request.partner_id, interaction_id=request.interaction_id,
                     question=result.question, text=result.text or "", model=result.model or "",
                     angles_json=json.dumps([a.as_dict() for a in result.angles],
-                                           ensure_ascii=False))
+                                           ensure_ascii=False),
+                    stopped=result.stopped,
+                    parts_json=json.dumps([p.as_json() for p in result.parts],
+                                          ensure_ascii=False))
     session.add(advice)
     flush(session)
     for ident in result.cited:
         session.add(AdviceCitation(advice_id=advice.id, interaction_id=ident))
-    commit(session)
+    flush(session)
     result.advice_id = advice.id
     return advice
 
@@ -283,14 +205,18 @@ def advise(*, session: Session, request: AdviceRequest,
            on_token: Callable[[str], None] | None = None,
            should_stop: Callable[[], bool] | None = None, no_contact_days: int = 30,
            max_tokens: int | None = None, temperature: float | None = None,
-           on_angles: Callable[[list], None] | None = None) -> AdviceResult:
-    """Angles at once (on_angles), then the model's advice streamed, then saved.
+           on_angles: Callable[[list], None] | None = None, save: bool = True,
+           on_part: Callable[[Part], None] | None = None) -> AdviceResult:
+    """Angles at once (on_angles), then the model's advice streamed, then saved (unless the
+    caller saves it through its own write path: the desktop app's write worker).
 
     model_source() returns the loaded model or raises ModelUnavailable; None means angles only.
-    A failing model leaves the journal untouched: nothing is saved without text.
+    A failing model leaves the journal untouched: nothing is saved without text, and text is
+    only what passed the grounding check (on_part hears of every sentence, kept or withheld).
     """
+    started = time.perf_counter()
     context = gather(session=session, request=request, no_contact_days=no_contact_days)
-    session.commit()  # no read transaction held open during a long generation
+    end_read(session)  # no read transaction held open during a long generation
     if on_angles is not None:
         on_angles(context.angles)
     bare = AdviceResult(angles=context.angles, question=context.question)
@@ -303,7 +229,8 @@ def advise(*, session: Session, request: AdviceRequest,
         bare.no_model_reason = f"No written advice: {err}"
         return bare
     result = write(context, model, on_token=on_token, should_stop=should_stop,
-                   max_tokens=max_tokens, temperature=temperature)
-    if result.text:
+                   max_tokens=max_tokens, temperature=temperature, on_part=on_part,
+                   started=started)
+    if result.text and save:
         save_advice(session=session, request=request, result=result)
     return result

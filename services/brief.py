@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -12,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from models.tables import Advice, CommitmentStatus, Interaction, InteractionParticipant, OwedBy
 from services import dashboard, playbook, trust
+from services.grounding import fragment_reason
 from services.journal import excerpt
 from services.signals import load_snapshot
 
@@ -82,8 +84,10 @@ class BriefData:
     entries: list[EntryLine] = field(default_factory=list)
     promises: list[PromiseLine] = field(default_factory=list)
     angles: list[playbook.Angle] = field(default_factory=list)
-    advice: str | None = None
+    advice: str | None = None          # only sentences that passed the grounding check
     advice_model: str | None = None
+    advice_saved: datetime | None = None
+    advice_stopped: bool = False
 
     def wants(self, section: str) -> bool:
         return section in self.options.sections
@@ -96,6 +100,21 @@ def first_sentence(text: str, chars: int = 160) -> str:
             flat = flat.split(end, 1)[0] + end.strip()
             break
     return flat if len(flat) <= chars else flat[:chars].rsplit(" ", 1)[0] + "…"
+
+
+def checked_text(advice: Advice) -> str | None:
+    """The saved advice fit to print: its kept text; advice saved before the grounding check
+    existed loses a last sentence that was cut off (a stopped answer's fragment)."""
+    text = (advice.text or "").strip()
+    if advice.parts_json and advice.parts_json != "[]":
+        return text or None
+    paragraphs = text.split("\n\n")
+    while paragraphs:
+        body = re.sub(r"^[^:]{1,120}: ", "", paragraphs[-1])  # an angle's title before the text
+        if not fragment_reason(body) or body.endswith("]"):
+            break
+        paragraphs.pop()
+    return "\n\n".join(paragraphs).strip() or None
 
 
 def build_brief(*, session: Session, options: BriefOptions, today: date | None = None,
@@ -147,7 +166,8 @@ def build_brief(*, session: Session, options: BriefOptions, today: date | None =
                               .order_by(col(Advice.created_at).desc(), col(Advice.id).desc())
                               ).first()
         if latest is not None:
-            data.advice, data.advice_model = latest.text, latest.model
+            data.advice, data.advice_model = checked_text(latest), latest.model
+            data.advice_saved, data.advice_stopped = latest.created_at, latest.stopped
             if not data.angles:
                 data.angles = [playbook.Angle(**a) for a in json.loads(latest.angles_json)]
     return data

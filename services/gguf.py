@@ -31,6 +31,10 @@ FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9:
               22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M",
               28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16"}
 MAX_STRING = 64 * 1024 * 1024
+# Weight types llama.cpp's CPU backend repacks into a second, interleaved copy at load time
+# (Q4_0, Q4_K, IQ4_NL): that copy lives beside the mapped file, so a Q4 model's peak RSS is
+# about 1.6x the file. Embeddings are only looked up (get_rows) and stay in the mapping.
+REPACKED_TYPES = {2, 12, 20}
 
 
 class _Truncated(Exception):
@@ -87,6 +91,7 @@ class ModelFacts:
     kv_heads: int
     heads: int
     head_dim: int = 0
+    repacked_bytes: int = 0      # weights llama.cpp copies into its repacked CPU buffer
 
     @property
     def parameter_label(self) -> str:
@@ -94,10 +99,11 @@ class ModelFacts:
         return f"{p / 1e9:.1f} B" if p >= 1e9 else f"{p / 1e6:.0f} M"
 
     def ram_estimate(self, n_ctx: int) -> int:
-        """File (weights, memory-mapped) + f16 KV cache for n_ctx + compute buffers."""
+        """File (weights, memory-mapped) + the repacked copy of Q4 weights + f16 KV cache for
+        n_ctx + compute buffers."""
         head_dim = self.head_dim or self.embedding // max(self.heads, 1)
         kv = 2 * self.layers * n_ctx * max(self.kv_heads, 1) * head_dim * 2
-        return self.file_size + kv + 64 * 1024 * 1024
+        return self.file_size + self.repacked_bytes + kv + 64 * 1024 * 1024
 
 
 def read_facts(path: Path) -> ModelFacts:
@@ -121,9 +127,9 @@ def read_facts(path: Path) -> ModelFacts:
                 kind = r.scalar("I")
                 meta[key] = r.value(kind, keep=not key.startswith("tokenizer.ggml."))
             alignment = int(meta.get("general.alignment", 32))
-            params, data_end = 0, 0
+            params, data_end, repacked = 0, 0, 0
             for _ in range(n_tensors):
-                r.string()
+                tensor_name = r.string()
                 dims = [r.scalar("Q") for _ in range(r.scalar("I"))]
                 ggml_type, offset = r.scalar("I"), r.scalar("Q")
                 count = 1
@@ -132,6 +138,9 @@ def read_facts(path: Path) -> ModelFacts:
                 params += count
                 block, nbytes = GGML_TYPES.get(ggml_type, (1, 0))
                 data_end = max(data_end, offset + count // block * nbytes)
+                if ggml_type in REPACKED_TYPES and len(dims) >= 2 \
+                        and not tensor_name.startswith("token_embd"):
+                    repacked += count // block * nbytes
             data_start = fh.tell() + (-fh.tell() % alignment)
     except _Truncated:
         raise InvalidInput(f"{path.name} is truncated: its header ends early.") from None
@@ -152,4 +161,4 @@ def read_facts(path: Path) -> ModelFacts:
         kv_heads=int(meta.get(f"{arch}.attention.head_count_kv",
                               meta.get(f"{arch}.attention.head_count", 1))),
         heads=int(meta.get(f"{arch}.attention.head_count", 1)),
-        head_dim=int(meta.get(f"{arch}.attention.key_length", 0)))
+        head_dim=int(meta.get(f"{arch}.attention.key_length", 0)), repacked_bytes=repacked)

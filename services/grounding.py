@@ -38,7 +38,8 @@ want was way we well were what when where whether which while who whom whose why
 within without would yet you your yours yourself yourselves
 ask asking tell try partner partners alliance team teams meeting meetings time times people
 person next new good great best first last thank thanks help show find work working today
-""".split())
+open honest transparent specific candid forthcoming clear better concern concerns issue issues
+""".split())  # the last line: words that sound like advice and say nothing by themselves
 
 # Capitalised words that are not names: sentence openers in advice, titles, months, weekdays.
 COMMON_CAPITALISED = frozenset("""
@@ -89,9 +90,14 @@ def stem(word: str) -> str:
 ADVICE_STEMS = frozenset(stem(w) for w in ADVICE_WORDS)
 
 
+def _base(word: str) -> str:
+    """The word without a possessive: partner's -> partner."""
+    folded = word.casefold()
+    return folded[:-2] if folded.endswith("'s") else folded
+
+
 def content_stems(text: str) -> set[str]:
-    return {stem(w) for w in words(text) if w.casefold() not in STOPWORDS and len(w) > 2
-            and not w.isdigit()}
+    return {stem(_base(w)) for w in words(text) if _base(w) not in STOPWORDS and len(w) > 2}
 
 
 def _numbers(text: str) -> set[str]:

@@ -3,14 +3,16 @@ here; the real model is tested in test_llm.py)."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
 import pytest
 from PySide6.QtCore import QUrl
 
-from services import demo, journal
+from services import advisor, demo, journal
 from services.llm import Generation, ModelSettings
+from services.store import use_case
 from tests.ui_support import open_window, settle
 
 
@@ -24,14 +26,21 @@ class FakeModel:
         self.release = threading.Event()
 
     def generate(self, *, prompt=None, messages=None, on_token=None, should_stop=None, **kw):
+        """Per angle: a sentence on the angle's own words (kept), one naming a company the
+        journal does not hold (withheld), then a sentence it never finishes. The second angle
+        gets only the invented name, so its first step stands in its place."""
         self.calls += 1
+        situation = prompt[-1].split("Situation:")[1].split("\n")[0] if prompt else ""
+        topic = re.findall(r"\b[a-z]{6,}\b", situation)[:2] or ["journal"]
+        good = f" Plan one dated step on {topic[0]} and {topic[-1]} with them."
+        bad = " Ask Orion Systems about it today."
+        words = re.findall(r" \S+", (bad if self.calls == 2 else good + bad)
+                           + " Then we" + " more" * 12)
         pieces, stopped = [], False
-        for n in range(40):
+        for piece in words:
             if should_stop and should_stop():
                 stopped = True
                 break
-            piece = f" word{n}"
-            pieces.append(piece)
             if on_token:
                 on_token(piece)
             time.sleep(0.01 if self.release.is_set() else 0.05)
@@ -51,7 +60,7 @@ class FakeHolder:
 
 @pytest.fixture
 def sample_window(qtbot, ctx):
-    with ctx.vault.session() as s:
+    with use_case(ctx.vault) as s:
         demo.load_sample(session=s)
     ctx.llm = FakeHolder(FakeModel())
     win = open_window(qtbot, ctx)
@@ -70,15 +79,20 @@ def test_ask_stream_stop_and_cite(qtbot, sample_window):
     win.ask_action.trigger()
     assert win.right.currentWidget() is panel
     qtbot.waitUntil(lambda: len(panel.angle_cards()) >= 3, timeout=5000)
-    qtbot.waitUntil(lambda: "word3" in panel.advice.toPlainText(), timeout=5000)
+    qtbot.waitUntil(lambda: "Plan one dated step" in panel.advice.toPlainText(), timeout=5000)
+    assert "Orion" not in panel.advice.toPlainText()   # a sentence shows once it has passed
     assert panel.stop_button.isEnabled() and not panel.ask_button.isEnabled()
     panel.stop_button.click()
     qtbot.waitUntil(lambda: panel.task is None, timeout=5000)
-    assert panel.note.text().startswith("Stopped.")
-    assert "word39" not in panel.advice.toPlainText()  # it really stopped early
+    shown = panel.advice.toPlainText()
+    assert panel.note.text().startswith("Stopped.") and "withheld: " in shown
+    assert "Orion" not in shown and "more" not in shown and "Then we" not in shown
     assert win.ctx.llm.model.calls == 1  # no further angle was written after Stop
     settle(qtbot, win.ctx)
-    assert panel.history.count() == 1  # what was written is saved
+    assert panel.history.count() == 1  # the complete, checked sentence is saved, as stopped
+    with use_case(win.ctx.vault) as s:
+        saved = advisor.list_advice(session=s, partner_id=1)[0]
+    assert saved.stopped and saved.text.count(".") == 1 and "Plan one dated step" in saved.text
 
     card = panel.angle_cards()[0]
     cited = int(card.label.text().split('href="entry:')[1].split('"')[0])
@@ -96,8 +110,17 @@ def test_full_advice_with_clickable_citations_and_tokens_per_second(qtbot, sampl
     assert "Fake 1B" in status.args[0] and "tokens/s" in status.args[0]
     assert "Fake 1B" in win.statusBar().currentMessage()
     html = win.advisor.advice.toHtml()
+    shown = win.advisor.advice.toPlainText()
     assert 'href="entry:' in html
-    with win.ctx.vault.session() as s:
+    assert "withheld: names 'Orion', who is not in your journal" in shown
+    second = win.advisor._angles[1]      # nothing kept on it: its first step stands instead
+    assert f"{second.title}: First step: {second.first_step}" in shown
+    assert "withheld" in win.advisor.note.text()
+    with use_case(win.ctx.vault) as s:
+        saved = advisor.list_advice(session=s, partner_id=1)[0]
+    assert "Orion" not in saved.text and "Plan one dated step" in saved.text
+    assert second.title not in saved.text and not saved.stopped
+    with use_case(win.ctx.vault) as s:
         target = journal.list_interactions(session=s, partner_id=1, limit=1)[0].id
     win.advisor.advice.anchorClicked.emit(QUrl(f"entry:{target}"))
     qtbot.waitUntil(lambda: win.editor.interaction_id == target, timeout=5000)

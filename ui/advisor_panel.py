@@ -9,6 +9,7 @@ import html
 import json
 
 from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -25,16 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.enums import QuestionKind
 from services import advisor
 from services.advisor import CITE
+from services.store import use_case
 from ui.context import AppContext
-
-KINDS = [("trust", "Rebuild trust after this entry"),
-         ("politics", "Navigate politics with…"),
-         ("strategy", "Align our strategies"),
-         ("prepare", "Prepare for the next meeting"),
-         ("free", "A free question…")]
-CATEGORY_COLOURS = {"trust": "#1565c0", "politics": "#6a1b9a", "strategy": "#2e7d32"}
+from ui.errors import report
 
 
 def advice_html(text: str) -> str:
@@ -44,14 +41,37 @@ def advice_html(text: str) -> str:
     return "<p>" + linked.replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p>"
 
 
+def advice_view_html(parts, angles, grey: str) -> str:
+    """The checked advice: kept sentences under their angle (with its citations); each
+    withheld sentence one grey line saying why; where nothing on an angle was kept, the
+    angle's own first step stands in its place."""
+    by_rule = {a.rule: a for a in angles}
+    blocks = []
+    for rule in dict.fromkeys(p.rule for p in parts):
+        mine = [p for p in parts if p.rule == rule]
+        kept = " ".join(p.text for p in mine if p.kept)
+        angle = by_rule.get(rule)
+        head = f"<b>{html.escape(angle.title)}</b>: " if angle else ""
+        lines = []
+        if kept:
+            tail = " " + " ".join(f"[#{i}]" for i in angle.cites) if angle and angle.cites \
+                else ""
+            lines.append(head + advice_html(kept + tail)[3:-4])
+        elif angle is not None and angle.first_step:
+            lines.append(f"{head}<i>First step:</i> {html.escape(angle.first_step)}")
+        lines += [f'<font color="{grey}">withheld: {html.escape(p.reason)}</font>'
+                  for p in mine if not p.kept]
+        blocks.append("<br>".join(lines))
+    return "<p>" + "</p><p>".join(blocks) + "</p>"
+
+
 class AngleCard(QFrame):
     cite_clicked = Signal(int)
 
     def __init__(self, angle, parent=None):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        colour = CATEGORY_COLOURS.get(angle.category, "#546e7a")
-        self.setStyleSheet(f"AngleCard {{ border-left: 4px solid {colour}; }}")
+        self.setProperty("category", angle.category)  # its colour: resources/confidant.qss
         cites = " ".join(f'<a href="entry:{i}">[#{i}]</a>' for i in angle.cites)
         label = QLabel(f"<b>{html.escape(angle.title)}</b><br>{html.escape(angle.why)} {cites}"
                        f"<br><i>First step:</i> {html.escape(angle.first_step)}")
@@ -75,13 +95,15 @@ class AdvisorPanel(QWidget):
         self.interaction_id: int | None = None
         self.task = None
         self._text = ""
+        self._parts: list[advisor.Part] = []
+        self._angles: list = []
         self._build()
         self.set_partner(None)
 
     def _build(self) -> None:
         self.kind = QComboBox()
-        for key, text in KINDS:
-            self.kind.addItem(text, key)
+        for kind in QuestionKind:
+            self.kind.addItem(kind.label, kind.value)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.person = QComboBox()
         self.question = QLineEdit(placeholderText="Ask anything about this alliance")
@@ -170,11 +192,24 @@ class AdvisorPanel(QWidget):
     def _show_saved(self, item) -> None:
         a = item.data(Qt.ItemDataRole.UserRole)
         self._text = a.text
-        self.advice.setHtml(advice_html(a.text))
         self._clear_cards()
-        for angle in json.loads(a.angles_json):
-            self._add_card(advisor.playbook.Angle(**angle))
-        self.note.setText(f"Saved {a.created_at:%Y-%m-%d %H:%M}, written by {a.model}.")
+        self._angles = [advisor.playbook.Angle(**angle) for angle in json.loads(a.angles_json)]
+        for angle in self._angles:
+            self._add_card(angle)
+        self._parts = [advisor.Part(**p) for p in json.loads(a.parts_json or "[]")]
+        if self._parts:
+            self._render()
+        else:  # saved before sentences were checked one by one
+            self.advice.setHtml(advice_html(a.text))
+        self.note.setText(f"Saved {a.created_at:%Y-%m-%d %H:%M}, written by {a.model}"
+                          + (", stopped before it finished." if a.stopped else "."))
+
+    def _grey(self) -> str:
+        return self.palette().color(QPalette.ColorRole.PlaceholderText).name()
+
+    def _render(self) -> None:
+        self.advice.setHtml(advice_view_html(self._parts, self._angles, self._grey()))
+        self.advice.verticalScrollBar().setValue(self.advice.verticalScrollBar().maximum())
 
     # --- ask / stream / stop -----------------------------------------------------------------
     def request(self) -> advisor.AdviceRequest:
@@ -192,7 +227,7 @@ class AdvisorPanel(QWidget):
         if request.kind == "free" and not request.question:
             self.note.setText("Type your question first.")
             return
-        vault, holder, values = self.ctx.vault, self.ctx.llm, dict(self.ctx.settings)
+        vault, holder, values = self.ctx.vault, self.ctx.llm, self.ctx.settings
         data_dir = self.ctx.data_dir
 
         def job(task):
@@ -202,34 +237,39 @@ class AdvisorPanel(QWidget):
                 task.progress.emit(("status", f"{model.name} is writing…"))
                 return model
 
-            with vault.session() as session:
+            with use_case(vault) as session:
                 return advisor.advise(
                     session=session, request=request, model_source=model_source,
                     on_angles=lambda angles: task.progress.emit(("angles", angles)),
                     on_token=lambda piece: task.progress.emit(("token", piece)),
+                    on_part=lambda part: task.progress.emit(("part", part)),
                     should_stop=lambda: task.cancelled,
-                    no_contact_days=int(values["no_contact_days"]))
+                    no_contact_days=values.no_contact_days, save=False)
 
         self._text = ""
+        self._parts = []
         self.advice.clear()
         self.note.setText("Reading the journal…")
         self.ask_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.task = self.ctx.tasks.run(job, pool="slow", on_progress=self._progress,
-                                       on_done=self._done, on_error=self._failed)
+                                       on_done=lambda result: self._written(request, result),
+                                       on_error=self._failed)
 
     def _progress(self, event) -> None:
         what, value = event
         if what == "angles":
+            self._angles = list(value)
             self._clear_cards()
             for angle in value:
                 self._add_card(angle)
             if not value:
                 self.note.setText("No alarms: the journal's signals for this partner are calm.")
-        elif what == "token":
+        elif what == "token":  # kept text only: a sentence appears once it passed the check
             self._text += value
-            self.advice.setHtml(advice_html(self._text))
-            self.advice.verticalScrollBar().setValue(self.advice.verticalScrollBar().maximum())
+        elif what == "part":
+            self._parts.append(value)
+            self._render()
         elif what == "status":
             self.note.setText(value)
 
@@ -238,25 +278,39 @@ class AdvisorPanel(QWidget):
         self.ask_button.setEnabled(self.partner_id is not None)
         self.stop_button.setEnabled(False)
 
+    def _written(self, request, result) -> None:
+        """Advice with text is saved through the one write worker, then shown as saved."""
+        if not result.text:
+            return self._done(result)
+        self.ctx.db(advisor.save_advice, request=request, result=result, write=True,
+                    on_done=lambda _advice: self._done(result), on_error=self._failed)
+
     def _done(self, result) -> None:
         self._finish()
+        withheld = sum(not p.kept for p in result.parts)
+        held = f" {withheld} sentence(s) withheld by the check." if withheld else ""
         if result.text:
             self._text = result.text
-            self.advice.setHtml(advice_html(result.text))
+            self._render()
             rate = sum(g.completion_tokens for g in result.generations) / max(
                 sum(g.seconds for g in result.generations), 1e-9)
             self.note.setText(("Stopped. " if result.stopped else "")
                               + f"Written by {result.model}; saved with "
-                              f"{len(result.cited)} citation(s).")
+                              f"{len(result.cited)} citation(s).{held}")
             self.status.emit(f"{result.model} · {rate:.0f} tokens/s")
             self.refresh_history()
+        elif result.parts:
+            self._render()
+            self.note.setText(("Stopped. " if result.stopped else "") + "The model's text was "
+                              f"withheld: none of its {len(result.parts)} sentence(s) passed "
+                              "the check; the angles' first steps stand. Nothing was saved.")
         else:
             self.note.setText(result.no_model_reason or "No advice was written.")
 
     def _failed(self, err) -> None:
         self._finish()
         self.note.setText("")
-        self.ctx.tasks.error.emit(err)
+        report(err, self, self.note.setText)
 
     def stop(self) -> None:
         if self.task is not None:
