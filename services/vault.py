@@ -156,6 +156,8 @@ def create_vault(root: Path, *, passphrase: str | None = None,
             except KeychainUnavailable:
                 pass
         raise
+    finally:
+        key[:] = bytes(len(key))  # the vault keeps its own copy
     vault.unlocked_by = "new"
     return CreatedVault(vault, recovery, in_keychain)
 
@@ -312,16 +314,17 @@ def open_vault(root: Path, *, passphrase: str | None = None, recovery_key: str |
     header = _check_files(root)
     keys, how = find_keys(header, passphrase=passphrase, recovery_key=recovery_key,
                           use_keychain=use_keychain, ask=ask)
-    vault, key = _open_first(root, keys, header)
-    for other in keys:
-        if other is not key:
-            other[:] = bytes(len(other))
-    vault.unlocked_by = how
-    if how != "keychain" and use_keychain and header.keychain:
-        try:  # the keychain lost its entry (reinstall, new machine): put it back
-            keychain.store_key(header.vault_id, key)
-        except KeychainUnavailable:
-            pass
+    try:
+        vault, key = _open_first(root, keys, header)
+        vault.unlocked_by = how
+        if how != "keychain" and use_keychain and header.keychain:
+            try:  # the keychain lost its entry (reinstall, new machine): put it back
+                keychain.store_key(header.vault_id, key)
+            except KeychainUnavailable:
+                pass
+    finally:
+        for found in keys:  # the vault keeps its own copy
+            found[:] = bytes(len(found))
     return vault
 
 
@@ -372,8 +375,7 @@ def open_with_key(root: Path, key: bytes, *, vault_id: str = "", new: bool = Fal
                 raise _open_error(again, db_file) from again
         for suffix in ("", *SIDECARS):  # files from before 0600 was the rule
             files.make_private(Path(f"{db_file}{suffix}"))
-        # the one copy the vault keeps (lock() zeroes it); a bytearray given is adopted
-        secret = key if isinstance(key, bytearray) else bytearray(key)
+        secret = bytearray(key)  # the one copy the vault keeps; lock() zeroes it
         engine = db.make_engine(db_file, secret, read_only=read_only)
         try:
             db.migrate(engine)
