@@ -74,10 +74,28 @@ def make_private(path: Path, mode: int = PRIVATE_FILE) -> None:
 
 
 def private_dir(path: Path) -> Path:
-    """The data dir, created 0700 (an existing, looser one is tightened)."""
-    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    make_private(path, PRIVATE_DIR)
+    """The data dir, created 0700 (an existing, looser one of ours is tightened)."""
+    if path.exists() and not path.is_dir():
+        raise InvalidInput(f"{path} is a file, not a folder: give a folder for the journal.")
+    try:
+        path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    except OSError as err:
+        raise file_error(err, path) from err
+    tighten_dir(path)
     return path
+
+
+def tighten_dir(path: Path) -> None:
+    """0700 for a data dir of ours; never a shared folder (/tmp, sticky, or someone else's)
+    that a user pointed --data-dir at."""
+    try:
+        info = path.stat()
+    except OSError:
+        return
+    owner = getattr(os, "getuid", lambda: info.st_uid)()
+    if info.st_mode & stat.S_ISVTX or info.st_uid != owner or path == Path.home():
+        return
+    make_private(path, PRIVATE_DIR)
 
 
 def fsync_dir(path: Path) -> None:

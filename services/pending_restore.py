@@ -91,7 +91,7 @@ def finish(root: Path) -> bool:
     intent = root / PENDING_NAME
     try:
         text = intent.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return False
     except (OSError, UnicodeDecodeError) as err:
         raise CorruptVault(f"{intent} cannot be read ({err}).") from err

@@ -310,7 +310,7 @@ def find_key(header: Header, **how) -> tuple[bytes, str]:
 def open_vault(root: Path, *, passphrase: str | None = None, recovery_key: str | None = None,
                use_keychain: bool = True, ask: Callable[[], str | None] | None = None) -> Vault:
     pending_restore.finish(root)  # a restore interrupted earlier: finish it first
-    files.make_private(root, files.PRIVATE_DIR)
+    files.tighten_dir(root)  # a data dir made 0755 by an older version
     header = _check_files(root)
     keys, how = find_keys(header, passphrase=passphrase, recovery_key=recovery_key,
                           use_keychain=use_keychain, ask=ask)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QLockFile, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from services import paths
+from ui import theme
 from ui.icons import app_icon
 from ui.startup import StartupFrame
 
@@ -110,12 +111,18 @@ def run_app(args) -> int:
     app.setApplicationName("Confidant")
     app.setOrganizationName("Confidant")
     app.setWindowIcon(app_icon())
+    theme.apply("system")  # the journal's own choice applies once it is unlocked
     data_dir = paths.data_dir(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     lock = instance_lock(data_dir)
     if lock is None:
-        QMessageBox.information(None, "Confidant",
-                                "Your journal is already open in another Confidant window.")
+        probe = QLockFile(str(data_dir / paths.LOCK_NAME))
+        probe.tryLock(0)
+        read_only = probe.error() == QLockFile.LockError.PermissionError
+        QMessageBox.information(None, "Confidant", (
+            "The journal's folder is read-only: the app needs to write there. (The command "
+            "line can still read the journal: list, search, export.)") if read_only else
+            "Your journal is already open in another Confidant window.")
         return 1
     frame = StartupFrame(data_dir)
     frame.show()

@@ -64,15 +64,20 @@ class PartnerDialog(QDialog):
 class PassphraseDialog(QDialog):
     """A new passphrase, typed twice."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, title: str = "Change passphrase",
+                 label: str = "New passphrase", intro: str = ""):
         super().__init__(parent)
-        self.setWindowTitle("Change passphrase")
+        self.setWindowTitle(title)
         form = QFormLayout(self)
+        if intro:
+            text = QLabel(intro)
+            text.setWordWrap(True)
+            form.addRow(text)
         self.first = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.second = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.error = QLabel()
         self.error.setObjectName("errorText")
-        form.addRow("New passphrase", self.first)
+        form.addRow(label, self.first)
         form.addRow("Repeat it", self.second)
         form.addRow(self.error)
         form.addRow(save_cancel(self))
@@ -110,10 +115,16 @@ class SettingsDialog(QDialog):
         self.page_size = QComboBox()
         self.page_size.addItems(["A4", "Letter"])
         self.page_size.setCurrentText(settings.page_size)
+        self.colour_scheme = QComboBox()
+        for value, label in (("system", "Follow the system"), ("light", "Light"),
+                             ("dark", "Dark")):
+            self.colour_scheme.addItem(label, value)
+        self.colour_scheme.setCurrentIndex(self.colour_scheme.findData(settings.colour_scheme))
         form.addRow("Lock after idle", self.idle_lock)
         form.addRow("Alert: no contact for", self.no_contact)
         form.addRow("Alert: trust index fell by", self.trust_drop)
         form.addRow("Brief page size", self.page_size)
+        form.addRow("Appearance", self.colour_scheme)
         self.always_ask = QCheckBox("Always ask for the passphrase (keep the key out of the "
                                     "system keychain)")
         self.always_ask.setChecked(always_ask)
@@ -134,4 +145,5 @@ class SettingsDialog(QDialog):
                 "no_contact_days": self.no_contact.value(),
                 "trust_drop_alert": round(self.trust_drop.value(), 2),
                 "page_size": self.page_size.currentText(),
+                "colour_scheme": self.colour_scheme.currentData(),
                 "always_ask": self.always_ask.isChecked()}

@@ -113,8 +113,11 @@ def rotate_encryption_key(ctx: AppContext, parent, on_done=None) -> QDialog | No
             on_done(recovery_key)
 
     if vaults.uses_passphrase(vault.root) or not vaults.uses_keychain(vault.root):
-        dialog = PassphraseDialog(parent)
-        dialog.setWindowTitle("Rotate the encryption key")
+        dialog = PassphraseDialog(
+            parent, title="Rotate the encryption key", label="Passphrase",
+            intro="The journal is re-encrypted under a new key, kept under this passphrase "
+                  "(your current one or a new one). You then get a new recovery key; old "
+                  "copies of the header and the old recovery key stop working.")
         dialog.accepted.connect(lambda: run(dialog.values()))
         dialog.open()
         return dialog
