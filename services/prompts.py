@@ -1,7 +1,7 @@
 """The advisor's prompts, most static first so the KV cache serves the next question:
 
-- base model (the bundled Gemma 3 270M): few-shot examples, then the partner, the question and
-  the entry in question, then one angle; it writes one suggestion per angle;
+- base model (the bundled Gemma 3 270M): few-shot examples, then the partner and the entry in
+  question, then the question and one angle; it writes one suggestion per angle;
 - instruct model (a GGUF with a chat template): the system text (cite up front), then the
   partner's journal (the telling entries, chosen once per partner), then what depends on the
   question: the angles with their [#id]s, the entry the question is about, the question.
@@ -91,21 +91,24 @@ def telling_entries(context, limit: int = JOURNAL_LINES) -> list[Interaction]:
 
 # --- base model: one suggestion per angle -------------------------------------------------------
 def partner_part(context) -> str:
+    """The same for every question on this partner (about the same entry): evaluated once."""
     partner = context.snapshot.partner
-    text = f"Partner: {partner.name} ({partner.kind}). Question: {context.question}\n"
+    text = f"Partner: {partner.name} ({partner.kind}).\n"
     if context.focus is not None:
         text += f"Entry: {entry_line(context.focus, 160)}\n"
     return text
 
 
-def angle_part(angle) -> str:
-    return f"Situation: {angle.why}\nAngle: {angle.title}\nSuggestion:"
+def angle_part(context, angle) -> str:
+    return (f"Question: {context.question}\nSituation: {angle.why}\nAngle: {angle.title}\n"
+            "Suggestion:")
 
 
 def angle_prompt(context, angle) -> list[str]:
     """In parts, most static first: the examples (the same for every partner), the partner
-    with the question and the entry in question, then the angle."""
-    return [few_shot(), partner_part(context), angle_part(angle)]
+    and the entry in question (the same for every question on it), then the question and the
+    angle."""
+    return [few_shot(), partner_part(context), angle_part(context, angle)]
 
 
 # --- instruct model: whole advice ---------------------------------------------------------------

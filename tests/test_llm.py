@@ -168,7 +168,8 @@ def test_advice_streams_cites_and_is_saved(sample, local_model):
         assert saved[0].model.startswith("Gemma 3") and saved[0].text == result.text
 
 
-def test_second_question_reuses_the_kv_cache(sample, local_model):
+def test_second_question_reuses_the_kv_cache(sample, local_model, monkeypatch):
+    monkeypatch.setattr(advisor.advice_writer, "MAX_ANGLES_WRITTEN", 1)  # one angle is enough
     vault, partner = sample
     request = advisor.AdviceRequest(partner_id=partner.id, kind="prepare")
     with use_case(vault) as s:
@@ -180,8 +181,18 @@ def test_second_question_reuses_the_kv_cache(sample, local_model):
                                max_tokens=4)
         second = advisor.advise(session=s, request=request, model_source=lambda: local_model,
                                 max_tokens=4)
+        other_question = advisor.advise(
+            session=s, request=advisor.AdviceRequest(partner_id=partner.id, kind="strategy"),
+            model_source=lambda: local_model, max_tokens=4)
+        context = advisor.gather(session=s, request=advisor.AdviceRequest(
+            partner_id=partner.id, kind="strategy"))
     assert first.prompt_evaluated and second.prompt_evaluated is not None
     assert second.prompt_evaluated < first.prompt_evaluated
+    # the next question on the same partner: the examples and the partner's part came from
+    # the cache; only the question and the angle were read
+    angle_part = advisor.prompts.angle_part(context, context.angles[0])
+    assert other_question.generations[0].prompt_evaluated \
+        <= local_model.count_tokens(angle_part) + 1
 
 
 def test_stop_mid_sentence_saves_and_prints_no_fragment(qapp, sample, local_model):
