@@ -74,13 +74,15 @@ def run_killed(at: int | None, fn) -> list[str]:
 
 @pytest.fixture
 def old_and_backup(vault, data_dir, tmp_path):
-    """The vault with 5 entries (old content) and a backup of it with 3 (new content)."""
+    """The vault with 5 entries (old content) and a backup of it with 3 (new content). The
+    old vault is copied while open, as a crash leaves it: its last entries are only in -wal."""
     add_entries(vault, 3)
     target = backup.backup(vault=vault, target=tmp_path / "three.backup")
     add_entries(vault, 2, "later")
-    vault.lock()
     pristine = tmp_path / "pristine"
     shutil.copytree(data_dir, pristine)
+    vault.lock()
+    assert (pristine / (paths.DB_NAME + "-wal")).stat().st_size > 0
     return pristine, target
 
 
@@ -97,7 +99,8 @@ def test_restore_killed_at_every_rename_and_fsync_opens_old_or_new(old_and_backu
     assert entry_count(trial) == 3
     # killed at or before the intent's rename (1-based), nothing in the data dir has changed
     decided = steps.index("rename intent") + 1
-    assert len(steps) >= 12 and any(s.startswith("rename journal.db") for s in steps)
+    assert {"rename journal.db aside", "rename journal.db-wal aside",
+            "rename journal.db-shm aside", "rename journal.db in"} <= set(steps)
     outcomes, nested = {}, 0
     for n, name in enumerate(steps, 1):
         fresh()
@@ -108,6 +111,8 @@ def test_restore_killed_at_every_rename_and_fsync_opens_old_or_new(old_and_backu
         assert not (trial / pending_restore.PENDING_NAME).exists()
         staging_left = list(trial.glob("restore-*"))
         assert bool(staging_left) == (n <= decided), name  # a copy of the backup, no more
+        if n > decided:  # the old vault, -wal and all, is whole in its replaced-* folder
+            assert entry_count(next(trial.glob("replaced-*"))) == 5, name
         if staging_left:  # the next restore clears it away
             backup.restore(root=trial, source=source)
             assert not list(trial.glob("restore-*")) and entry_count(trial) == 3
