@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import main
-from services import backup, journal, paths
+from services import backup, journal, paths, vault_header
 from services import vault as vaults
 from services.errors import CorruptVault, ReadOnlyJournal, StorageFull
 from services.store import translate, use_case
@@ -63,8 +63,10 @@ def cli_process(data_dir, *argv):
 
 
 @pytest.fixture
-def pass_vault(no_keyring, data_dir):
-    """A passphrase-only vault (no keychain) with one entry, closed."""
+def pass_vault(no_keyring, data_dir, monkeypatch):
+    """A passphrase-only vault (no keychain) with one entry, closed; scrypt at the smallest
+    cost a header may ask for, so the CLI processes below start fast."""
+    monkeypatch.setattr(vault_header, "SCRYPT_N", 2**14)
     created = vaults.create_vault(data_dir, passphrase=PASS)
     add_entry(created.vault)
     created.vault.lock()
