@@ -6,7 +6,16 @@ import argparse
 import math
 import sys
 
-from models.enums import CommitmentStatus, InteractionKind, OwedBy, QuestionKind, Stance, values
+from models.enums import (
+    CommitmentStatus,
+    GovernanceKind,
+    InteractionKind,
+    OwedBy,
+    QuestionKind,
+    Stage,
+    Stance,
+    values,
+)
 
 KINDS = values(InteractionKind)
 STANCES = values(Stance)
@@ -175,7 +184,76 @@ def build_parser() -> Parser:
     p.add_argument("file")
     p.add_argument("--yes", action="store_true",
                    help="restore a backup of another journal without asking")
+    _practice_parsers(cmd, partner, stakeholder)
     return parser
+
+
+def _practice_parsers(cmd, partner, stakeholder) -> None:
+    """Alliance practice (issue 14): stage, health checks, governance, keeping in touch, since
+    we last spoke, what worked before, the portfolio, calendar import."""
+    stakeholder.choices["add"].add_argument("--email", default="")
+    p = partner.add_parser("set", help="the partner's lifecycle stage")
+    p.add_argument("name")
+    p.add_argument("--stage", choices=values(Stage), required=True)
+    p = stakeholder.add_parser("set", help="a person's e-mail and keep-in-touch cadence")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--email")
+    p.add_argument("--ideal-days", type=whole(1, 3650), metavar="DAYS")
+    p.add_argument("--max-days", type=whole(1, 3650), metavar="DAYS")
+
+    checkup = cmd.add_parser("checkup", help="alliance health checks").add_subparsers(
+        dest="action", required=True, parser_class=Parser)
+    p = checkup.add_parser("add")
+    p.add_argument("--partner", required=True)
+    for axis in ("strategic", "operational", "relational"):
+        p.add_argument(f"--{axis}", type=whole(1, 5), required=True, metavar="1-5")
+        p.add_argument(f"--their-{axis}", type=whole(1, 5), metavar="1-5",
+                       help="their view, as I read it")
+        p.add_argument(f"--{axis}-evidence", default="", metavar="TEXT")
+    p.add_argument("--note", default="")
+    p.add_argument("--date", help="YYYY-MM-DD (default: today)")
+    p = checkup.add_parser("list", help="the history, with gaps and drops")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--json", action="store_true")
+
+    gov = cmd.add_parser("governance", help="governance cadence").add_subparsers(
+        dest="action", required=True, parser_class=Parser)
+    p = gov.add_parser("add")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--kind", choices=values(GovernanceKind), required=True)
+    p.add_argument("--every", type=whole(1, 3650), required=True, metavar="DAYS")
+    p.add_argument("--next", help="YYYY-MM-DD (default: today + DAYS)")
+    p.add_argument("--label", default="", help="the meeting's name (for --kind other)")
+    p = gov.add_parser("list", help="next due dates, overdue first")
+    p.add_argument("--partner")
+    p.add_argument("--json", action="store_true")
+
+    p = cmd.add_parser("touch", help="keeping in touch: who is past their cadence")
+    p.add_argument("--partner")
+    p.add_argument("--all", action="store_true", help="everyone counted, not only those "
+                   "past their ideal cadence")
+    p.add_argument("--json", action="store_true")
+
+    p = cmd.add_parser("since", help="what happened since you last spoke with a person")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--stakeholder", required=True)
+    p.add_argument("--json", action="store_true")
+
+    p = cmd.add_parser("precedents", help="what worked before: past episodes and recovery")
+    p.add_argument("--partner", help="only this partner's episodes")
+    p.add_argument("--kind", choices=["trust_drop", "broken_promise", "blocker"])
+    p.add_argument("--json", action="store_true")
+
+    p = cmd.add_parser("portfolio", help="every partner's row and every open alert")
+    p.add_argument("--json", action="store_true")
+
+    importer = cmd.add_parser("import", help="import from other tools").add_subparsers(
+        dest="source", required=True, parser_class=Parser)
+    p = importer.add_parser("ics", help="meetings from a calendar export (.ics)")
+    p.add_argument("file")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--json", action="store_true")
 
 
 def main(argv: list[str] | None = None) -> int:

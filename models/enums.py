@@ -84,3 +84,36 @@ QUESTION_TEXT = {
 def values(enum: type[StrEnum]) -> list[str]:
     """The choices a command line offers for an enumeration."""
     return [member.value for member in enum]
+
+
+class Stage(StrEnum):
+    """Where an alliance is in its lifecycle."""
+
+    explore = "explore"
+    negotiate = "negotiate"
+    launch = "launch"
+    run = "run"
+    renew = "renew"
+    exit = "exit"
+
+
+class GovernanceKind(StrEnum):
+    """A governance meeting held on a rhythm: quarterly business review, joint business plan,
+    steering committee, or another named one."""
+
+    qbr = "qbr"
+    jbp = "jbp"
+    steering = "steering"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        return GOVERNANCE_LABELS[self]
+
+
+GOVERNANCE_LABELS = {
+    GovernanceKind.qbr: "QBR",
+    GovernanceKind.jbp: "joint business plan",
+    GovernanceKind.steering: "steering committee",
+    GovernanceKind.other: "governance meeting",
+}

@@ -14,10 +14,12 @@ from sqlmodel import Field, SQLModel
 
 from models.enums import (
     CommitmentStatus,
+    GovernanceKind,
     InteractionKind,
     OwedBy,
     PartnerStatus,
     Side,
+    Stage,
     Stance,
 )
 
@@ -47,6 +49,7 @@ class PartnerBase(SQLModel):
     kind: str = Field(default="strategic", max_length=80)
     status: PartnerStatus = PartnerStatus.active
     summary: str = ""
+    stage: Stage | None = None    # lifecycle: explore, negotiate, launch, run, renew, exit
 
 
 class PartnerCreate(PartnerBase):
@@ -66,6 +69,7 @@ class PartnerUpdate(SQLModel):
     kind: str | None = None
     status: PartnerStatus | None = None
     summary: str | None = None
+    stage: Stage | None = None
 
 
 class Partner(PartnerBase, table=True):
@@ -84,6 +88,10 @@ class StakeholderBase(SQLModel):
     stance: Stance = Stance.neutral
     notes: str = ""
     active: bool = True
+    email: str = Field(default="", max_length=254)   # matches calendar attendees
+    # keep in touch: days between contacts, ideally and at most (None: by influence)
+    touch_ideal_days: int | None = Field(default=None, ge=1, le=3650)
+    touch_max_days: int | None = Field(default=None, ge=1, le=3650)
 
 
 class StakeholderCreate(StakeholderBase):
@@ -106,6 +114,9 @@ class StakeholderUpdate(SQLModel):
     stance: Stance | None = None
     notes: str | None = None
     active: bool | None = None
+    email: str | None = Field(default=None, max_length=254)
+    touch_ideal_days: int | None = Field(default=None, ge=1, le=3650)
+    touch_max_days: int | None = Field(default=None, ge=1, le=3650)
 
 
 class Stakeholder(StakeholderBase, table=True):
@@ -283,3 +294,74 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=120)
     value_json: str
+
+
+# --- alliance practice: health checks, governance cadence, calendar links ---------------------
+class HealthCheckBase(SQLModel):
+    """The alliance health check: strategic fit, operational execution and the relationship,
+    each 1-5 with a line of evidence; `their_*` is the partner's view as I read it."""
+
+    partner_id: int = Field(foreign_key="partner.id", index=True, ondelete="CASCADE")
+    taken_on: date = Field(default_factory=date.today)
+    strategic: int = Field(ge=1, le=5)
+    operational: int = Field(ge=1, le=5)
+    relational: int = Field(ge=1, le=5)
+    their_strategic: int | None = Field(default=None, ge=1, le=5)
+    their_operational: int | None = Field(default=None, ge=1, le=5)
+    their_relational: int | None = Field(default=None, ge=1, le=5)
+    strategic_evidence: str = ""
+    operational_evidence: str = ""
+    relational_evidence: str = ""
+    note: str = ""
+
+
+class HealthCheckCreate(HealthCheckBase):
+    @field_validator("strategic_evidence", "operational_evidence", "relational_evidence", "note")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return _no_nul(v)
+
+
+class HealthCheck(HealthCheckBase, table=True):
+    __tablename__ = "health_check"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: NaiveDatetime = Field(default_factory=now)
+
+
+class GovernanceCadenceBase(SQLModel):
+    """A governance meeting on a rhythm (QBR every 90 days...). `next_due` is the date set or
+    the series' next occurrence; a meeting held later moves the due date on (services/governance)."""
+
+    partner_id: int = Field(foreign_key="partner.id", index=True, ondelete="CASCADE")
+    kind: GovernanceKind = GovernanceKind.qbr
+    every_days: int = Field(ge=1, le=3650)
+    next_due: date
+    label: str = Field(default="", max_length=200)
+
+
+class GovernanceCadenceCreate(GovernanceCadenceBase):
+    @field_validator("label")
+    @classmethod
+    def _label(cls, v: str) -> str:
+        return (_no_nul(v) or "").strip()
+
+
+class GovernanceCadence(GovernanceCadenceBase, table=True):
+    __tablename__ = "governance_cadence"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: NaiveDatetime = Field(default_factory=now)
+
+
+class CalendarLink(SQLModel, table=True):
+    """A calendar event already imported (by its iCalendar UID): a re-import updates the entry
+    when the event's SEQUENCE grew, and never makes a twin."""
+
+    __tablename__ = "calendar_link"
+    uid: str = Field(primary_key=True, max_length=500)
+    partner_id: int = Field(foreign_key="partner.id", index=True, ondelete="CASCADE")
+    sequence: int = 0
+    interaction_id: int | None = Field(default=None, foreign_key="interaction.id",
+                                       ondelete="SET NULL")
+    cadence_id: int | None = Field(default=None, foreign_key="governance_cadence.id",
+                                   ondelete="SET NULL")
+    imported_at: NaiveDatetime = Field(default_factory=now)

@@ -22,6 +22,7 @@ from models.tables import (
     StanceChange,
     TrustReading,
 )
+from services import checkups, governance, keep_in_touch
 from services.trust import index_drop
 
 STANCE_RANK = {"champion": 0, "supporter": 1, "neutral": 2, "skeptic": 3, "blocker": 4}
@@ -51,7 +52,8 @@ class Reliability:
 
 @dataclass
 class Alert:
-    kind: str            # trust_drop | stance_shift | no_contact | our_overdue
+    kind: str            # trust_drop | stance_shift | no_contact | our_overdue | health_gap |
+    #                      health_drop | governance_overdue | out_of_touch
     partner_id: int
     partner: str
     text: str
@@ -70,6 +72,10 @@ class PortfolioRow:
     theirs: Reliability
     last_contact: datetime | None
     alerts: list[Alert]
+    stage: str | None = None
+    next_governance: governance.Due | None = None       # the soonest due (overdue first)
+    health: checkups.HealthCheck | None = None          # the latest health check
+    losing_touch: list[keep_in_touch.Touch] = field(default_factory=list)  # past their ideal
 
 
 def reliability(commitments: list[Commitment], today: date) -> dict[OwedBy, Reliability]:
@@ -130,12 +136,16 @@ def portfolio(*, session: Session, today: date | None = None, no_contact_days: i
                                       Stakeholder.influence >= HIGH_INFLUENCE)
                                .order_by(StanceChange.changed_at)))
 
+    practice = _practice(session, partner_id, today)
+
     rows = []
     for p in partners:
         series = readings.get(p.id, [])
         alerts = _alerts(session, p, series, promises.get(p.id, []), last_contact.get(p.id),
                          [s for s in shifts if s[0].partner_id == p.id], today,
                          no_contact_days, trust_drop)
+        extra = practice(p)
+        alerts = sorted(alerts + extra.pop("alerts"), key=lambda a: a.when, reverse=True)
         sides = reliability(promises.get(p.id, []), today)
         rows.append(PortfolioRow(
             partner_id=p.id, name=p.name, kind=p.kind,
@@ -144,8 +154,47 @@ def portfolio(*, session: Session, today: date | None = None, no_contact_days: i
                           if len(series) >= 2 else None),
             ours=sides[OwedBy.us], theirs=sides[OwedBy.them],
             last_contact=last_contact[p.id][2] if p.id in last_contact else None,
-            alerts=alerts))
+            alerts=alerts, stage=p.stage.value if p.stage else None, **extra))
     return rows
+
+
+def _practice(session, partner_id, today):
+    """Health checks, governance due dates and keeping in touch (issue 14) for every partner:
+    a few queries in all; returns a function giving one partner's row fields and alerts."""
+    checks = checkups.by_partner(session=session)
+    dues = governance.due_dates(session=session, today=today, partner_id=partner_id)
+    touches: dict[int, list] = {}
+    for t in keep_in_touch.touch_list(session=session, today=today, partner_id=partner_id):
+        touches.setdefault(t.partner_id, []).append(t)
+
+    def of(partner) -> dict:
+        alerts = []
+        history = checks.get(partner.id, [])
+        gaps, drops = checkups.latest_findings(history)
+        if gaps:
+            alerts.append(Alert("health_gap", partner.id, partner.name,
+                                "Health check: my view and theirs differ by 2 or more ("
+                                + checkups.describe(gaps, "vs") + ")", [], history[-1].taken_on))
+        if drops:
+            alerts.append(Alert("health_drop", partner.id, partner.name,
+                                "Health check fell since " + f"{history[-2].taken_on} ("
+                                + checkups.describe(drops, "to") + ")", [], history[-1].taken_on))
+        due = dues.get(partner.id, [])
+        for d in due:
+            if d.overdue_days:
+                alerts.append(Alert("governance_overdue", partner.id, partner.name, d.text,
+                                    [d.last_held_id] if d.last_held_id else [], d.due))
+        people = touches.get(partner.id, [])
+        for t in people:
+            if t.past_max:
+                alerts.append(Alert("out_of_touch", partner.id, partner.name,
+                                    f"No contact with {t.name} for {t.days} days (at most "
+                                    f"{t.max_days})", [t.last_entry_id],
+                                    t.last_seen.date() + timedelta(days=t.max_days + 1)))
+        return {"alerts": alerts, "health": history[-1] if history else None,
+                "next_governance": due[0] if due else None,
+                "losing_touch": keep_in_touch.losing_touch(people)}
+    return of
 
 
 def _alerts(session, partner, series, promises, last, shifts, today, no_contact_days,

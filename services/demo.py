@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from models.tables import StanceChange
-from services import commitments, journal, trust
+from services import checkups, commitments, governance, journal, trust
 from services.errors import Conflict
 from services.paths import resource
 
@@ -35,18 +35,22 @@ def load_sample(*, session: Session, today: date | None = None, source: Path = S
             raise Conflict(f"The sample journal is already loaded ('{p['name']}' exists).")
     rng = random.Random(7)
     counts = {"partners": 0, "stakeholders": 0, "interactions": 0, "commitments": 0,
-              "trust_readings": 0}
+              "trust_readings": 0, "health_checks": 0, "governance_cadences": 0}
 
     def when(days_ago: int, hour: int) -> datetime:
         return datetime.combine(today - timedelta(days=days_ago), time(hour, rng.choice((0, 30))))
 
     for p in data["partner"]:
         partner = journal.create_partner(session=session, partner_in={
-            k: p[k] for k in ("name", "kind", "status")} | {"summary": unwrap(p["summary"])})
+            k: p[k] for k in ("name", "kind", "status", "stage") if k in p}
+            | {"summary": unwrap(p["summary"])})
         counts["partners"] += 1
         people = {}
         for s in p["stakeholder"]:
-            fields = {k: v for k, v in s.items() if k != "was"}
+            fields = {k: v for k, v in s.items() if k not in ("was", "touch")}
+            if "touch" in s:  # a keep-in-touch cadence of their own
+                fields |= {"touch_ideal_days": s["touch"]["ideal"],
+                           "touch_max_days": s["touch"]["max"]}
             person = journal.create_stakeholder(session=session, stakeholder_in=fields | {
                 "partner_id": partner.id, "notes": unwrap(s.get("notes", ""))})
             people[person.name] = person
@@ -86,6 +90,16 @@ def load_sample(*, session: Session, today: date | None = None, source: Path = S
                     session.add(promise)
                     session.flush()
                 counts["commitments"] += 1
+        for c in p.get("checkup", []):  # the health-check history (issue 14)
+            checkups.add_checkup(session=session, checkup_in={
+                k: v for k, v in c.items() if k != "days_ago"} | {
+                "partner_id": partner.id, "taken_on": today - timedelta(days=c["days_ago"])})
+            counts["health_checks"] += 1
+        for g in p.get("governance", []):  # next_in < 0: overdue unless held since
+            governance.add_cadence(session=session, cadence_in={
+                "partner_id": partner.id, "kind": g["kind"], "every_days": g["every"],
+                "label": g.get("label", ""), "next_due": today + timedelta(days=g["next_in"])})
+            counts["governance_cadences"] += 1
         contacts = [s for s in people.values() if s.side == "partner" and s.active]
         for n, days_ago in enumerate(range(SPAN_DAYS, 3, -ROUTINE_EVERY_DAYS)):
             template = data["routine"][(n + counts["partners"]) % len(data["routine"])]

@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from models.tables import CommitmentStatus, OwedBy, Side, Stance
+from services import checkups, precedents
 from services.paths import resource
 from services.signals import PartnerSnapshot, since
 from services.trust import index_drop
@@ -253,6 +254,73 @@ def r_no_governance(s, cfg):
                    "count": len(window)}, [])
 
 
+# --- alliance practice (issue 14) ------------------------------------------------------------
+def r_health_gap(s, cfg):
+    if not s.checkups:
+        return None
+    found = checkups.gaps(s.checkups[-1], cfg["at_least"])
+    if not found:
+        return None
+    return Signal({"axis": found[0].label, "gaps": checkups.describe(found, "vs"),
+                   "date": f"{s.checkups[-1].taken_on}"}, [], s.checkups[-1].taken_on)
+
+
+def r_health_drop(s, cfg):
+    if len(s.checkups) < 2:
+        return None
+    before, after = s.checkups[-2], s.checkups[-1]
+    found = checkups.drops(before, after, cfg["at_least"])
+    if not found:
+        return None
+    return Signal({"axis": found[0].label, "drops": checkups.describe(found, "to"),
+                   "before": f"{before.taken_on}", "date": f"{after.taken_on}"}, [],
+                  after.taken_on)
+
+
+def r_governance_overdue(s, cfg):
+    late = [d for d in s.governance if d.overdue_days]
+    if not late:
+        return None
+    d = max(late, key=lambda d: d.overdue_days)
+    held = f"; the last one was on {d.last_held}" if d.last_held else ""
+    return Signal({"label": d.label, "due": f"{d.due}", "days": d.overdue_days,
+                   "every": d.every_days, "held": held, "partner": s.partner.name},
+                  [d.last_held_id] if d.last_held_id else [], d.due)
+
+
+def current_episodes(s: PartnerSnapshot, cfg: dict) -> tuple[set[str], set[int]]:
+    """The kinds of trouble the partner is in now, and the entries where they happened."""
+    kinds, entries = set(), set()
+    pair = index_drop(s.readings, cfg["drop"])
+    if pair:
+        kinds.add("trust_drop")
+        entries.add(pair[1].interaction_id)
+    broken = _broken(s, OwedBy.us, {"window_days": cfg["window_days"]})
+    if broken:
+        kinds.add("broken_promise")
+        entries.update(broken.cites)
+    if _people(s, Side.partner, (Stance.blocker,)):
+        kinds.add("blocker")
+    entries.discard(None)
+    return kinds, entries
+
+
+def r_what_worked_before(s, cfg):
+    """The best one or two past episodes of the same kind that recovered (one angle each)."""
+    kinds, entries = current_episodes(s, cfg)
+    if not kinds or not s.precedents:
+        return None
+    found = precedents.best(s.precedents, kinds, exclude_entries=entries, limit=cfg["limit"])
+    out = []
+    for e in found:
+        out.append(Signal({"partner": e.partner, "month": f"{e.when:%Y-%m}",
+                           "what": precedents.KINDS[e.kind], "story": precedents.sentence(e),
+                           "first": e.next_entries[0]["title"] if e.next_entries
+                           else "a direct conversation about what happened"},
+                          e.cites, None))
+    return out or None
+
+
 RULES: dict[str, Callable] = {
     "our_overdue_promise": lambda s, cfg: _overdue(s, OwedBy.us),
     "our_broken_promise": lambda s, cfg: _broken(s, OwedBy.us, cfg),
@@ -273,6 +341,10 @@ RULES: dict[str, Callable] = {
     "person_trust_fell": r_person_trust_fell,
     "single_threaded": r_single_threaded,
     "no_governance": r_no_governance,
+    "health_gap": r_health_gap,
+    "health_drop": r_health_drop,
+    "governance_overdue": r_governance_overdue,
+    "what_worked_before": r_what_worked_before,
 }
 
 
@@ -291,15 +363,17 @@ def angles(snapshot: PartnerSnapshot, *, no_contact_days: int = 30,
         if only is not None and rule not in only:
             continue
         cfg = config[rule] | ({"days": no_contact_days} if rule == "no_contact" else {})
-        signal = detect(snapshot, cfg)
-        if signal is None:
+        signals = detect(snapshot, cfg)
+        if signals is None:
             continue
-        facts = signal.facts
-        found.append(Angle(rule=rule, category=cfg["category"],
-                           title=cfg["title"].format(**facts), why=cfg["why"].format(**facts),
-                           first_step=cfg["first_step"].format(**facts),
-                           cites=list(dict.fromkeys(signal.cites)),
-                           urgency=urgency(cfg["severity"], snapshot, signal.when)))
+        for signal in signals if isinstance(signals, list) else [signals]:  # one angle each
+            facts = signal.facts
+            found.append(Angle(rule=rule, category=cfg["category"],
+                               title=cfg["title"].format(**facts),
+                               why=cfg["why"].format(**facts),
+                               first_step=cfg["first_step"].format(**facts),
+                               cites=list(dict.fromkeys(signal.cites)),
+                               urgency=urgency(cfg["severity"], snapshot, signal.when)))
     return sorted(found, key=lambda a: (-a.urgency, a.rule))
 
 

@@ -19,7 +19,7 @@ from models.tables import (
     Stakeholder,
     TrustReading,
 )
-from services import journal
+from services import checkups, governance, journal, precedents
 
 RECENT_LIMIT = 300  # interactions kept in a snapshot (newest first)
 
@@ -35,6 +35,11 @@ class PartnerSnapshot:
     person_readings: dict[int, list[TrustReading]] = field(default_factory=dict)
     participants: dict[int, list[int]] = field(default_factory=dict)  # interaction -> people
     tags: dict[int, list[str]] = field(default_factory=dict)          # interaction -> tags
+    # alliance practice (issue 14): health checks (oldest first), governance due dates, and
+    # past episodes of the whole journal with their outcome (services/precedents.py)
+    checkups: list = field(default_factory=list)
+    governance: list = field(default_factory=list)
+    precedents: list = field(default_factory=list)
 
     # --- derived -----------------------------------------------------------------------------
     def days_ago(self, when: datetime | date | None) -> int:
@@ -81,8 +86,14 @@ def load_snapshot(*, session: Session, partner_id: int, today: date | None = Non
     for r in readings:
         if r.stakeholder_id is not None:
             person_readings.setdefault(r.stakeholder_id, []).append(r)
+    today = today or date.today()
     return PartnerSnapshot(
-        partner=partner, today=today or date.today(),
+        checkups=checkups.history(session=session, partner_id=partner_id),
+        governance=governance.due_dates(session=session, today=today,
+                                        partner_id=partner_id).get(partner_id, []),
+        precedents=precedents.with_next(session=session,
+                                        found=precedents.episodes(session=session)),
+        partner=partner, today=today,
         stakeholders=journal.list_stakeholders(session=session, partner_id=partner_id),
         interactions=interactions,
         commitments=list(session.exec(select(Commitment).where(

@@ -92,8 +92,51 @@ def _find(j, title):
     return next(i.id for i in journal.list_interactions(session=j.s) if i.title == title)
 
 
+def _checkups(j, *views):
+    from services import checkups
+
+    for n, (ours, theirs) in enumerate(views):
+        data = {"partner_id": j.partner.id, "taken_on": TODAY - timedelta(days=100 - 90 * n)}
+        for axis, mine, their in zip(checkups.AXES, ours, theirs, strict=True):
+            data[axis], data[f"their_{axis}"] = mine, their
+        checkups.add_checkup(session=j.s, checkup_in=data)
+
+
+def _qbr_due(j, days_ago):
+    from services import governance
+
+    governance.add_cadence(session=j.s, cadence_in={
+        "partner_id": j.partner.id, "kind": "qbr", "every_days": 90,
+        "next_due": TODAY - timedelta(days=days_ago)})
+
+
+def _precedent(j, back_to):
+    """Another partner's drop (4.50 -> 2.00) 100 days ago, then a reading at `back_to`
+    (c, r, i, s); Acme's trust falls now (8.00 -> 5.00)."""
+    other = journal.create_partner(session=j.s, partner_in={"name": "Helix"})
+
+    def read(ago, c, r, i, s, entry=None):
+        trust.add_reading(session=j.s, reading_in={
+            "partner_id": other.id, "credibility": c, "reliability": r, "intimacy": i,
+            "self_orientation": s, "taken_at": days_ago(ago, 12), "interaction_id": entry})
+    read(110, 7, 6, 5, 4)
+    read(100, 5, 3, 4, 6)
+    visit = journal.create_interaction(session=j.s, interaction_in={
+        "partner_id": other.id, "title": "Went to see them", "occurred_at": days_ago(98),
+        "reflection": "Owned it."})
+    read(55, *back_to, entry=visit.id)
+    j.reading(1, 7, 6, 7, 4)
+
+
 # rule -> (bend the journal so it fires, bend it almost as far so it does not)
 CASES = {
+    "health_gap": (lambda j: _checkups(j, ((4, 3, 3), (2, 3, 3))),
+                   lambda j: _checkups(j, ((4, 3, 3), (3, 3, 3)))),
+    "health_drop": (lambda j: _checkups(j, ((4, 4, 4), (None,) * 3), ((4, 2, 4), (None,) * 3)),
+                    lambda j: _checkups(j, ((4, 4, 4), (None,) * 3), ((4, 3, 4), (None,) * 3))),
+    "governance_overdue": (lambda j: _qbr_due(j, 1), lambda j: _qbr_due(j, 0)),
+    "what_worked_before": (lambda j: _precedent(j, (7, 6, 5, 4)),      # back to 4.50
+                           lambda j: _precedent(j, (6, 5, 5, 4))),     # 4.00: under 90%
     "our_overdue_promise": (lambda j: j.promise("us", 10), lambda j: j.promise("us", -10)),
     "our_broken_promise": (lambda j: j.promise("us", 25, "broken", settled_ago=20),
                            lambda j: j.promise("us", 420, "broken", settled_ago=400)),

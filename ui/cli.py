@@ -214,8 +214,12 @@ def _with_session(write=False):
     return decorate
 
 
-@_with_session(write=lambda args: args.action == "add")
+@_with_session(write=lambda args: args.action in ("add", "set"))
 def cmd_partner(args, session) -> None:
+    if args.action == "set":
+        from ui.cli_practice import partner_set
+
+        return partner_set(args, session)
     if args.action == "add":
         print(journal.create_partner(session=session, partner_in={
             "name": args.name, **({"kind": args.kind} if args.kind else {})}).id)
@@ -250,9 +254,13 @@ def cmd_log(args, session) -> None:
 
 @_with_session(write=True)
 def cmd_stakeholder(args, session) -> None:
+    if args.action == "set":
+        from ui.cli_practice import stakeholder_set
+
+        return stakeholder_set(args, session)
     partner = journal.resolve_partner(session=session, name=args.partner)
     print(journal.create_stakeholder(session=session, stakeholder_in={
-        "partner_id": partner.id, "name": args.name, "role": args.role,
+        "partner_id": partner.id, "name": args.name, "role": args.role, "email": args.email,
         "influence": args.influence, "stance": args.stance,
         "side": "internal" if args.internal else "partner"}).id)
 
@@ -470,3 +478,17 @@ COMMANDS = {
     "trust": cmd_trust, "list": cmd_list, "search": cmd_search, "export": cmd_export,
     "backup": cmd_backup, "restore": cmd_restore, "advise": cmd_advise, "brief": cmd_brief,
 }
+
+
+def _practice(name: str):
+    """A command of ui/cli_practice.py (issue 14), imported when it runs."""
+    def command(args):
+        from ui import cli_practice
+
+        return cli_practice.COMMANDS[name](args)
+    command.__name__ = f"cmd_{name}"
+    return command
+
+
+COMMANDS.update({name: _practice(name) for name in (
+    "checkup", "governance", "touch", "since", "precedents", "portfolio", "import")})
