@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from models.tables import Advice, CommitmentStatus, Interaction, InteractionParticipant, OwedBy
-from services import dashboard, playbook, trust
+from services import dashboard, playbook, since, trust
 from services.grounding import fragment_reason
 from services.journal import excerpt
 from services.signals import load_snapshot
@@ -46,6 +46,7 @@ class PersonLine:
     active: bool
     last_contact: date | None
     last_line: str
+    since: str = ""          # since we last spoke, one line (services/since.py)
 
 
 @dataclass
@@ -88,6 +89,11 @@ class BriefData:
     advice_model: str | None = None
     advice_saved: datetime | None = None
     advice_stopped: bool = False
+    # alliance practice (issue 14): the health checks (oldest first; the latest is the radar),
+    # the stage and the next governance meeting (the default meeting when none is given)
+    health: list = field(default_factory=list)
+    stage: str | None = None
+    governance: object | None = None
 
     def wants(self, section: str) -> bool:
         return section in self.options.sections
@@ -152,6 +158,7 @@ def build_brief(*, session: Session, options: BriefOptions, today: date | None =
             else (last.title if last else "")))
     for i in snap.interactions[:options.recent]:
         data.entries.append(EntryLine(i.id, i.occurred_at, i.kind.value, i.title, i.difficulty,
+    _practice(session, data, snap, row, today)
                                       excerpt(i.notes),
                                       i.reflection if options.include_reflections else ""))
     for c in snap.commitments:
@@ -171,3 +178,21 @@ def build_brief(*, session: Session, options: BriefOptions, today: date | None =
             if not data.angles:
                 data.angles = [playbook.Angle(**a) for a in json.loads(latest.angles_json)]
     return data
+
+
+def _practice(session: Session, data: BriefData, snap, row, today: date) -> None:
+    """Issue 14: the health checks, the stage, the next governance meeting as the default
+    meeting ('Prepare for the QBR on D'), and who is in the room since we last spoke."""
+    data.health, data.stage, data.governance = snap.checkups, row.stage, row.next_governance
+    o, due = data.options, row.next_governance
+    if due is not None and o.meeting_date is None and not o.purpose:
+        if due.overdue_days:
+            o.purpose = f"Prepare for the {due.label}, due {due.due} ({due.overdue_days} days " \
+                "overdue)"
+        else:
+            o.meeting_date, o.purpose = due.due, f"Prepare for the {due.label} on {due.due}"
+    ids = {p.name: p.id for p in snap.stakeholders}
+    for line in data.people:
+        if line.active and line.name in ids:
+            line.since = since.since_last_spoke(session=session, stakeholder_id=ids[line.name],
+                                                today=today).line()

@@ -9,7 +9,7 @@ import html
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -25,7 +25,7 @@ from services import files
 from services.brief import SECTION_TITLES, BriefData
 from services.errors import InvalidInput
 from services.files import file_error
-from ui.render.charts import paint_trust_chart
+from ui.render.charts import paint_health_radar, paint_trust_chart
 
 DPI = 96
 MARGIN = 48          # px at 96 dpi: half an inch
@@ -36,7 +36,7 @@ body { font-size: 10pt; color: #212121; }
 h2 { font-size: 13pt; color: #263238; margin-top: 14px; margin-bottom: 4px; }
 table { border-collapse: collapse; }
 td, th { padding: 3px 6px; border-bottom: 1px solid #e0e0e0; vertical-align: top; }
-th { text-align: left; background: #eceff1; }
+th { text-align: left; background: #eceff1; white-space: nowrap; }
 .muted { color: #757575; }
 .overdue { color: #c62828; font-weight: bold; }
 .private { background: #fff8e1; color: #6d4c00; }
@@ -62,16 +62,19 @@ def body_html(b: BriefData) -> str:
     if b.wants("room"):
         out.append(f"<h2>{SECTION_TITLES['room']}</h2>")
         if b.people:
-            out.append("<table width='100%'><tr><th width='42%'>Person</th>"
-                       "<th width='22%'>Role</th><th width='12%'>Influence</th>"
-                       "<th width='11%'>Stance</th><th width='13%'>Last contact</th></tr>")
+            out.append("<table width='100%'><tr><th width='36%'>Person</th>"
+                       "<th width='21%'>Role</th><th width='11%'>Influence</th>"
+                       "<th width='15%'>Stance</th><th width='17%'>Last contact</th></tr>")
             for p in b.people:
                 side = " (ours)" if p.side == "internal" else ""
                 left = "" if p.active else " <span class='muted'>(left)</span>"
                 out.append(f"<tr><td><b>{_e(p.name)}</b>{side}{left}<br>"
-                           f"<span class='muted'>{_e(p.last_line)}</span></td>"
+                           f"<span class='muted'>{_e(p.last_line)}</span>"
+                           + (f"<br><i>Since we last spoke:</i> {_e(p.since)}" if p.since
+                              else "") + "</td>"
                            f"<td>{_e(p.role)}</td><td>{'★' * p.influence}</td>"
-                           f"<td>{_e(p.stance)}</td><td>{p.last_contact or '—'}</td></tr>")
+                           f"<td style='white-space:nowrap'>{_e(p.stance)}</td>"
+                           f"<td style='white-space:nowrap'>{p.last_contact or '—'}</td></tr>")
             out.append("</table>")
         else:
             out.append("<p class='muted'>No stakeholders recorded yet.</p>")
@@ -145,6 +148,7 @@ def cover_html(b: BriefData) -> str:
             out.append(f"<p>Trust index <b>{b.trust_index:.2f}</b>{change}.</p>")
         out.append(f"<p>Our reliability: {_pct(b.ours.rate)}, {b.ours.overdue} overdue. "
                    f"Theirs: {_pct(b.theirs.rate)}, {b.theirs.overdue} overdue.</p>")
+        out.append(practice_html(b))
         if b.alerts:
             out.append("<p><b>Open alerts</b></p><ul>" + "".join(
                 f"<li>{_e(a.text)}</li>" for a in b.alerts) + "</ul>")
@@ -174,6 +178,19 @@ def _document(html_text: str, width: float) -> QTextDocument:
     return doc
 
 
+SPACER = "confidant:spacer"
+
+
+def _spacer_html(pixels: float) -> str:
+    return f"<p style='margin:0'><img src='{SPACER}' width='1' height='{int(pixels)}'></p>"
+
+
+def _spacer_image() -> QImage:
+    image = QImage(1, 1, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(0)
+    return image
+
+
 def _footer(painter: QPainter, page: QSizeF, b: BriefData, number: int, total: int) -> None:
     painter.save()
     font = QFont()
@@ -193,26 +210,28 @@ def paint_brief(b: BriefData, pages) -> int:
     width, height = size.width() - 2 * MARGIN, size.height() - 2 * MARGIN
     cover = _document(cover_html(b), width)
     chart_h = min(300.0, height - cover.size().height() - 12) if b.wants("standing") else 0
-    body = _document(body_html(b), width)
+    top = cover.size().height() + (chart_h + 16 if chart_h > 120 else 8)
+    # The body flows on under the cover and the chart: a spacer as tall as they are opens it,
+    # so page 1 is full and every page still breaks between lines.
+    body = _document(_spacer_html(top) + body_html(b), width)
+    body.addResource(QTextDocument.ResourceType.ImageResource, QUrl(SPACER), _spacer_image())
     body.setPageSize(QSizeF(width, height))
-    body_pages = body.pageCount() if body.toPlainText().strip() else 0
-    total = 1 + body_pages
-    painter = pages(1)
-    painter.save()
-    painter.translate(MARGIN, MARGIN)
-    cover.drawContents(painter)
-    if chart_h > 120:
-        paint_trust_chart(painter, QRectF(0, cover.size().height() + 8, width, chart_h),
-                          b.series, title="Trust trend")
-    painter.restore()
-    _footer(painter, size, b, 1, total)
-    for n in range(body_pages):
-        painter = pages(n + 2)
+    has_body = bool(body.toPlainText().replace("\ufffc", "").strip())
+    total = body.pageCount() if has_body else 1
+    for n in range(total):
+        painter = pages(n + 1)
         painter.save()
-        painter.translate(MARGIN, MARGIN - n * height)
-        body.drawContents(painter, QRectF(0, n * height, width, height))
+        painter.translate(MARGIN, MARGIN)
+        if n == 0:
+            cover.drawContents(painter)
+            if chart_h > 120:
+                paint_charts(painter, QRectF(0, cover.size().height() + 8, width, chart_h), b)
+        if has_body:
+            painter.translate(0, -n * height)
+            body.drawContents(painter, QRectF(0, n * height + (top if n == 0 else 0), width,
+                                              height - (top if n == 0 else 0)))
         painter.restore()
-        _footer(painter, size, b, n + 2, total)
+        _footer(painter, size, b, n + 1, total)
     return total
 
 
@@ -280,3 +299,44 @@ def preview_images(b: BriefData, scale: float = 1.0) -> list[QImage]:
         if painters and painters[-1].isActive():
             painters[-1].end()
     return images
+
+
+# --- alliance practice (issue 14) ----------------------------------------------------------------
+def practice_html(b: BriefData) -> str:
+    """The stage, the next governance meeting and the health check (with its trend) as lines
+    of 'where we stand'."""
+    out = []
+    if b.stage or b.governance:
+        nxt = f" Next governance meeting: {_e(b.governance.text)}." if b.governance else ""
+        out.append(f"<p>Stage: {_e(b.stage or 'not set')}.{nxt}</p>")
+    if b.health:
+        last = b.health[-1]
+        axes = (("strategic", "strategic fit"), ("operational", "operations"),
+                ("relational", "relationship"))
+        scores = ", ".join(
+            f"{label} {getattr(last, a)}" + (f" (theirs {getattr(last, 'their_' + a)})"
+                                              if getattr(last, "their_" + a) else "")
+            for a, label in axes)
+        trend = ""
+        if len(b.health) > 1:
+            before = b.health[-2]
+            trend = " Previous check " + f"{before.taken_on}: " + ", ".join(
+                f"{label} {getattr(before, a)}" for a, label in axes) + "."
+        out.append(f"<p>Health check of {last.taken_on}: {scores}.{trend}</p>")
+    return "".join(out)
+
+
+def paint_charts(painter: QPainter, rect: QRectF, b: BriefData) -> None:
+    """The trust trend, and beside it the latest health check's radar when there is one."""
+    if not b.health:
+        paint_trust_chart(painter, rect, b.series, title="Trust trend")
+        return
+    split = rect.width() * 0.62
+    paint_trust_chart(painter, QRectF(rect.left(), rect.top(), split - 8, rect.height()),
+                      b.series, title="Trust trend")
+    last = b.health[-1]
+    paint_health_radar(painter, QRectF(rect.left() + split, rect.top(), rect.width() - split,
+                                       rect.height()),
+                       (last.strategic, last.operational, last.relational),
+                       (last.their_strategic, last.their_operational, last.their_relational),
+                       title=f"Health check {last.taken_on}")

@@ -151,3 +151,89 @@ def paint_trust_chart(painter: QPainter, rect: QRectF, points: list, *, title: s
                      Qt.AlignmentFlag.AlignRight, f"{points[-1].taken_at:%Y-%m-%d}")
     painter.restore()
     return markers
+
+
+# --- the health-check radar (issue 14) ----------------------------------------------------------
+RADAR_AXES = (("strategic", "Strategic fit"), ("operational", "Operations"),
+              ("relational", "Relationship"))
+OURS_COLOUR, THEIRS_COLOUR = "#1565c0", "#ef6c00"
+
+
+def radar_points(center: QPointF, radius: float, values, scale: int = 5) -> list[QPointF]:
+    """One point per axis, the first straight up, clockwise; a value v sits at v/scale of
+    the radius (None counts as 0)."""
+    n = len(values)
+    return [QPointF(center.x() + radius * (v or 0) / scale * math.sin(2 * math.pi * k / n),
+                    center.y() - radius * (v or 0) / scale * math.cos(2 * math.pi * k / n))
+            for k, v in enumerate(values)]
+
+
+def paint_health_radar(painter: QPainter, rect: QRectF, ours, theirs=None, *, title: str = "",
+                       colors: ChartColors | None = None) -> list[QPointF]:
+    """The health check as a spider diagram: my view (filled) and theirs as I read it (dashed),
+    1-5 on each axis. `ours`/`theirs` are (strategic, operational, relational); theirs may be
+    None or hold None where not scored. Returns my view's points."""
+    colors = colors or ChartColors()
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if colors.background is not None:
+        painter.fillRect(rect, colors.background)
+    font = QFont(painter.font())
+    font.setPointSizeF(max(7.0, min(rect.width(), rect.height()) / 30))
+    painter.setFont(font)
+    line = painter.fontMetrics().height()
+    top = rect.top() + (line * 1.5 if title else line * 0.5)
+    painter.setPen(colors.text)
+    if title:
+        bold = QFont(font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), line * 1.4),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        painter.setFont(font)
+    legend_h = line * 1.4
+    area = QRectF(rect.left(), top + line * 1.8, rect.width(),
+                  rect.bottom() - top - legend_h - line * 2.8)
+    radius = max(10.0, min(area.width() / 2 - line * 3, area.height() / 2))
+    center = QPointF(area.center().x(), area.top() + radius)
+    if ours is None:
+        painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "No health check yet")
+        painter.restore()
+        return []
+    grid = QPen(colors.grid, 0)
+    painter.setPen(grid)
+    for ring in range(1, 6):
+        painter.drawPolygon(QPolygonF(radar_points(center, radius, [ring] * 3)))
+    for end in radar_points(center, radius, [5] * 3):
+        painter.drawLine(center, end)
+    painter.setPen(colors.text)
+    for (_attr, label), end in zip(RADAR_AXES, radar_points(center, radius + line * 0.8, [5] * 3),
+                                  strict=True):
+        width = painter.fontMetrics().horizontalAdvance(label) + 4
+        box = QRectF(end.x() - width / 2, end.y() - line / 2, width, line)
+        if end.y() < center.y() - radius / 2:
+            box.moveBottom(end.y() + line * 0.3)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+    mine = radar_points(center, radius, list(ours))
+    if theirs is not None and any(v is not None for v in theirs):
+        pen = QPen(QColor(THEIRS_COLOUR), 2)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPolygon(QPolygonF(radar_points(center, radius, list(theirs))))
+    fill = QColor(OURS_COLOUR)
+    fill.setAlpha(60)
+    painter.setPen(QPen(QColor(OURS_COLOUR), 2))
+    painter.setBrush(fill)
+    painter.drawPolygon(QPolygonF(mine))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    x = rect.left()
+    y = rect.bottom() - legend_h
+    for text, colour in (("My view", OURS_COLOUR), ("Theirs, as I read it", THEIRS_COLOUR)):
+        painter.setPen(QPen(QColor(colour), 2))
+        painter.drawLine(QPointF(x, y + line / 2), QPointF(x + line, y + line / 2))
+        painter.setPen(colors.text)
+        painter.drawText(QPointF(x + line * 1.3, y + line * 0.8), text)
+        x += line * 1.6 + painter.fontMetrics().horizontalAdvance(text) + line
+    painter.restore()
+    return mine
