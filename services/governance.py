@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.enums import GovernanceKind, InteractionKind, Stage
@@ -106,17 +107,18 @@ def _held(session: Session, partner_ids: set[int]) -> dict[tuple[int, str], tupl
     """(partner, tag) -> (latest day, entry id) of non-internal entries tagged with a kind's tag
     word: one query for the whole journal (tags are few; the tag index does the work)."""
     words = sorted({w for tags in KIND_TAGS.values() for w in tags})
+    # grouped in SQL; SQLite takes the bare column (the entry's id) from the max() row
     rows = session.exec(
-        select(Interaction.partner_id, InteractionTag.tag, Interaction.occurred_at,
+        select(Interaction.partner_id, InteractionTag.tag, func.max(Interaction.occurred_at),
                Interaction.id)
         .join(InteractionTag, InteractionTag.interaction_id == Interaction.id)
         .where(col(InteractionTag.tag).in_(words), Interaction.kind != InteractionKind.internal,
-               col(Interaction.partner_id).in_(partner_ids)))
+               col(Interaction.partner_id).in_(partner_ids))
+        .group_by(Interaction.partner_id, InteractionTag.tag))
     found: dict[tuple[int, str], tuple[date, int]] = {}
     for pid, tag, stamp, ident in rows:
         stamp = stamp if isinstance(stamp, datetime) else datetime.fromisoformat(str(stamp))
-        if (pid, tag) not in found or stamp.date() >= found[(pid, tag)][0]:
-            found[(pid, tag)] = (stamp.date(), ident)
+        found[(pid, tag)] = (stamp.date(), ident)
     return found
 
 

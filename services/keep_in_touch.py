@@ -11,16 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select
+from sqlalchemy import text
+from sqlmodel import Session, select
 
 from models.enums import Side
-from models.tables import Interaction, InteractionParticipant, Stakeholder
+from models.tables import Stakeholder
 from services.errors import InvalidInput
 from services.journal import get_stakeholder, update_stakeholder
 
 # influence -> (ideal, maximum) days between contacts
 DEFAULT_CADENCE = {5: (30, 60), 4: (45, 90), 3: (60, 120), 2: (90, 180), 1: (120, 365)}
-RECENT_WINDOW = 400  # a partner's newest entries read at once; older last contacts per person
+RECENT_WINDOW = 100  # a partner's newest entries read at once; older last contacts per person
 
 
 def cadence_of(person: Stakeholder) -> tuple[int, int]:
@@ -75,31 +76,37 @@ def _as_datetime(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
-def last_seen(session: Session, people: list[Stakeholder]) -> dict[int, tuple[datetime, int]]:
+# SQLite returns the bare column (the entry's id) from the row holding the max()
+_RECENT = """
+SELECT ip.stakeholder_id, max(r.occurred_at), r.id FROM ({windows}) AS r
+JOIN interaction_participant AS ip ON ip.interaction_id = r.id
+GROUP BY ip.stakeholder_id"""
+_WINDOW = ("SELECT * FROM (SELECT id, occurred_at FROM interaction WHERE partner_id = {pid} "
+           "ORDER BY occurred_at DESC LIMIT {n})")
+_ONE = text("""
+SELECT max(i.occurred_at), i.id FROM interaction_participant AS ip
+JOIN interaction AS i ON i.id = ip.interaction_id WHERE ip.stakeholder_id = :sid""")
+CHUNK = 200  # partners per statement (SQLite allows 500 terms in a compound SELECT)
+
+
+def last_seen(session: Session, people: list) -> dict[int, tuple[datetime, int]]:
     """stakeholder id -> (when, entry id) of the latest entry they attended. A person's entries
-    all belong to their partner, so a partner's newest RECENT_WINDOW entries (one indexed read
-    per partner) settle most people; the rest get one lookup each."""
+    all belong to their partner, so each partner's newest RECENT_WINDOW entries (an indexed
+    read each, all in one statement, grouped in SQL) settle most people; the rest get one
+    lookup each."""
     wanted = {p.id for p in people}
     found: dict[int, tuple[datetime, int]] = {}
-    for pid in sorted({p.partner_id for p in people}):
-        recent = (select(Interaction.id, Interaction.occurred_at)
-                  .where(Interaction.partner_id == pid)
-                  .order_by(col(Interaction.occurred_at).desc()).limit(RECENT_WINDOW)
-                  .subquery())
-        rows = session.exec(
-            select(InteractionParticipant.stakeholder_id, recent.c.occurred_at, recent.c.id)
-            .join(recent, recent.c.id == InteractionParticipant.interaction_id))
-        for sid, when, ident in rows:
-            when = _as_datetime(when)
-            if sid in wanted and (sid not in found or when > found[sid][0]):
-                found[sid] = (when, ident)
+    partners = sorted({int(p.partner_id) for p in people})
+    for start in range(0, len(partners), CHUNK):
+        windows = " UNION ALL ".join(_WINDOW.format(pid=pid, n=int(RECENT_WINDOW))
+                                     for pid in partners[start:start + CHUNK])
+        for sid, when, ident in session.execute(text(_RECENT.format(windows=windows))):
+            if sid in wanted:
+                found[sid] = (_as_datetime(when), ident)
     for sid in wanted - set(found):
-        row = session.exec(select(Interaction.occurred_at, Interaction.id)
-                           .join(InteractionParticipant)
-                           .where(InteractionParticipant.stakeholder_id == sid)
-                           .order_by(col(Interaction.occurred_at).desc()).limit(1)).first()
-        if row:
-            found[sid] = (_as_datetime(row[0]), row[1])
+        when, ident = session.execute(_ONE, {"sid": sid}).one()
+        if when is not None:
+            found[sid] = (_as_datetime(when), ident)
     return found
 
 
@@ -107,7 +114,10 @@ def touch_list(*, session: Session, today: date | None = None,
                partner_id: int | None = None) -> list[Touch]:
     """Everyone counted, longest out of touch first (never met last)."""
     today = today or date.today()
-    query = select(Stakeholder)
+    # the columns only (no ORM objects: 500 people on every portfolio refresh)
+    query = select(Stakeholder.id, Stakeholder.partner_id, Stakeholder.name,
+                   Stakeholder.influence, Stakeholder.active, Stakeholder.side,
+                   Stakeholder.touch_ideal_days, Stakeholder.touch_max_days)
     if partner_id is not None:
         query = query.where(Stakeholder.partner_id == partner_id)
     people = [p for p in session.exec(query) if counted(p)]
