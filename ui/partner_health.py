@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from models.tables import CommitmentStatus, OwedBy
 from services import commitments, dashboard, journal, trust
+from ui.checkup_dialog import checkup_button
 from ui.context import AppContext
 from ui.stakeholder_map import StakeholderMap
 from ui.trust_chart import TrustChart
@@ -85,6 +86,7 @@ class PartnerHealth(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("<b>Trust trend</b> for"))
         top.addWidget(self.who, 1)
+        top.addWidget(checkup_button(self))  # issue 14: the health-check dialog
         chart_box = QWidget()
         cl = QVBoxLayout(chart_box)
         cl.setContentsMargins(0, 0, 0, 0)

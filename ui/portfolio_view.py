@@ -9,6 +9,7 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
+from ui import losing_touch
 from ui.record_table import RecordRole, RecordTableModel, record_view
 
 SortRole = Qt.ItemDataRole.UserRole + 5
@@ -89,6 +90,7 @@ class PortfolioView(QWidget):
         bl.setContentsMargins(0, 0, 0, 0)
         bl.addWidget(QLabel("<b>Drift alerts</b> (double-click to open what they rest on)"))
         bl.addWidget(self.alerts)
+        self.touch = losing_touch.attach(self, bl)  # issue 14: people past their cadence
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(bottom)
@@ -101,6 +103,7 @@ class PortfolioView(QWidget):
         self.table.resizeColumnsToContents()  # a row per partner: cheap
         self.heading.setText(f"<h3>Portfolio — {len(rows)} partners, "
                              f"{sum(len(r.alerts) for r in rows)} open alerts</h3>")
+        self.touch.show_rows(rows)
         self.alerts.clear()
         for alert in sorted((a for r in rows for a in r.alerts), key=lambda a: a.when,
                             reverse=True):

@@ -1,0 +1,66 @@
+"""Alliance practice in the app (issue 14): the health-check dialog from the Health tab, and
+the losing-touch list on the portfolio home."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from PySide6.QtCore import Qt
+
+from services import checkups, demo, journal
+from services.store import use_case
+from tests.ui_support import click_save, open_window, settle
+from ui.checkup_dialog import CheckupDialog
+from ui.partner_health import PartnerHealth
+
+
+def test_health_check_dialog_previews_saves_and_shows_history(qtbot, ctx):
+    with use_case(ctx.vault, write=True) as s:
+        acme = journal.create_partner(session=s, partner_in={"name": "Acme"})
+        checkups.add_checkup(session=s, checkup_in={
+            "partner_id": acme.id, "taken_on": date.today() - timedelta(days=90),
+            "strategic": 4, "operational": 4, "relational": 4})
+    dialog = CheckupDialog(ctx, acme.id, "Acme")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    settle(qtbot, ctx)
+    assert dialog.history.topLevelItemCount() == 1
+    dialog.ours["operational"].setValue(2)
+    dialog.theirs["strategic"].setValue(2)
+    dialog.evidence["operational"].insert("Two launches slipped")
+    assert dialog.radar.ours == (3, 2, 3) and dialog.radar.theirs == (2, None, None)
+    with qtbot.waitSignal(dialog.saved, timeout=5000):
+        click_save(dialog)
+    settle(qtbot, ctx)
+    with use_case(ctx.vault) as s:
+        latest = checkups.history(session=s, partner_id=acme.id)[-1]
+    assert checkups.ours(latest) == (3, 2, 3) and checkups.theirs(latest) == (2, None, None)
+    assert latest.operational_evidence == "Two launches slipped"
+    assert [d.axis for d in checkups.drops(
+        checkups.history(session=s, partner_id=acme.id)[0], latest)] == ["operational"]
+
+
+def test_health_tab_opens_the_dialog_and_the_home_lists_who_is_losing_touch(qtbot, ctx):
+    with use_case(ctx.vault, write=True) as s:
+        demo.load_sample(session=s)
+    win = open_window(qtbot, ctx)
+    touch = win.portfolio.touch.list
+    texts = [touch.item(i).text() for i in range(touch.count())]
+    assert texts and any(t.startswith("Dana Whitfield (Northwind Cloud): 60 days") for t in texts)
+    dana = next(touch.item(i) for i in range(touch.count())
+                if touch.item(i).text().startswith("Dana Whitfield"))
+    assert dana.data(Qt.ItemDataRole.UserRole).past_max
+    with qtbot.waitSignal(win.portfolio.open_entry, timeout=5000) as opened:
+        touch.itemActivated.emit(dana)
+    assert opened.args[1] == dana.data(Qt.ItemDataRole.UserRole).last_entry_id
+    settle(qtbot, ctx)
+    health = win.findChild(PartnerHealth)
+    assert health.partner_id == dana.data(Qt.ItemDataRole.UserRole).partner_id
+    health.checkup_dialog_button.click()
+    dialog = health.findChild(CheckupDialog)
+    assert dialog is not None and dialog.isVisible()
+    settle(qtbot, ctx)
+    assert dialog.history.topLevelItemCount() >= 2  # the sample's history for this partner
+    dialog.reject()
+    win.close()
+    ctx.tasks.wait()
