@@ -156,9 +156,9 @@ def build_brief(*, session: Session, options: BriefOptions, today: date | None =
             person.active, last.occurred_at.date() if last else None,
             f"{last.title}: {first_sentence(last.notes)}" if last and last.notes
             else (last.title if last else "")))
+    _practice(session, data, snap, row, today)
     for i in snap.interactions[:options.recent]:
         data.entries.append(EntryLine(i.id, i.occurred_at, i.kind.value, i.title, i.difficulty,
-    _practice(session, data, snap, row, today)
                                       excerpt(i.notes),
                                       i.reflection if options.include_reflections else ""))
     for c in snap.commitments:
