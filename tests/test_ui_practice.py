@@ -64,3 +64,34 @@ def test_health_tab_opens_the_dialog_and_the_home_lists_who_is_losing_touch(qtbo
     dialog.reject()
     win.close()
     ctx.tasks.wait()
+
+
+def test_file_import_turns_a_calendar_into_entries_of_the_partner_shown(qtbot, ctx, tmp_path,
+                                                                        monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from tests.test_calendar_import import EVENTS, export
+
+    path = tmp_path / "calendar.ics"
+    path.write_text(export(*EVENTS), encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    with use_case(ctx.vault, write=True) as s:
+        north = journal.create_partner(session=s, partner_in={"name": "Northwind Cloud"})
+        journal.create_stakeholder(session=s, stakeholder_in={
+            "partner_id": north.id, "name": "Dana Whitfield"})
+    win = open_window(qtbot, ctx)
+    with qtbot.waitSignal(win.error_shown, timeout=5000):
+        win.import_action.trigger()                       # no partner chosen yet
+    win.select_partner(north.id)
+    settle(qtbot, ctx)
+    win.import_action.trigger()
+    qtbot.waitUntil(lambda: isinstance(getattr(win, "calendar_report", None), QMessageBox),
+                    timeout=5000)
+    assert win.calendar_report.text().startswith("4 entries imported")
+    assert "Quinn Unknown" in win.calendar_report.text()
+    with use_case(ctx.vault) as s:
+        titles = {i.title for i in journal.list_interactions(session=s, partner_id=north.id)}
+    assert "Q1 QBR with Northwind" in titles and len(titles) == 4
+    win.calendar_report.close()
+    win.close()
+    ctx.tasks.wait()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 
 from ui.about_dialog import AboutDialog
+from ui.calendar_action import import_calendar
 
 
 def install_menus(w) -> None:
@@ -30,6 +31,8 @@ def install_menus(w) -> None:
     w.save_action = action(file, "&Save entry", w.editor.save, QKeySequence.StandardKey.Save)
     w.brief_action = action(file, "&Export brief…", w.export_brief, "Ctrl+E")
     action(file, "&Back up the journal…", w.back_up)
+    w.import_action = action(file, "&Import meetings from a calendar (.ics)…",
+                             lambda: import_calendar(w))
     file.addSeparator()
     action(file, "Load the sample journal", w.load_sample)
     file.addSeparator()
