@@ -95,3 +95,35 @@ def test_file_import_turns_a_calendar_into_entries_of_the_partner_shown(qtbot, c
     win.calendar_report.close()
     win.close()
     ctx.tasks.wait()
+
+
+def test_since_we_last_spoke_from_the_stakeholders_tab_and_cadence_in_the_form(qtbot, ctx):
+    from PySide6.QtWidgets import QMessageBox
+
+    from ui.stakeholders import StakeholderDialog, StakeholdersPanel
+
+    with use_case(ctx.vault, write=True) as s:
+        demo.load_sample(session=s)
+        north = journal.resolve_partner(session=s, name="Northwind")
+    win = open_window(qtbot, ctx)
+    win.select_partner(north.id)
+    settle(qtbot, ctx)
+    panel = win.findChild(StakeholdersPanel)
+    row = next(n for n, p in enumerate(panel.model.records) if p.name == "Dana Whitfield")
+    panel.view.selectRow(row)
+    panel.buttons["Since we last spoke…"].click()
+    qtbot.waitUntil(lambda: isinstance(getattr(panel, "since_box", None), QMessageBox),
+                    timeout=5000)
+    text = panel.since_box.text()
+    assert text.startswith("Last seen ") and "• Entry " in text
+    panel.since_box.close()
+    dana = panel.model.records[row]
+    form = StakeholderDialog(dana)
+    qtbot.addWidget(form)
+    assert form.email.text() == "dana.whitfield@northwind.example"
+    assert (form.ideal.value(), form.most.value()) == (21, 45)
+    form.most.setValue(0)
+    values = form.values()
+    assert values["touch_ideal_days"] == 21 and values["touch_max_days"] is None
+    win.close()
+    ctx.tasks.wait()

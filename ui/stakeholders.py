@@ -20,6 +20,7 @@ from services import journal
 from ui.context import AppContext
 from ui.icons import STANCE_COLOURS
 from ui.record_table import RecordPanel, selected_record
+from ui.since_view import show_since
 from ui.small_dialogs import save_cancel
 
 
@@ -42,9 +43,18 @@ class StakeholderDialog(QDialog):
         self.active.setChecked(getattr(stakeholder, "active", True))
         self.notes = QPlainTextEdit(getattr(stakeholder, "notes", ""))
         self.notes.setMaximumHeight(90)
+        # issue 14: the e-mail calendar imports match, and a keep-in-touch cadence of their own
+        self.email = QLineEdit(getattr(stakeholder, "email", ""))
+        self.ideal, self.most = (QSpinBox(minimum=0, maximum=3650, value=getattr(
+            stakeholder, attr, None) or 0) for attr in ("touch_ideal_days", "touch_max_days"))
+        for box in (self.ideal, self.most):
+            box.setSpecialValueText("by influence")
+            box.setSuffix(" days")
         for label, widget in (("Name", self.name), ("Role", self.role),
                               ("Influence (1-5)", self.influence), ("Stance", self.stance),
-                              ("", self.internal), ("", self.active), ("Notes", self.notes)):
+                              ("", self.internal), ("", self.active), ("Notes", self.notes),
+                              ("E-mail", self.email), ("Keep in touch every", self.ideal),
+                              ("At most every", self.most)):
             form.addRow(label, widget)
         form.addRow(save_cancel(self))
 
@@ -52,7 +62,10 @@ class StakeholderDialog(QDialog):
         return {"name": self.name.text(), "role": self.role.text(),
                 "influence": self.influence.value(), "stance": self.stance.currentData(),
                 "side": "internal" if self.internal.isChecked() else "partner",
-                "active": self.active.isChecked(), "notes": self.notes.toPlainText()}
+                "active": self.active.isChecked(), "notes": self.notes.toPlainText(),
+                "email": self.email.text().strip(),
+                "touch_ideal_days": self.ideal.value() or None,
+                "touch_max_days": self.most.value() or None}
 
 
 def _style(person, role):
@@ -72,7 +85,9 @@ class StakeholdersPanel(RecordPanel):
             ("Influence", lambda s: "★" * s.influence),
             ("Stance", lambda s: s.stance.value),
         ], _style, "Stakeholders", [("Add…", self.add), ("Edit…", self.edit),
-                                    ("Remove", self.remove)], parent)
+                                    ("Remove", self.remove),
+                                    ("Since we last spoke…", lambda: show_since(self))],
+                         parent)
         self.view.doubleClicked.connect(self.edit)
 
     def fetch(self, partner_id: int):
