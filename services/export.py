@@ -13,6 +13,8 @@ from models.tables import (
     Advice,
     AdviceCitation,
     Commitment,
+    GovernanceCadence,
+    HealthCheck,
     Interaction,
     InteractionParticipant,
     InteractionTag,
@@ -66,6 +68,10 @@ def journal_data(*, session: Session) -> dict:
             for r in rows(TrustReading, partner.id, TrustReading.taken_at)]
         entry["advice"] = [_plain(a) | {"cited": sorted(cites.get(a.id, []))}
                            for a in rows(Advice, partner.id, Advice.created_at)]
+        entry["health_checks"] = [_plain(h) for h in rows(HealthCheck, partner.id,
+                                                          HealthCheck.taken_on)]
+        entry["governance"] = [_plain(g) for g in rows(GovernanceCadence, partner.id,
+                                                       GovernanceCadence.id)]
         partners.append(entry)
     return {"format": "confidant-export/1", "exported_at": datetime.now().isoformat(),
             "partners": partners}
@@ -88,6 +94,18 @@ def to_markdown(data: dict) -> str:
             for c in p["commitments"]:
                 due = f", due {c['due']}" if c["due"] else ""
                 out.append(f"- [{c['status']}] owed by {c['owed_by']}{due}: {c['text']}\n")
+        if p.get("health_checks"):
+            out.append("\n### Health checks (mine / theirs as I read it, 1-5)\n\n")
+            for h in p["health_checks"]:
+                out.append(f"- {h['taken_on']}: " + ", ".join(
+                    f"{a} {h[a]}/{h['their_' + a] or '-'}"
+                    for a in ("strategic", "operational", "relational"))
+                    + (f". {h['note']}" if h["note"] else "") + "\n")
+        if p.get("governance"):
+            out.append("\n### Governance\n\n")
+            for g in p["governance"]:
+                out.append(f"- {g['label'] or g['kind']} every {g['every_days']} days, "
+                           f"next due {g['next_due']}\n")
         if p["trust_readings"]:
             out.append("\n### Trust readings\n\n")
             for r in p["trust_readings"]:

@@ -391,3 +391,20 @@ def test_cli_practice_user_errors_are_one_line_and_save_nothing(cli, vault, argv
     assert "Traceback" not in err
     with use_case(vault) as s:
         assert checkups.history(session=s) == [] and governance.list_cadences(session=s) == []
+
+
+def test_export_holds_health_checks_and_governance(vault, tmp_path):
+    from services import export
+
+    with use_case(vault, write=True) as s:
+        demo.load_sample(session=s)
+    with use_case(vault) as s:
+        data = export.journal_data(session=s)
+        target = export.export(session=s, fmt="markdown", target=tmp_path / "journal.md")
+    north = next(p for p in data["partners"] if p["name"] == "Northwind Cloud")
+    assert [h["strategic"] for h in north["health_checks"]] == [4, 4, 4]
+    assert {g["kind"] for g in north["governance"]} == {"qbr", "steering"}
+    assert north["stage"] == "run"
+    text = target.read_text(encoding="utf-8")
+    assert "### Health checks" in text and "strategic 4/2" in text
+    assert "qbr every 90 days, next due" in text
