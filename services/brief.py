@@ -186,13 +186,18 @@ def _practice(session: Session, data: BriefData, snap, row, today: date) -> None
     data.health, data.stage, data.governance = snap.checkups, row.stage, row.next_governance
     o, due = data.options, row.next_governance
     if due is not None and o.meeting_date is None and not o.purpose:
-        if due.overdue_days:
-            o.purpose = f"Prepare for the {due.label}, due {due.due} ({due.overdue_days} days " \
-                "overdue)"
-        else:
-            o.meeting_date, o.purpose = due.due, f"Prepare for the {due.label} on {due.due}"
+        o.purpose = default_purpose(due)
+        if not due.overdue_days:
+            o.meeting_date = due.due
     ids = {p.name: p.id for p in snap.stakeholders}
     for line in data.people:
         if line.active and line.name in ids:
             line.since = since.since_last_spoke(session=session, stakeholder_id=ids[line.name],
                                                 today=today).line()
+
+
+def default_purpose(due) -> str:
+    """The brief's default meeting: the next governance meeting (services.governance.Due)."""
+    if due.overdue_days:
+        return f"Prepare for the {due.label}, due {due.due} ({due.overdue_days} days overdue)"
+    return f"Prepare for the {due.label} on {due.due}"

@@ -127,3 +127,28 @@ def test_since_we_last_spoke_from_the_stakeholders_tab_and_cadence_in_the_form(q
     assert values["touch_ideal_days"] == 21 and values["touch_max_days"] is None
     win.close()
     ctx.tasks.wait()
+
+
+def test_brief_dialog_defaults_to_the_next_governance_meeting(qtbot, ctx):
+    from services import governance
+    from ui.brief_dialog import BriefDialog
+
+    due = date.today() + timedelta(days=9)
+    with use_case(ctx.vault, write=True) as s:
+        acme = journal.create_partner(session=s, partner_in={"name": "Acme"})
+        other = journal.create_partner(session=s, partner_in={"name": "Zenith"})
+        governance.add_cadence(session=s, cadence_in={
+            "partner_id": acme.id, "kind": "qbr", "every_days": 90, "next_due": due})
+        partners = journal.list_partners(session=s)
+    dialog = BriefDialog(ctx, partners, acme.id)
+    qtbot.addWidget(dialog)
+    settle(qtbot, ctx)
+    assert dialog.meeting.date().toPython() == due
+    assert dialog.purpose.text() == f"Prepare for the QBR on {due}"
+    dialog.partner.setCurrentIndex(dialog.partner.findData(other.id))
+    settle(qtbot, ctx)
+    assert dialog.purpose.text() == ""                  # Zenith has no governance meeting
+    dialog.purpose.setText("Pricing talk")
+    dialog.partner.setCurrentIndex(dialog.partner.findData(acme.id))
+    settle(qtbot, ctx)
+    assert dialog.purpose.text() == "Pricing talk"      # what the user typed stays

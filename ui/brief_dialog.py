@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from services import brief
+from ui import brief_defaults
 from ui.context import AppContext
 from ui.errors import report
 from ui.render.brief_pdf import preview_images, write_pdf
@@ -103,6 +104,7 @@ class BriefDialog(QDialog):
         self.saved_path: Path | None = None
         self.preview_pages: list = []
         self.resize(1000, 720)
+        brief_defaults.install(self)  # issue 14: the next governance meeting by default
 
     def options(self) -> brief.BriefOptions:
         return brief.BriefOptions(
