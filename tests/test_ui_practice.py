@@ -152,3 +152,25 @@ def test_brief_dialog_defaults_to_the_next_governance_meeting(qtbot, ctx):
     dialog.partner.setCurrentIndex(dialog.partner.findData(acme.id))
     settle(qtbot, ctx)
     assert dialog.purpose.text() == "Pricing talk"      # what the user typed stays
+
+
+def test_stage_in_the_partner_form_and_on_the_portfolio_home(qtbot, ctx):
+    from ui.portfolio_view import COLUMNS
+    from ui.small_dialogs import PartnerDialog
+
+    with use_case(ctx.vault, write=True) as s:
+        demo.load_sample(session=s)
+        kestrel = journal.resolve_partner(session=s, name="Kestrel")
+    form = PartnerDialog(kestrel)
+    qtbot.addWidget(form)
+    assert form.stage.currentData() == "renew"
+    form.stage.setCurrentIndex(form.stage.findData("exit"))
+    assert form.values()["stage"] == "exit"
+    win = open_window(qtbot, ctx)
+    model = win.portfolio.model
+    titles = [c[0] for c in COLUMNS]
+    row = next(n for n, r in enumerate(model.records) if r.name == "Northwind Cloud")
+    cell = {t: model.index(row, titles.index(t)).data() for t in ("Stage", "Next governance")}
+    assert cell["Stage"] == "run" and cell["Next governance"].startswith("QBR overdue by ")
+    win.close()
+    ctx.tasks.wait()

@@ -40,6 +40,10 @@ COLUMNS = [
      f"{r.last_contact:%Y-%m-%d} ({(date.today() - r.last_contact.date()).days} d)",
      lambda r: "" if r.last_contact is None else r.last_contact.isoformat()),
     ("Alerts", lambda r: str(len(r.alerts)), lambda r: len(r.alerts)),
+    # issue 14: the lifecycle stage and the next governance meeting (overdue first)
+    ("Stage", lambda r: r.stage or "—", lambda r: r.stage or ""),
+    ("Next governance", lambda r: r.next_governance.text if r.next_governance else "—",
+     lambda r: r.next_governance.due.isoformat() if r.next_governance else "9999"),
 ]
 
 

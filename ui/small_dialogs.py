@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
-from models.tables import PartnerStatus
+from models.tables import PartnerStatus, Stage
 from services.settings import Preferences
 
 ALLIANCE_KINDS = ["strategic", "co-sell", "technology / OEM", "systems integrator / reseller",
@@ -50,15 +50,23 @@ class PartnerDialog(QDialog):
             getattr(partner, "status", PartnerStatus.active).value))
         self.summary = QPlainTextEdit(getattr(partner, "summary", ""))
         self.summary.setMaximumHeight(100)
+        self.stage = QComboBox()  # issue 14: the alliance's lifecycle stage
+        self.stage.addItem("Not set", None)
+        for stage in Stage:
+            self.stage.addItem(stage.value.capitalize(), stage.value)
+        stage = getattr(partner, "stage", None)
+        self.stage.setCurrentIndex(max(0, self.stage.findData(stage.value if stage else None)))
         form.addRow("Name", self.name)
         form.addRow("Kind of alliance", self.kind)
         form.addRow("Status", self.status)
+        form.addRow("Lifecycle stage", self.stage)
         form.addRow("Summary", self.summary)
         form.addRow(save_cancel(self))
 
     def values(self) -> dict:
         return {"name": self.name.text(), "kind": self.kind.currentText(),
-                "status": self.status.currentData(), "summary": self.summary.toPlainText()}
+                "status": self.status.currentData(), "summary": self.summary.toPlainText(),
+                "stage": self.stage.currentData()}
 
 
 class PassphraseDialog(QDialog):
