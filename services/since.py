@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from models.enums import CommitmentStatus
@@ -98,8 +99,11 @@ def since_last_spoke(*, session: Session, stakeholder_id: int,
             out.opened.append(item)
         if c.status != CommitmentStatus.open and c.resolved_at and c.resolved_at > after:
             out.settled.append(item)
+    # a reading about the last meeting itself (taken after it) is not news since then
     for r in session.exec(select(TrustReading).where(
             TrustReading.partner_id == pid, TrustReading.taken_at > after,
+            or_(col(TrustReading.interaction_id).is_(None),
+                TrustReading.interaction_id != last.id),
             (col(TrustReading.stakeholder_id).is_(None))
             | (TrustReading.stakeholder_id == person.id))
             .order_by(TrustReading.taken_at, TrustReading.id)):

@@ -213,6 +213,9 @@ def test_since_we_last_spoke_counts_only_what_came_after(session, acme):
     met = entry(session, acme, 10, "Last time with Cara", people=[cara, dev])
     after = entry(session, acme, 9, "Without her", people=[dev])
     reading(session, acme, 11, 6, 6, 6, 3)                           # before: not counted
+    trust.add_reading(session=session, reading_in={                  # about the last meeting
+        "partner_id": acme.id, "credibility": 2, "reliability": 2, "intimacy": 2,
+        "self_orientation": 9, "taken_at": at(10, 13), "interaction_id": met.id})
     reading(session, acme, 9, 6, 6, 6, 4, after.id)
     made = commitments.add_commitment(session=session, commitment_in={
         "partner_id": acme.id, "interaction_id": after.id, "owed_by": OwedBy.us,
