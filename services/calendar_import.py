@@ -2,8 +2,8 @@
 
 - A past meeting becomes an entry tagged `imported` (and with its governance kind's tag when its
   title names one: 'QBR', 'steering committee'...), dated in local time, its attendees matched to
-  the partner's known stakeholders by e-mail or name. Unknown attendees are reported, never
-  added. Future single meetings are counted and skipped (the journal records what happened).
+  the partner's known stakeholders by e-mail or name (those who declined, rooms and the
+  organiser's own address left out). Unknown attendees are reported, never added. Future single meetings are counted and skipped (the journal records what happened).
 - A recurring meeting (RRULE) becomes a governance cadence: every N days, next due on its next
   occurrence; its occurrences are not turned into entries.
 - Each event is remembered by its UID (CalendarLink): importing the file again makes no twin; an
@@ -90,15 +90,28 @@ def _text(value) -> str:
     return str(value or "").replace("\x00", "").strip()
 
 
+def _address(value) -> str:
+    email = re.sub(r"^mailto:", "", str(value or ""), flags=re.IGNORECASE).strip()
+    return email if "@" in email else ""
+
+
 def _attendees(event) -> list[tuple[str, str]]:
+    """(name, e-mail) of the people who came: not those who declined, not rooms or other
+    resources, not the organiser's own address (an export's owner is on every event)."""
     found = event.get("ATTENDEE") or []
     if not isinstance(found, list):
         found = [found]
+    organiser = _address(event.get("ORGANIZER")).casefold()
     out = []
     for a in found:
-        email = re.sub(r"^mailto:", "", str(a), flags=re.IGNORECASE).strip()
-        name = _text(getattr(a, "params", {}).get("CN", "")).strip('"')
-        out.append((name, email if "@" in email else ""))
+        params = getattr(a, "params", {})
+        if str(params.get("PARTSTAT", "")).upper() == "DECLINED" or \
+                str(params.get("CUTYPE", "")).upper() in ("ROOM", "RESOURCE"):
+            continue
+        email = _address(a)
+        if email and email.casefold() == organiser:
+            continue
+        out.append((_text(params.get("CN", "")).strip('"'), email))
     return out
 
 

@@ -50,6 +50,9 @@ DESCRIPTION:Joint wins\\, pipeline and open promises.
 ORGANIZER;CN=Me:mailto:me@ours.example
 ATTENDEE;CN="Dana Whitfield";ROLE=REQ-PARTICIPANT:mailto:dw@northwind.example
 {extra}ATTENDEE;CN=Quinn Unknown:mailto:quinn@northwind.example
+ATTENDEE;CN=Me;PARTSTAT=ACCEPTED:mailto:me@ours.example
+ATTENDEE;CN=Lena Fischer;PARTSTAT=DECLINED:mailto:lena@northwind.example
+ATTENDEE;CN=Room Spree 4.01;CUTYPE=ROOM:mailto:room-spree@northwind.example
 END:VEVENT"""
 
 
