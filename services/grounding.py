@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 CITE = re.compile(r"\[#(\d+)\]")
-WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 TERMINAL = ".!?…"
 CLOSERS = "\"'”’)]»"
@@ -50,6 +50,8 @@ listen make mention name note offer open own plan point prepare present prioriti
 propose raise reach rebuild recap reconnect reply report request respect review say schedule
 send set share show speak start stay suggest summarise summarize take talk thank then this
 try use visit wait when write you we they she he i our their your my its after before once
+negotiate create establish re-establish introduce involve book celebrate invest protect
+document map identify host run pilot demo co-author re-open reopen double-check give get go
 instead next first finally also meanwhile monday tuesday wednesday thursday friday saturday
 sunday january february march april may june july august september october november december
 ceo cfo cto coo cio cmo cro vp svp evp qbr crm roi kpi nda sla rfp poc mou ok
@@ -120,6 +122,12 @@ def _similar(a: str, b: str) -> bool:
     if len(a) >= 20 and (a in b or b in a) and min(len(a), len(b)) / max(len(a), len(b)) > 0.5:
         return True
     return SequenceMatcher(None, a, b, autojunk=False).ratio() >= SIMILAR
+
+
+def _alike(a: str, b: str) -> bool:
+    """Two halves of one sentence that say the same thing ('ask X to move on, and ask her to
+    move on')."""
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.7
 
 
 def _caseless(word: str) -> bool:
@@ -197,7 +205,7 @@ def _name_candidates(sentence: str) -> list[tuple[str, bool]]:
         if not WORD.fullmatch(token):
             opener = True
             continue
-        folded = token.casefold()
+        folded = _base(token)
         capital = token[0].isupper() or _caseless(token)
         if capital and folded not in COMMON_CAPITALISED and not (opener and folded in STOPWORDS):
             found.append((token, opener))
@@ -208,7 +216,7 @@ def _name_candidates(sentence: str) -> list[tuple[str, bool]]:
 def invented_names(sentence: str, grounds: Grounds) -> list[str]:
     """The names, organisations and products the sentence holds that the context does not."""
     return [name for name, opener in _name_candidates(sentence)
-            if name.casefold() not in grounds.vocabulary
+            if name.casefold() not in grounds.vocabulary and _base(name) not in grounds.vocabulary
             and not (opener and stem(name) in grounds.known_stems | ADVICE_STEMS)]
 
 
@@ -235,6 +243,10 @@ def check(sentence: str, grounds: Grounds, earlier: Iterable[str] = ()) -> Verdi
     for before in earlier:
         if _similar(flat, _flat(before)):
             return Verdict(False, "repeats an earlier sentence")
+    halves = re.split(r",? (?:and|then|or) |; ", flat)
+    if len(halves) >= 2 and any(_alike(a, b) for n, a in enumerate(halves)
+                                for b in halves[n + 1:] if len(a.split()) >= 3):
+        return Verdict(False, "repeats itself")
     if any(_similar(flat, c) for c in _flat_examples(grounds)):
         return Verdict(False, "repeats the prompt's examples")
     if any(_similar(flat, c) for c in grounds.copies):

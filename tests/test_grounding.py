@@ -45,6 +45,7 @@ def test_a_good_sentence_is_kept(grounds):
 def test_names_in_other_scripts_and_with_accents_are_known(grounds):
     assert check("Ask عبد الله الشمري to review the dated listing plan with you.", grounds).kept
     assert check("Give Sofia Marín the listing plan before the review.", grounds).kept
+    assert check("Ask Dana's team and the VP's office for the dated listing plan.", grounds).kept
     verdict = check("Ask خالد to review the dated listing plan with you.", grounds)
     assert verdict.reason == "names 'خالد', who is not in your journal"
 
@@ -75,6 +76,11 @@ def test_a_repeat_is_withheld(grounds):
                  earlier).reason == "repeats an earlier sentence"
     assert check("Call her before the next meeting, name the miss and what it cost her.",
                  grounds).reason == "repeats the prompt's examples"
+    assert check("Ask Dana for a dated listing plan, and ask Dana for a dated listing plan.",
+                 grounds).reason == "repeats itself"
+    assert check("Ask Dana to move the listing on, and ask her to move the listing on.",
+                 grounds).reason == "repeats itself"
+    assert check("Re-establish the dated listing plan with Dana this week.", grounds).kept
 
 
 def test_a_word_borrowed_from_the_examples_is_withheld(grounds):
