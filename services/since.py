@@ -118,3 +118,12 @@ def since_last_spoke(*, session: Session, stakeholder_id: int,
                                    "new": change.new.value,
                                    "date": change.changed_at.isoformat()})
     return out
+
+
+def lines_for_partner(*, session: Session, partner_id: int,
+                      today: date | None = None) -> dict[int, str]:
+    """stakeholder id -> the one-line summary, for every person of a partner (the map's
+    hover)."""
+    people = session.exec(select(Stakeholder.id).where(Stakeholder.partner_id == partner_id))
+    return {sid: since_last_spoke(session=session, stakeholder_id=sid, today=today).line()
+            for sid in people}

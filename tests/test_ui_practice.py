@@ -174,3 +174,29 @@ def test_stage_in_the_partner_form_and_on_the_portfolio_home(qtbot, ctx):
     assert cell["Stage"] == "run" and cell["Next governance"].startswith("QBR overdue by ")
     win.close()
     ctx.tasks.wait()
+
+
+def test_hovering_a_person_on_the_map_says_what_happened_since(qtbot, ctx):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QMouseEvent
+
+    from ui.stakeholder_map import StakeholderMap
+
+    with use_case(ctx.vault, write=True) as s:
+        demo.load_sample(session=s)
+        north = journal.resolve_partner(session=s, name="Northwind")
+    win = open_window(qtbot, ctx)
+    win.select_partner(north.id)
+    settle(qtbot, ctx)
+    win.tabs.setCurrentWidget(win.findChild(PartnerHealth))
+    themap = win.findChild(StakeholderMap)
+    qtbot.waitUntil(lambda: bool(getattr(themap, "since_lines", None)), timeout=5000)
+    themap.repaint()
+    dana = next(p for p in themap.people if p.name == "Dana Whitfield")
+    where = QPointF(themap.positions[dana.id])
+    themap.mouseMoveEvent(QMouseEvent(QMouseEvent.Type.MouseMove, where, where,
+                                      Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                                      Qt.KeyboardModifier.NoModifier))
+    assert "Since we last spoke: Last seen " in themap.toolTip()
+    win.close()
+    ctx.tasks.wait()

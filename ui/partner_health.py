@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.tables import CommitmentStatus, OwedBy
-from services import commitments, dashboard, journal, trust
+from services import commitments, dashboard, journal, since, trust
 from ui.checkup_dialog import checkup_button
 from ui.context import AppContext
 from ui.stakeholder_map import StakeholderMap
@@ -114,6 +114,8 @@ class PartnerHealth(QWidget):
 
     def _people(self, people) -> None:
         self.map.set_people(people)
+        self.ctx.db(since.lines_for_partner, partner_id=self.partner_id,  # issue 14: hover
+                    on_done=lambda lines: setattr(self.map, "since_lines", lines))
         keep = self.who.currentData()
         self.who.blockSignals(True)
         self.who.clear()

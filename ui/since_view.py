@@ -35,3 +35,10 @@ def show_since(panel) -> None:
         panel.since_box = box
 
     panel.ctx.db(since.since_last_spoke, stakeholder_id=person.id, on_done=done)
+
+
+def since_tip(map_widget, person) -> str:
+    """The stakeholder map's hover: the person's since-we-last-spoke line, once loaded (the
+    Health tab gives the map `since_lines` for its partner)."""
+    line = getattr(map_widget, "since_lines", {}).get(person.id)
+    return f"\nSince we last spoke: {line}" if line else ""

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 from models.tables import Side
 from ui.icons import STANCE_COLOURS
+from ui.since_view import since_tip
 
 STANCES = ["blocker", "skeptic", "neutral", "supporter", "champion"]  # left to right
 DOT = 7.0
@@ -147,7 +148,7 @@ class StakeholderMap(QWidget):
                 person = self.person_at(event.position())
                 self.setToolTip(f"{person.name} — {person.role or 'no role'}, influence "
                                 f"{person.influence}/5, {person.stance.value}. Drag sideways to "
-                                "change the stance.")
+                                "change the stance." + since_tip(self, person))
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         if self.dragging is None:
