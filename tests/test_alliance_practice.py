@@ -411,3 +411,20 @@ def test_export_holds_health_checks_and_governance(vault, tmp_path):
     text = target.read_text(encoding="utf-8")
     assert "### Health checks" in text and "strategic 4/2" in text
     assert "qbr every 90 days, next due" in text
+
+
+def test_deleting_a_partner_takes_its_checks_cadences_and_calendar_links(vault):
+    from models.tables import CalendarLink, GovernanceCadence
+
+    with use_case(vault, write=True) as s:
+        gone = journal.create_partner(session=s, partner_in={"name": "Gone"})
+        check(s, gone, 1, (3, 3, 3))
+        cadence = governance.add_cadence(session=s, cadence_in={
+            "partner_id": gone.id, "kind": "qbr", "every_days": 90, "next_due": TODAY})
+        s.add(CalendarLink(uid="x@y", partner_id=gone.id, cadence_id=cadence.id))
+        s.flush()
+    with use_case(vault, write=True) as s:
+        journal.delete_partner(session=s, partner_id=gone.id, with_interactions=True)
+    with use_case(vault) as s:
+        for table in (HealthCheck, GovernanceCadence, CalendarLink):
+            assert s.exec(select(func.count()).select_from(table)).one() == 0, table
