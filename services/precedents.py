@@ -11,6 +11,7 @@ promise, when there are some) and our promises made in them.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -79,23 +80,56 @@ def _as_datetime(value) -> datetime:
     return datetime.fromisoformat(str(value))
 
 
-def _outcome(episode: Episode, series: list[TrustReading]) -> None:
-    """Baseline, trough and recovery from the partner's readings (oldest first)."""
-    before = [r for r in series if r.taken_at < episode.when]
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A partner-level trust reading, as much of it as the outcomes need."""
+
+    taken_at: datetime
+    trust_index: float
+    interaction_id: int | None
+
+
+@dataclass
+class Series:
+    """A partner's readings (oldest first) with what the outcomes need precomputed: their
+    times, indices and the highest index from each reading on (so a trust that never came
+    back is known at once)."""
+
+    readings: list[Point]
+    times: list[datetime] = field(init=False)
+    index: list[float] = field(init=False)
+    best_after: list[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.times = [r.taken_at for r in self.readings]
+        self.index = [r.trust_index for r in self.readings]
+        self.best_after = self.index[:]
+        for n in range(len(self.index) - 2, -1, -1):
+            self.best_after[n] = max(self.index[n], self.best_after[n + 1])
+
+
+def _outcome(episode: Episode, series: Series) -> None:
+    """Baseline, trough and recovery from the partner's readings (binary searches: a partner
+    with thousands of readings and hundreds of episodes stays quick)."""
+    start = bisect_left(series.times, episode.when)
     if episode.baseline is None:
-        if not before:
+        if not start:
             return
-        episode.baseline = round(before[-1].trust_index, 2)
-    window_end = episode.when + timedelta(days=TROUGH_DAYS)
-    during = [r for r in series if episode.when <= r.taken_at <= window_end]
-    if not during:
+        episode.baseline = round(series.index[start - 1], 2)
+    end = bisect_right(series.times, episode.when + timedelta(days=TROUGH_DAYS))
+    if end <= start:
         return
-    low = min(during, key=lambda r: (r.trust_index, r.taken_at))
-    episode.trough = round(low.trust_index, 2)
-    for r in series:
-        if r.taken_at > low.taken_at and \
-                r.trust_index >= RECOVERED_SHARE * episode.baseline - 1e-9:
-            episode.recovered_at, episode.recovered_to = r.taken_at, round(r.trust_index, 2)
+    lowest = min(series.index[start:end])
+    low = series.index.index(lowest, start, end)  # the earliest of the lowest
+    episode.trough = round(series.index[low], 2)
+    wanted = RECOVERED_SHARE * episode.baseline - 1e-9
+    first = bisect_right(series.times, series.times[low])  # strictly after the trough
+    if first >= len(series.index) or series.best_after[first] < wanted:
+        return
+    for n in range(first, len(series.index)):
+        if series.index[n] >= wanted:
+            r = series.readings[n]
+            episode.recovered_at, episode.recovered_to = r.taken_at, round(series.index[n], 2)
             episode.recovery_entry_id = r.interaction_id
             return
 
@@ -103,10 +137,14 @@ def _outcome(episode: Episode, series: list[TrustReading]) -> None:
 def episodes(*, session: Session, drop: float = DROP_AT_LEAST) -> list[Episode]:
     """Every episode in the journal with its outcome (what was done next is not read here)."""
     names = dict(session.exec(select(Partner.id, Partner.name)).all())
-    series: dict[int, list[TrustReading]] = {}
-    for r in session.exec(select(TrustReading).where(col(TrustReading.stakeholder_id).is_(None))
-                          .order_by(TrustReading.taken_at, TrustReading.id)):
-        series.setdefault(r.partner_id, []).append(r)
+    series: dict[int, list[Point]] = {}
+    for pid, when, c, r, i, so, entry in session.exec(
+            select(TrustReading.partner_id, TrustReading.taken_at, TrustReading.credibility,
+                   TrustReading.reliability, TrustReading.intimacy,
+                   TrustReading.self_orientation, TrustReading.interaction_id)
+            .where(col(TrustReading.stakeholder_id).is_(None))
+            .order_by(TrustReading.taken_at, TrustReading.id)):  # columns: no ORM objects
+        series.setdefault(pid, []).append(Point(when, (c + r + i) / so, entry))
     found: list[Episode] = []
     for pid, readings in series.items():
         for before, after in zip(readings, readings[1:], strict=False):
@@ -124,8 +162,10 @@ def episodes(*, session: Session, drop: float = DROP_AT_LEAST) -> list[Episode]:
         found.append(Episode("blocker", change.partner_id, names[change.partner_id],
                              change.changed_at, f"a stakeholder moved from {change.old.value} "
                              "to blocker", None))
+    prepared = {pid: Series(readings) for pid, readings in series.items()}
     for e in found:
-        _outcome(e, series.get(e.partner_id, []))
+        if e.partner_id in prepared:
+            _outcome(e, prepared[e.partner_id])
     return sorted(found, key=lambda e: e.when)
 
 
