@@ -211,10 +211,12 @@ def test_startup_reports_a_damaged_journal(qtbot, data_dir, vault, monkeypatch):
 
     from services import paths
     from ui.startup import StartupFrame
+    from ui.vault_recovery import DamagedDialog
 
     vault.lock()
     paths.db_path(data_dir).write_bytes(b"\0" * 8192)
-    shown = []
+    shown = []  # the damage is said once, with 'Restore from a backup…'; the user quits
+    monkeypatch.setattr(DamagedDialog, "exec", lambda self: shown.append(self.message.text()))
     monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a[2]))
     frame = StartupFrame(data_dir)
     qtbot.addWidget(frame)
@@ -224,7 +226,7 @@ def test_startup_reports_a_damaged_journal(qtbot, data_dir, vault, monkeypatch):
     startup = app_module.Startup(app, data_dir, frame)
     startup.run()
     assert startup.code == 2 and startup.window is None and exits == [2]
-    assert "damaged" in shown[0]
+    assert len(shown) == 1 and "damaged" in shown[0]
 
 
 def test_export_brief_dialog_previews_and_saves(qtbot, partner, window, tmp_path, monkeypatch):

@@ -72,7 +72,9 @@ def test_declining_the_backup_quits_and_creates_nothing(qtbot, vault, data_dir, 
     vault.lock()
     paths.db_path(data_dir).write_bytes(b"")
     monkeypatch.setattr(DamagedDialog, "exec", lambda self: 0)
-    assert open_or_create(fresh_ctx) is False
+    with pytest.raises(vaults.CorruptVault) as quit_:  # the app exits 2
+        open_or_create(fresh_ctx)
+    assert quit_.value.shown  # already said in the dialog: no second box
     assert paths.db_path(data_dir).stat().st_size == 0 and fresh_ctx.vault is None
 
 

@@ -54,7 +54,8 @@ def open_or_create(ctx, parent=None) -> bool:
         from ui.vault_recovery import DamagedDialog
 
         if not DamagedDialog(ctx, str(err), parent).exec():
-            return False
+            err.shown = True  # the user read it and chose Quit: exit 2, no second box
+            raise
         return open_or_create(ctx, parent)  # the restored journal
 
 
@@ -79,7 +80,8 @@ class Startup:
             if not open_or_create(self.ctx, self.frame):
                 return self.app.quit()
         except VaultError as err:
-            QMessageBox.critical(self.frame, "Confidant cannot open the journal", str(err))
+            if not getattr(err, "shown", False):
+                QMessageBox.critical(self.frame, "Confidant cannot open the journal", str(err))
             self.code = 2
             return self.app.exit(2)
         except ConfidantError as err:
