@@ -98,22 +98,25 @@ def add_practice(root, key) -> None:
     con.close()
 
 
-def time_portfolio(vault, runs: int = 25) -> tuple[list[float], list[float], list]:
-    """(after, before) timings, alternated run by run so both see the same machine load."""
-    after, before = [], []
+def time_portfolio(vault, runs: int = 25) -> tuple[list[float], list[float], list, dict]:
+    """(after, before) wall-clock timings, alternated run by run so both see the same machine
+    load, the rows, and both medians of CPU time (steadier on a shared machine)."""
+    after, before, cpu = [], [], {"after": [], "before": []}
     practice = dashboard._practice
     with use_case(vault) as s:
         for _ in range(runs):
-            for times, step in ((after, practice),
-                                (before, lambda *a: lambda p: {"alerts": []})):
+            for name, times, step in (("after", after, practice),
+                                      ("before", before, lambda *a: lambda p: {"alerts": []})):
                 dashboard._practice = step
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 rows = dashboard.portfolio(session=s)
                 times.append(time.perf_counter() - t)
+                cpu[name].append(time.process_time() - c)
                 if step is practice:
                     kept = rows
         dashboard._practice = practice
-    return after[5:], before[5:], kept  # the first runs warm the page cache
+    cpu = {k: statistics.median(v[5:]) for k, v in cpu.items()}
+    return after[5:], before[5:], kept, cpu  # the first runs warm the page cache
 
 
 def main() -> None:
@@ -122,7 +125,7 @@ def main() -> None:
     add_practice(root, key)
     vault = open_with_key(root, key)
     gc.freeze()  # as the app does once its window is up (ui/app.py)
-    times, before, rows = time_portfolio(vault)
+    times, before, rows, cpu = time_portfolio(vault)
     with use_case(vault) as s:
         series = trust.trust_series(session=s, partner_id=1)
     print(f"{N:,} interactions, {PARTNERS} partners — {env_note()}")
@@ -131,6 +134,8 @@ def main() -> None:
     print(f"portfolio summary: median {ms(statistics.median(times))}, p95 {ms(p95(times))} "
           f"({len(rows)} rows, {sum(len(r.alerts) for r in rows)} alerts, "
           f"{sum(len(r.losing_touch) for r in rows)} people losing touch)")
+    print(f"CPU time, medians: {ms(cpu['before'])} without issue 14's step, "
+          f"{ms(cpu['after'])} with it")
 
     app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841
     image = QImage(1000, 420, QImage.Format.Format_ARGB32_Premultiplied)

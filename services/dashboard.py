@@ -114,8 +114,15 @@ def portfolio(*, session: Session, today: date | None = None, no_contact_days: i
         partners = [p for p in partners if p.id == partner_id]
     wanted = {p.id for p in partners}
 
+    # each partner's two latest partner-level readings (the index, its change, a drop): ranked
+    # in SQL, so 3,000 readings do not become 3,000 objects on every refresh
+    ranked = (select(TrustReading.id, func.row_number().over(
+        partition_by=TrustReading.partner_id,
+        order_by=(col(TrustReading.taken_at).desc(), col(TrustReading.id).desc())).label("rn"))
+        .where(col(TrustReading.stakeholder_id).is_(None)).subquery())
     readings: dict[int, list[TrustReading]] = {}
-    for r in session.exec(select(TrustReading).where(col(TrustReading.stakeholder_id).is_(None))
+    for r in session.exec(select(TrustReading).join(ranked, ranked.c.id == TrustReading.id)
+                          .where(ranked.c.rn <= 2)
                           .order_by(TrustReading.taken_at, TrustReading.id)):
         readings.setdefault(r.partner_id, []).append(r)
     promises: dict[int, list[Commitment]] = {}
