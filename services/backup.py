@@ -107,7 +107,10 @@ def restore(*, root: Path, source: Path, passphrase: str | None = None,
     files.private_dir(root)
     pending_restore.finish(root)  # an earlier restore that was interrupted
     pending_restore.remove_stale_staging(root)  # one killed before it was decided
-    staging = Path(tempfile.mkdtemp(prefix="restore-", dir=root))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix="restore-", dir=root))
+    except OSError as err:  # a read-only or full data dir
+        raise files.file_error(err, root) from err
     aside = key = None
     handed_over = False
     try:

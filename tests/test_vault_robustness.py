@@ -248,10 +248,14 @@ def test_a_read_only_folder_reads_and_refuses_writes_in_one_line(pass_vault, dat
                                                                   tmp_path):
     out = tmp_path / "out"
     out.mkdir()
+    opened = vaults.open_vault(data_dir, passphrase=PASS)
+    saved = backup.backup(vault=opened, target=tmp_path / "saved.backup")
+    opened.lock()
     before = snapshot(data_dir)
     results = in_namespace(f'''
 mount --bind {data_dir} {data_dir}
 mount -o remount,bind,ro {data_dir}
+r restore restore {saved}
 r list list
 r partners partner list
 r search search margin
@@ -265,8 +269,9 @@ r log log --partner Helix --title "Another talk"
     assert "Margin talk" in results["list"][1] and "Helix" in results["partners"][1]
     assert "Margin talk" in results["search"][1]
     assert (out / "all.json").exists()
-    code, _, err = results["log"]
-    assert code == 1 and "read-only" in err and "|" not in err, err
+    for name in ("log", "restore"):
+        code, _, err = results[name]
+        assert code == 1 and "read-only" in err and "|" not in err, (name, err)
     assert snapshot(data_dir) == before
 
 
