@@ -19,6 +19,7 @@ from pathlib import Path
 from models import db
 from services import files, keychain, paths, pending_restore
 from services.errors import CorruptVault, InvalidInput, KeychainUnavailable, VaultInUse
+from services.store import translate
 from services.vault import find_key
 from services.vault_header import read_header
 
@@ -32,16 +33,25 @@ def backup(*, vault, target: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise files.file_error(err, target) from err
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+    try:
+        tmp_dir = tempfile.TemporaryDirectory(dir=target.parent)
+    except OSError as err:
+        raise files.file_error(err, target) from err
+    with tmp_dir as tmp:
         copy = Path(tmp) / paths.DB_NAME
-        source = db.connect(vault.db_path, vault.key)
-        dest = db.connect(copy, vault.key)
         try:
-            source.backup(dest)
-            dest.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            source.close()
-            dest.close()
+            source = db.connect(vault.db_path, vault.key, read_only=vault.read_only)
+            try:
+                dest = db.connect(copy, vault.key)
+                try:
+                    source.backup(dest)
+                    dest.execute("PRAGMA journal_mode = DELETE")
+                finally:
+                    dest.close()
+            finally:
+                source.close()
+        except db.DatabaseError as err:
+            raise translate(err) from err
         partial = Path(tmp) / "backup.zip"
         try:
             files.new_private_file(partial)

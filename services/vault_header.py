@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import hashlib
 import hmac
 import json
@@ -30,7 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from services.errors import CorruptVault, InvalidInput
+from services.errors import CorruptVault, InvalidInput, ReadOnlyJournal
 from services.files import PRIVATE_FILE, file_error, fsync_dir
 
 FORMAT = "confidant-vault/1"
@@ -319,6 +320,9 @@ def write_header(path: Path, header: Header) -> None:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
+        if err.errno == errno.EROFS:
+            raise ReadOnlyJournal(f"The journal's folder is read-only: {path.name} was not "
+                                  "changed.") from err
         raise file_error(err, path) from err
 
 

@@ -261,15 +261,18 @@ r partners partner list
 r search search margin
 r advise advise --partner Helix --no-model
 r export export --format json -o {out}/all.json
+r backup backup -o {out}/copy.backup
+export CONFIDANT_NEW_PASSPHRASE="another long phrase"
+r passphrase passphrase
 r log log --partner Helix --title "Another talk"
 ''', data_dir)
-    for name in ("list", "partners", "search", "advise", "export"):
+    for name in ("list", "partners", "search", "advise", "export", "backup"):
         code, _, err = results[name]
         assert code == 0, (name, err)
     assert "Margin talk" in results["list"][1] and "Helix" in results["partners"][1]
     assert "Margin talk" in results["search"][1]
-    assert (out / "all.json").exists()
-    for name in ("log", "restore"):
+    assert (out / "all.json").exists() and (out / "copy.backup").exists()
+    for name in ("log", "restore", "passphrase"):
         code, _, err = results[name]
         assert code == 1 and "read-only" in err and "|" not in err, (name, err)
     assert snapshot(data_dir) == before
