@@ -241,8 +241,14 @@ class CommitmentCreate(CommitmentBase):
 
 class CommitmentUpdate(SQLModel):
     text: str | None = None
+    owed_by: OwedBy | None = None
     due: date | None = None
     status: CommitmentStatus | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str | None) -> str | None:
+        return None if v is None else _required_text(v, "A commitment's text")
 
 
 class Commitment(CommitmentBase, table=True):

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from models.tables import Advice, CommitmentStatus, Interaction, InteractionParticipant, OwedBy
 from services import dashboard, playbook, since, trust
 from services.grounding import fragment_reason
-from services.journal import excerpt
+from services.journal import excerpt, plain_text
 from services.signals import load_snapshot
 
 SECTIONS = ("standing", "room", "recent", "commitments", "angles")
@@ -144,6 +144,8 @@ def build_brief(*, session: Session, options: BriefOptions, today: date | None =
     data.series = trust.trust_series(session=session, partner_id=p.id)
 
     for person in snap.stakeholders:
+        if not person.active:
+            continue  # people who left are not in the room
         seen = snap.with_person(person.id)
         if not seen:  # older than the snapshot: one query
             older = session.exec(select(Interaction).join(InteractionParticipant)
@@ -160,7 +162,8 @@ def build_brief(*, session: Session, options: BriefOptions, today: date | None =
     for i in snap.interactions[:options.recent]:
         data.entries.append(EntryLine(i.id, i.occurred_at, i.kind.value, i.title, i.difficulty,
                                       excerpt(i.notes),
-                                      i.reflection if options.include_reflections else ""))
+                                      plain_text(i.reflection).strip()
+                                      if options.include_reflections else ""))
     for c in snap.commitments:
         if c.status == CommitmentStatus.open:
             late = (today - c.due).days if c.due and c.due < today else 0

@@ -219,7 +219,10 @@ def _alerts(session, partner, series, promises, last, shifts, today, no_contact_
         alert("trust_drop", f"Trust index fell from {before.trust_index:.2f} to "
               f"{after.trust_index:.2f}", [after.interaction_id, before.interaction_id],
               after.taken_at)
-    for change, person in shifts:
+    latest = {person.id: (change, person) for change, person in shifts}  # oldest first
+    for change, person in latest.values():
+        if person.stance != change.new:  # set back since: the alert follows the current state
+            continue
         if STANCE_RANK[change.new.value] > STANCE_RANK[change.old.value] and \
                 change.new.value in ("skeptic", "blocker"):
             seen = session.exec(select(InteractionParticipant.interaction_id)

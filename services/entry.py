@@ -28,13 +28,18 @@ def load_entry(*, session: Session, interaction_id: int | None = None,
         return EntryData(partner_id, journal.list_stakeholders(session=session,
                                                                partner_id=partner_id))
     item = journal.get_interaction(session=session, interaction_id=interaction_id)
-    reading = session.exec(select(TrustReading).where(
-        TrustReading.interaction_id == interaction_id,
-        TrustReading.stakeholder_id.is_(None)).order_by(TrustReading.id.desc())).first()
+    reading = _entry_reading(session, interaction_id)
     return EntryData(
         item.partner_id, journal.list_stakeholders(session=session, partner_id=item.partner_id),
         item, [p.id for p in journal.participants(session=session, interaction_id=item.id)],
         journal.tags(session=session, interaction_id=item.id), reading)
+
+
+def _entry_reading(session: Session, interaction_id: int) -> TrustReading | None:
+    """The partner-level reading taken after this entry, if any."""
+    return session.exec(select(TrustReading).where(
+        TrustReading.interaction_id == interaction_id,
+        TrustReading.stakeholder_id.is_(None)).order_by(TrustReading.id.desc())).first()
 
 
 def save_entry(*, session: Session, interaction_id: int | None, data: dict,
@@ -47,8 +52,12 @@ def save_entry(*, session: Session, interaction_id: int | None, data: dict,
         item = journal.update_interaction(session=session, interaction_id=interaction_id,
                                           interaction_in=changes)
     if reading:
-        trust.add_reading(session=session, reading_in=reading | {
-            "partner_id": item.partner_id, "interaction_id": item.id,
-            "taken_at": item.occurred_at})
+        stored = _entry_reading(session, item.id) if interaction_id is not None else None
+        if stored is None:
+            trust.add_reading(session=session, reading_in=reading | {
+                "partner_id": item.partner_id, "interaction_id": item.id,
+                "taken_at": item.occurred_at})
+        else:  # the entry's own reading, adjusted: not a second reading of the same meeting
+            trust.update_reading(session=session, reading_id=stored.id, reading_in=reading)
     drafts.discard_draft(session=session, key=drafts.draft_key(interaction_id))
     return item

@@ -7,6 +7,7 @@ boundary that opened the session commits the use case (services.store.use_case).
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -307,7 +308,23 @@ def timeline_page(*, session: Session, partner_id: int | None = None,
             for r in session.exec(query.limit(limit))]
 
 
+_MARKDOWN = [
+    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),          # links and images: their text
+    (re.compile(r"(?m)^[ \t]{0,3}(#{1,6}|>+|[-*+]|\d+[.)])[ \t]+"), ""),  # headings, quotes, lists
+    (re.compile(r"(\*\*|__|~~|`+)"), ""),                          # bold, strike, code
+    (re.compile(r"(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)"), ""),     # *emphasis*, _emphasis_
+    (re.compile(r"(?m)^[ \t]*([-*_][ \t]*){3,}$"), ""),                  # rules
+]
+
+
+def plain_text(markdown: str) -> str:
+    """A note's words without Markdown's marks (for snippets, excerpts and the brief)."""
+    for pattern, replacement in _MARKDOWN:
+        markdown = pattern.sub(replacement, markdown)
+    return markdown
+
+
 def excerpt(text: str, chars: int = 320) -> str:
-    """The first words of a note on one line, without Markdown heading marks, cut at a word."""
-    flat = " ".join(text.replace("#", " ").split())
+    """The first words of a note on one line, without Markdown's marks, cut at a word."""
+    flat = " ".join(plain_text(text).replace("#", " ").split())
     return flat if len(flat) <= chars else flat[:chars].rsplit(" ", 1)[0] + "…"

@@ -13,10 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services.errors import InvalidInput, ModelUnavailable, StorageFull
 from services.gguf import ModelFacts, read_facts
 from services.paths import APP_ROOT
+
+if TYPE_CHECKING:
+    from services.settings import Preferences
 
 BUNDLED_NAME = "gemma-3-270m-q4_k_m.gguf"
 VERIFIED_SUFFIX = ".verified"
@@ -288,7 +292,7 @@ class ModelHolder:
             self.error = None
             return self.model
 
-    def for_settings(self, values: dict, data_dir: Path) -> LocalModel:
+    def for_settings(self, values: Preferences, data_dir: Path) -> LocalModel:
         """The model the preferences name (installing the bundled one on first use)."""
         try:
             return self.get(resolve_model(values, data_dir))
@@ -303,19 +307,18 @@ class ModelHolder:
                 self.model = None
 
 
-def settings_from(values: dict, data_dir: Path) -> ModelSettings:
+def settings_from(values: Preferences, data_dir: Path) -> ModelSettings:
     """Model settings from the app's preferences; an empty path means the bundled model."""
-    path = Path(values["model_path"]) if values.get("model_path") else bundled_path(data_dir)
-    return ModelSettings(path=path, threads=int(values.get("threads", 0)),
-                         context_length=int(values.get("context_length", 2048)),
-                         temperature=float(values.get("temperature", 0.7)),
-                         max_tokens=int(values.get("max_tokens", 256)))
+    path = Path(values.model_path) if values.model_path else bundled_path(data_dir)
+    return ModelSettings(path=path, threads=values.threads,
+                         context_length=values.context_length,
+                         temperature=values.temperature, max_tokens=values.max_tokens)
 
 
-def resolve_model(values: dict, data_dir: Path) -> ModelSettings:
+def resolve_model(values: Preferences, data_dir: Path) -> ModelSettings:
     """Settings whose file exists: installs the bundled model when it is the one chosen."""
     settings = settings_from(values, data_dir)
-    if not values.get("model_path"):
+    if not values.model_path:
         install_bundled_model(data_dir)
     elif not settings.path.exists():
         raise ModelUnavailable(f"The model file {settings.path} is missing.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session
 
@@ -32,6 +32,8 @@ class Reflection:
     participant_ids: list[int] = field(default_factory=list)
     ours: list[str] = field(default_factory=list)     # commitments we made
     theirs: list[str] = field(default_factory=list)   # commitments they made
+    ours_due: date | None = None                      # when ours fall due
+    theirs_due: date | None = None
 
 
 def _section(title: str, body: str) -> str:
@@ -55,10 +57,11 @@ def record_reflection(*, session: Session, reflection: Reflection) -> Interactio
         "occurred_at": reflection.occurred_at, "kind": reflection.kind, "notes": notes,
         "reflection": private, "difficulty": reflection.difficulty,
         "participant_ids": reflection.participant_ids, "tags": ["reflection"]})
-    for owed_by, texts in (("us", reflection.ours), ("them", reflection.theirs)):
+    for owed_by, texts, due in (("us", reflection.ours, reflection.ours_due),
+                                ("them", reflection.theirs, reflection.theirs_due)):
         for text in texts:
             if text.strip():
                 commitments.add_commitment(session=session, commitment_in={
                     "partner_id": reflection.partner_id, "interaction_id": interaction.id,
-                    "owed_by": owed_by, "text": text.strip()})
+                    "owed_by": owed_by, "text": text.strip(), "due": due})
     return interaction

@@ -21,6 +21,7 @@ class Preferences(BaseModel):
     no_contact_days: int = Field(30, ge=1, le=3650)          # drift alert: no contact this long
     trust_drop_alert: float = Field(1.0, gt=0, le=30)        # drift alert: trust index fell this much
     page_size: Literal["A4", "Letter"] = "A4"                # the brief's paper
+    colour_scheme: Literal["system", "light", "dark"] = "system"  # follows the desktop
     model_path: str = ""                                     # empty: the bundled model
     threads: int = Field(0, ge=0, le=256)                    # 0: all cores
     context_length: int = Field(2048, ge=256, le=131072)

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from models.tables import Interaction, TrustReading, TrustReadingCreate
 from services.errors import Conflict
 from services.journal import check_same_partner, get_partner, get_stakeholder
-from services.store import flush, validated
+from services.store import flush, get_or_404, validated
 
 
 def add_reading(*, session: Session, reading_in: TrustReadingCreate | dict) -> TrustReading:
@@ -23,6 +23,17 @@ def add_reading(*, session: Session, reading_in: TrustReadingCreate | dict) -> T
     check_same_partner(session=session, partner_id=data.partner_id,
                        interaction_id=data.interaction_id)
     reading = TrustReading.model_validate(data)
+    session.add(reading)
+    flush(session)
+    return reading
+
+
+def update_reading(*, session: Session, reading_id: int,
+                   reading_in: dict) -> TrustReading:
+    """Adjust a reading's four parts (1-10 each)."""
+    reading = get_or_404(session, TrustReading, reading_id, "trust reading")
+    merged = validated(TrustReadingCreate, reading.model_dump() | reading_in)
+    reading.sqlmodel_update(merged.model_dump(include=set(reading_in)))
     session.add(reading)
     flush(session)
     return reading

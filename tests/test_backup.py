@@ -10,19 +10,20 @@ import pytest
 from services import backup, journal, paths
 from services import vault as vaults
 from services.errors import CorruptVault, InvalidInput, WrongKey
+from services.store import use_case
 from tests.helpers import snapshot
 
 
 def add_entries(vault, partner_name, n):
-    with vault.session() as s:
-        partner = journal.ensure_partner(session=s, name=partner_name)
+    with use_case(vault) as s:
+        partner, _ = journal.ensure_partner(session=s, name=partner_name)
         for i in range(n):
             journal.create_interaction(session=s, interaction_in={
                 "partner_id": partner.id, "title": f"entry {i}", "notes": "BACKUPMARKER"})
 
 
 def titles(vault):
-    with vault.session() as s:
+    with use_case(vault) as s:
         return sorted(i.title for i in journal.list_interactions(session=s))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from services import journal, keychain, paths
 from services import vault as vaults
 from services.errors import CorruptVault, InvalidInput, NoVault, VaultExists, VaultLocked, WrongKey
+from services.store import use_case
 from tests.helpers import snapshot
 
 PASS = "correct horse battery"
@@ -19,7 +20,7 @@ PASS = "correct horse battery"
 def closed_vault(data_dir):
     """A vault with a passphrase and one entry, closed again."""
     created = vaults.create_vault(data_dir, passphrase=PASS)
-    with created.vault.session() as s:
+    with use_case(created.vault) as s:
         p = journal.create_partner(session=s, partner_in={"name": "Acme"})
         journal.create_interaction(session=s, interaction_in={"partner_id": p.id, "title": "x"})
     created.vault.lock()
@@ -27,7 +28,7 @@ def closed_vault(data_dir):
 
 
 def count_entries(vault) -> int:
-    with vault.session() as s:
+    with use_case(vault) as s:
         return len(journal.list_interactions(session=s))
 
 
@@ -46,7 +47,7 @@ def test_passphrase_from_environment_comes_first(closed_vault, data_dir, monkeyp
 
 
 def test_connection_pragmas(vault):
-    with vault.session() as s:
+    with use_case(vault) as s:
         conn = s.connection()
         values = {p: conn.execute(text(f"PRAGMA {p}")).scalar()
                   for p in ("journal_mode", "synchronous", "temp_store", "foreign_keys")}

@@ -102,11 +102,14 @@ class AdvisorPanel(QWidget):
 
     def _build(self) -> None:
         self.kind = QComboBox()
+        self.kind.setAccessibleName("What to ask about")
         for kind in QuestionKind:
             self.kind.addItem(kind.label, kind.value)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.person = QComboBox()
+        self.person.setAccessibleName("The person")
         self.question = QLineEdit(placeholderText="Ask anything about this alliance")
+        self.question.setAccessibleName("Your question")
         self.ask_button = QPushButton("Ask")
         self.ask_button.setDefault(True)
         self.stop_button = QPushButton("Stop")
@@ -126,12 +129,14 @@ class AdvisorPanel(QWidget):
         cards_scroll.setWidgetResizable(True)
         cards_scroll.setWidget(self.cards)
         self.advice = QTextBrowser()
+        self.advice.setAccessibleName("Written advice")
         self.advice.setOpenLinks(False)
         self.advice.anchorClicked.connect(self._link)
         self.advice.setPlaceholderText("The local model's advice appears here as it is written.")
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.history = QListWidget()
+        self.history.setAccessibleName("Saved advice")
         self.history.setMaximumHeight(110)
         self.history.itemClicked.connect(self._show_saved)
 

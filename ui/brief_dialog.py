@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt, QUrl
+from PySide6.QtCore import QDate, QLocale, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,10 +25,15 @@ from PySide6.QtWidgets import (
 )
 
 from services import brief
-from ui import brief_defaults
+from ui import brief_defaults, theme
 from ui.context import AppContext
 from ui.errors import report
 from ui.render.brief_pdf import preview_images, write_pdf
+
+
+def meeting_date_format() -> str:
+    """The locale's long date ('Saturday, 5 December 2026'), never a bare '5 12 2026'."""
+    return QLocale().dateFormat(QLocale.FormatType.LongFormat)
 
 
 class BriefDialog(QDialog):
@@ -43,6 +48,8 @@ class BriefDialog(QDialog):
         if partner_id is not None:
             self.partner.setCurrentIndex(max(0, self.partner.findData(partner_id)))
         self.meeting = QDateEdit(QDate.currentDate().addDays(7), calendarPopup=True)
+        self.meeting.setDisplayFormat(meeting_date_format())
+        self.meeting.setAccessibleName("Meeting date")
         self.purpose = QLineEdit(placeholderText="e.g. Q1 steering committee")
         self.prepared_by = QLineEdit(placeholderText="your name")
         self.recent = QSpinBox(minimum=0, maximum=200, value=10)
@@ -58,7 +65,7 @@ class BriefDialog(QDialog):
         warning = QLabel("Private reflections are left out unless you tick this. The brief is "
                          "a plain PDF: anyone who gets the file can read it.")
         warning.setWordWrap(True)
-        warning.setStyleSheet("color: #b26a00;")
+        warning.setObjectName("warningText")
         self.open_after = QCheckBox("Open the PDF when it is saved")
         self.open_after.setChecked(True)
         form = QFormLayout()
@@ -81,9 +88,13 @@ class BriefDialog(QDialog):
         close.clicked.connect(self.reject)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.show_folder = QPushButton("Show folder")
+        self.show_folder.setToolTip("Open the folder the brief was saved in")
+        self.show_folder.clicked.connect(self.open_folder)
+        self.show_folder.hide()
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
-        for b in (self.preview_button, self.save_button, close):
+        for b in (self.show_folder, self.preview_button, self.save_button, close):
             buttons.addWidget(b)
         self.pages = QWidget()
         self.pages_layout = QVBoxLayout(self.pages)
@@ -140,7 +151,7 @@ class BriefDialog(QDialog):
         for image in images:
             label = QLabel()
             label.setPixmap(QPixmap.fromImage(image))
-            label.setStyleSheet("border: 1px solid #bdbdbd; background: white;")
+            label.setObjectName("pagePreview")
             self.pages_layout.addWidget(label, alignment=Qt.AlignmentFlag.AlignHCenter)
         self.message.setText(f"{len(images)} page(s).")
 
@@ -159,10 +170,20 @@ class BriefDialog(QDialog):
 
     def _saved(self, target: Path) -> None:
         self.saved_path = target
+        theme.mark_error(self.message, False)
         self.message.setText(f"Saved {target}.")
-        if self.open_after.isChecked():
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        self.show_folder.show()
+        if self.open_after.isChecked() and not QDesktopServices.openUrl(
+                QUrl.fromLocalFile(str(target))):
+            self.message.setText(f"Saved {target}. No PDF viewer is set up to open it: "
+                                 "open it from its folder.")
+
+    def open_folder(self) -> None:
+        folder = self.saved_path.parent if self.saved_path else None
+        if folder is not None and not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.message.setText(f"No file manager is set up to show {folder}; the brief is "
+                                 f"{self.saved_path}.")
 
     def _failed(self, err) -> None:
         report(err, self, self.message.setText)
-        self.message.setStyleSheet("color: #c62828;")
+        theme.mark_error(self.message, True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -16,38 +17,53 @@ from PySide6.QtWidgets import (
 
 from models.tables import CommitmentStatus
 from services import commitments
+from ui import theme
 from ui.context import AppContext
 from ui.record_table import RecordPanel, selected_record
 from ui.small_dialogs import save_cancel
 
 
 class CommitmentDialog(QDialog):
-    def __init__(self, parent=None):
+    """A new promise, or an existing one to edit (its text, due date and who owes it)."""
+
+    def __init__(self, parent=None, commitment=None):
         super().__init__(parent)
-        self.setWindowTitle("New commitment")
+        self.setWindowTitle("Edit commitment" if commitment else "New commitment")
         form = QFormLayout(self)
         self.text = QLineEdit(placeholderText="What was promised")
+        self.text.setAccessibleName("Promise")
         self.owed_by = QComboBox()
+        self.owed_by.setAccessibleName("Owed by")
         self.owed_by.addItem("Us", "us")
         self.owed_by.addItem("Them", "them")
+        self.has_due = QCheckBox("Due by")
+        self.has_due.setChecked(True)
         self.due = QDateEdit(QDate.currentDate().addDays(14), calendarPopup=True)
+        self.due.setAccessibleName("Due date")
+        self.has_due.toggled.connect(self.due.setEnabled)
+        if commitment is not None:
+            self.text.setText(commitment.text)
+            self.owed_by.setCurrentIndex(self.owed_by.findData(commitment.owed_by.value))
+            self.has_due.setChecked(commitment.due is not None)
+            if commitment.due:
+                self.due.setDate(QDate(commitment.due))
         form.addRow("Promise", self.text)
         form.addRow("Owed by", self.owed_by)
-        form.addRow("Due", self.due)
+        form.addRow(self.has_due, self.due)
         form.addRow(save_cancel(self))
 
     def values(self) -> dict:
         return {"text": self.text.text(), "owed_by": self.owed_by.currentData(),
-                "due": self.due.date().toPython()}
+                "due": self.due.date().toPython() if self.has_due.isChecked() else None}
 
 
 def _style(c, role):
     overdue = commitments.is_overdue(c)
     if role == Qt.ItemDataRole.ForegroundRole:
         if overdue:
-            return QColor("#c62828")
+            return theme.colour("overdue")
         if c.status != CommitmentStatus.open:
-            return QColor("#757575")
+            return theme.colour("settled")
     if role == Qt.ItemDataRole.FontRole and overdue:
         font = QFont()
         font.setBold(True)
@@ -66,8 +82,12 @@ class CommitmentsPanel(RecordPanel):
             ("Status", lambda c: c.status.value),
             ("Promise", lambda c: c.text),
         ], _style, "Commitments", [
-            ("Add…", self.add), ("Mark kept", lambda: self.mark(CommitmentStatus.kept)),
-            ("Mark broken", lambda: self.mark(CommitmentStatus.broken))], parent)
+            ("Add…", self.add), ("Edit…", self.edit),
+            ("Mark kept", lambda: self.mark(CommitmentStatus.kept)),
+            ("Mark broken", lambda: self.mark(CommitmentStatus.broken)),
+            ("Drop", lambda: self.mark(CommitmentStatus.dropped))], parent)
+        self.buttons["Drop"].setToolTip("No longer expected by either side: off the board")
+        self.view.doubleClicked.connect(self.edit)
 
     def fetch(self, partner_id: int):
         return commitments.list_commitments, {"partner_id": partner_id}
@@ -83,6 +103,13 @@ class CommitmentsPanel(RecordPanel):
             return
         self.open_form(CommitmentDialog(self), lambda values: self.write(
             commitments.add_commitment, commitment_in=values | {"partner_id": self.partner_id}))
+
+    def edit(self, *_) -> None:
+        commitment = selected_record(self.view)
+        if commitment is not None:
+            self.open_form(CommitmentDialog(self, commitment), lambda values: self.write(
+                commitments.update_commitment, commitment_id=commitment.id,
+                commitment_in=values))
 
     def mark(self, status: CommitmentStatus) -> None:
         commitment = selected_record(self.view)

@@ -35,13 +35,15 @@ from models.tables import InteractionKind
 from services import drafts, entry, journal
 from ui.context import AppContext
 from ui.errors import report
+from ui.icons import icon_label, lock_icon
 
 AUTOSAVE_MS = 2000
 TRUST_PARTS = ("credibility", "reliability", "intimacy", "self_orientation")
 
 
-def _slider(low: int, high: int, value: int) -> QSlider:
+def _slider(low: int, high: int, value: int, name: str) -> QSlider:
     slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setAccessibleName(name)
     slider.setRange(low, high)
     slider.setValue(value)
     slider.setPageStep(1)
@@ -53,10 +55,11 @@ class MarkdownField(QWidget):
 
     changed = Signal()
 
-    def __init__(self, placeholder: str, parent=None):
+    def __init__(self, placeholder: str, parent=None, name: str = ""):
         super().__init__(parent)
         self.editor = QPlainTextEdit()
         self.editor.setPlaceholderText(placeholder)
+        self.editor.setAccessibleName(name)
         self.editor.setTabChangesFocus(True)
         self.preview = QTextBrowser()
         self.preview.setOpenExternalLinks(False)
@@ -117,17 +120,15 @@ class EntryEditor(QWidget):
         self.participants = QListWidget()
         self.participants.setMaximumHeight(110)
         self.tags = QLineEdit(placeholderText="tags, separated by commas")
-        self.difficulty = _slider(0, 5, 0)
+        self.difficulty = _slider(0, 5, 0, "Difficulty, 0 to 5")
         self.difficulty_label = QLabel()
-        self.notes = MarkdownField("Notes (Markdown): what was said, decided, asked")
+        self.notes = MarkdownField("Notes (Markdown): what was said, decided, asked",
+                                   name="Notes")
         self.reflection = MarkdownField("Only for you: what you felt, what you suspect, what "
-                                        "you would do differently")
-        self.reflection.setObjectName("privateReflection")
-        self.reflection.editor.setStyleSheet(
-            "QPlainTextEdit { background: rgba(255, 193, 7, 0.12); }")
-        private = QLabel("🔒 Private reflection — never exported unless you ask")
+                                        "you would do differently", name="Private reflection")
+        self.reflection.setObjectName("privateReflection")  # tinted: resources/confidant.qss
+        private = icon_label(lock_icon(), "Private reflection — never exported unless you ask")
         private.setObjectName("privateLabel")
-        private.setStyleSheet("color: #b26a00; font-weight: bold;")
 
         self.trust_box = QGroupBox("Record a trust reading for this partner")
         self.trust_box.setCheckable(True)
@@ -135,7 +136,7 @@ class EntryEditor(QWidget):
         trust_form = QFormLayout(self.trust_box)
         self.trust = {}
         for part in TRUST_PARTS:
-            slider = _slider(1, 10, 5)
+            slider = _slider(1, 10, 5, part.replace("_", "-").capitalize() + ", 1 to 10")
             value = QLabel("5")
             slider.valueChanged.connect(lambda v, label=value: label.setNum(v))
             slider.valueChanged.connect(self._update_index)
@@ -246,10 +247,9 @@ class EntryEditor(QWidget):
         self.difficulty.setValue(item.difficulty if item else 0)
         self.notes.set_text(item.notes if item else "")
         self.reflection.set_text(item.reflection if item else "")
-        self.trust_box.setChecked(False)
-        if data.reading:
-            for part in TRUST_PARTS:
-                self.trust[part].setValue(getattr(data.reading, part))
+        self.trust_box.setChecked(data.reading is not None)  # ticked: this entry has its reading
+        for part in TRUST_PARTS:
+            self.trust[part].setValue(getattr(data.reading, part) if data.reading else 5)
         if draft:
             self._apply(draft)
         self._loading = False
@@ -336,9 +336,6 @@ class EntryEditor(QWidget):
                     reading=c["trust"], on_done=self._saved, on_error=self._failed)
 
     def _saved(self, item) -> None:
-        self._loading = True
-        self.trust_box.setChecked(False)
-        self._loading = False
         self.save_button.setEnabled(True)
         self.dirty = False
         self.interaction_id = item.id

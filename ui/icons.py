@@ -49,3 +49,49 @@ def kind_icon(kind: str) -> QIcon:
 @cache
 def app_icon() -> QIcon:
     return badge("C", "#37474f", 64)
+
+
+@cache
+def lock_icon(size: int = 16) -> QIcon:
+    """A padlock drawn with QPainter: no font needs U+1F512 for it to show."""
+    from PySide6.QtGui import QPainterPath, QPen
+
+    pixmap = QPixmap(size * 2, size * 2)
+    pixmap.setDevicePixelRatio(2.0)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    colour = QColor("#b26a00")
+    painter.setPen(QPen(colour, size / 9))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    shackle = QPainterPath()
+    shackle.addRoundedRect(QRectF(size * 0.3, size * 0.1, size * 0.4, size * 0.55),
+                           size * 0.2, size * 0.2)
+    painter.drawPath(shackle)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    painter.drawRoundedRect(QRectF(size * 0.15, size * 0.42, size * 0.7, size * 0.5),
+                            size * 0.08, size * 0.08)
+    painter.setBrush(QColor("white"))
+    painter.drawEllipse(QRectF(size * 0.44, size * 0.56, size * 0.12, size * 0.12))
+    painter.end()
+    return QIcon(pixmap)
+
+
+def icon_label(icon: QIcon, text: str, size: int = 16):
+    """An icon and its text side by side, as one widget (its accessible name is the text)."""
+    from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+    box = QWidget()
+    layout = QHBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    picture = QLabel()
+    picture.setPixmap(icon.pixmap(size, size))
+    picture.setObjectName("iconPicture")
+    words = QLabel(text)
+    words.setObjectName("iconText")
+    layout.addWidget(picture)
+    layout.addWidget(words, 1)
+    box.setAccessibleName(text)
+    box.text = words.text
+    return box

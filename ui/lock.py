@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ui.context import AppContext
+from ui.icons import lock_icon
 from ui.vault_dialogs import UnlockForm
 
 INPUT_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
@@ -21,8 +22,13 @@ class LockScreen(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addStretch()
-        title = QLabel("<h2>🔒 Confidant is locked</h2>")
+        self.picture = QLabel()
+        self.picture.setPixmap(lock_icon(48).pixmap(48, 48))
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setAccessibleName("Locked")
+        title = QLabel("<h2>Confidant is locked</h2>")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.picture)
         layout.addWidget(title)
         self.form = UnlockForm(ctx, self.unlocked.emit, self)
         self.form.setMaximumWidth(420)

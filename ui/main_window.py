@@ -25,6 +25,7 @@ from services import backup, demo, drafts, health, journal
 from services import settings as settings_service
 from services import vault as vault_service
 from services.errors import Conflict
+from ui import theme
 from ui.advisor_panel import AdvisorPanel
 from ui.brief_dialog import BriefDialog
 from ui.commitments_panel import CommitmentsPanel
@@ -187,6 +188,7 @@ class MainWindow(QMainWindow):
     def _settings_loaded(self, values: settings_service.Preferences) -> None:
         self.ctx.settings = values
         self.idle.minutes = values.idle_lock_minutes
+        theme.apply(values.colour_scheme)
 
     def refresh_partners(self, *_, select: int | None = None) -> None:
         """Reload the partners list and the portfolio home, keeping the current partner (or
@@ -260,6 +262,8 @@ class MainWindow(QMainWindow):
             self.select_partner(partner_id)
         self.right.setCurrentWidget(self.editor)
         self.editor.open_entry(interaction_id)
+        self.tabs.setCurrentWidget(self.timeline_page)
+        self.timeline_page.select_entry(interaction_id)
 
     def restore_draft(self, partner_id: int, interaction_id, content: dict) -> None:
         """Bring a restored draft into view: its partner chosen, the entry open and focused."""

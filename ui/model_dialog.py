@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from services import llm
+from ui import theme
 from ui.context import AppContext
 from ui.errors import report
 
@@ -107,12 +108,12 @@ class ModelDialog(QDialog):
 
     def _show(self, facts, n_ctx) -> None:
         self.facts.setText(facts_html(facts, n_ctx))
-        self.facts.setStyleSheet("")
+        theme.mark_error(self.facts, False)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(True)
 
     def _refused(self, err) -> None:
         report(err, self, lambda text: self.facts.setText(f"Refused: {text}"))
-        self.facts.setStyleSheet("color: #c62828;")
+        theme.mark_error(self.facts, True)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
 
     def values(self) -> dict:

@@ -6,21 +6,22 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from models.tables import CommitmentStatus, OwedBy
 from services import commitments, dashboard, journal, since, trust
+from ui import theme
 from ui.checkup_dialog import checkup_button
 from ui.context import AppContext
 from ui.stakeholder_map import StakeholderMap
@@ -33,38 +34,62 @@ def reliability_text(r: dashboard.Reliability) -> str:
     return f"{rate} ({r.kept} kept, {r.broken} broken), {r.open} open, {r.overdue} overdue{late}"
 
 
+BOARD_COLUMNS = ("Promise", "Due", "Status")
+
+
 class CommitmentsBoard(QWidget):
+    """Ours above theirs; a row per promise whose text wraps, with the due date and status in
+    their own columns; overdue first; dropped promises are off the board."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        grid = QGridLayout(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         self.summary = {}
         self.lists = {}
-        for column, (side, title) in enumerate(((OwedBy.us, "Ours"), (OwedBy.them, "Theirs"))):
-            grid.addWidget(QLabel(f"<b>{title}</b>"), 0, column)
+        for side, title in ((OwedBy.us, "Ours"), (OwedBy.them, "Theirs")):
+            layout.addWidget(QLabel(f"<b>{title}</b>"))
             self.summary[side] = QLabel()
             self.summary[side].setWordWrap(True)
-            grid.addWidget(self.summary[side], 1, column)
-            self.lists[side] = QListWidget()
-            grid.addWidget(self.lists[side], 2, column)
+            layout.addWidget(self.summary[side])
+            table = QTreeWidget()
+            table.setAccessibleName(f"{title} commitments")
+            table.setColumnCount(len(BOARD_COLUMNS))
+            table.setHeaderLabels(BOARD_COLUMNS)
+            table.setRootIsDecorated(False)
+            table.setWordWrap(True)
+            table.setUniformRowHeights(False)
+            table.setAlternatingRowColors(True)
+            header = table.header()
+            header.setStretchLastSection(False)
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            for column in (1, 2):
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+            self.lists[side] = table
+            layout.addWidget(table, 1)
 
     def fill(self, promises: list, sides: dict) -> None:
         today = date.today()
-        for side, widget in self.lists.items():
-            widget.clear()
+        for side, table in self.lists.items():
+            table.clear()
             self.summary[side].setText(reliability_text(sides[side]))
-            rows = sorted((c for c in promises if c.owed_by == side),
+            rows = sorted((c for c in promises
+                           if c.owed_by == side and c.status != CommitmentStatus.dropped),
                           key=lambda c: (not commitments.is_overdue(c, today),
                                          c.status != CommitmentStatus.open, c.due or date.max))
             for c in rows:
-                due = f" — due {c.due}" if c.due else ""
-                item = QListWidgetItem(f"[{c.status.value}] {c.text}{due}")
-                if commitments.is_overdue(c, today):
-                    item.setForeground(QColor("#c62828"))
-                    item.setText(f"OVERDUE {(today - c.due).days} d — {c.text}")
-                elif c.status != CommitmentStatus.open:
-                    item.setForeground(QColor("#757575"))
-                item.setToolTip(f"{c.text}{due} ({c.status.value})")
-                widget.addItem(item)
+                overdue = commitments.is_overdue(c, today)
+                status = f"overdue {(today - c.due).days} d" if overdue else c.status.value
+                item = QTreeWidgetItem([c.text, c.due.isoformat() if c.due else "—", status])
+                item.setData(0, Qt.ItemDataRole.UserRole, c.id)
+                for column in range(len(BOARD_COLUMNS)):
+                    item.setToolTip(column, f"{c.text} ({status})")
+                state = "overdue" if overdue else (
+                    "settled" if c.status != CommitmentStatus.open else "")
+                if state:
+                    for column in range(len(BOARD_COLUMNS)):
+                        item.setForeground(column, theme.colour(state))
+                table.addTopLevelItem(item)
 
 
 class PartnerHealth(QWidget):
@@ -82,6 +107,11 @@ class PartnerHealth(QWidget):
         self.chart.interaction_clicked.connect(self.open_entry)
         self.map = StakeholderMap()
         self.map.stance_changed.connect(self._stance_changed)
+        self.undo_stack = QUndoStack(self)
+        self.undo_action = self.undo_stack.createUndoAction(self, "Undo stance change")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.undo_action)
         self.board = CommitmentsBoard()
         top = QHBoxLayout()
         top.addWidget(QLabel("<b>Trust trend</b> for"))
@@ -95,15 +125,21 @@ class PartnerHealth(QWidget):
         lower = QSplitter()
         lower.addWidget(self.map)
         lower.addWidget(self.board)
-        lower.setStretchFactor(0, 3)
-        lower.setStretchFactor(1, 2)
+        lower.setStretchFactor(0, 1)
+        lower.setStretchFactor(1, 1)
         split = QSplitter(Qt.Orientation.Vertical)
+        for splitter in (lower, split):
+            splitter.setHandleWidth(theme.SPLITTER_HANDLE)
+            splitter.setChildrenCollapsible(False)
+        self.splitters = (split, lower)
         split.addWidget(chart_box)
         split.addWidget(lower)
         layout = QVBoxLayout(self)
         layout.addWidget(split)
 
     def load(self, partner_id: int | None, name: str = "") -> None:
+        if partner_id != self.partner_id:
+            self.undo_stack.clear()  # undo belongs to the partner it was done on
         self.partner_id, self.partner_name = partner_id, name
         if partner_id is None:
             self.chart.set_series([])
@@ -138,7 +174,26 @@ class PartnerHealth(QWidget):
         self.board.fill(rows, dashboard.reliability(rows, date.today()))
 
     def _stance_changed(self, stakeholder_id: int, stance: str) -> None:
+        person = next((p for p in self.map.people if p.id == stakeholder_id), None)
+        if person is not None:
+            self.undo_stack.push(StanceCommand(self, person, person.stance.value, stance))
+
+    def set_stance(self, stakeholder_id: int, stance: str) -> None:
         self.ctx.db(journal.update_stakeholder, write=True, stakeholder_id=stakeholder_id,
                     stakeholder_in={"stance": stance},
                     on_done=lambda _: (self.load(self.partner_id, self.partner_name),
                                        self.changed.emit()))
+
+
+class StanceCommand(QUndoCommand):
+    """A stance set by dragging on the map; Ctrl+Z sets the old one back."""
+
+    def __init__(self, health: PartnerHealth, person, old: str, new: str):
+        super().__init__(f"{person.name}: {old} to {new}")
+        self.health, self.person_id, self.old, self.new = health, person.id, old, new
+
+    def redo(self) -> None:
+        self.health.set_stance(self.person_id, self.new)
+
+    def undo(self) -> None:
+        self.health.set_stance(self.person_id, self.old)

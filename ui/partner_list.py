@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate
 
 from models.tables import Partner
 from services.health import PartnerCue
+from ui import theme
 
 PartnerRole = Qt.ItemDataRole.UserRole + 1
 CueRole = Qt.ItemDataRole.UserRole + 2
 TREND_ARROWS = {1: "▲", 0: "▬", -1: "▼"}
-TREND_COLOURS = {1: "#2e7d32", 0: "#9e9e9e", -1: "#c62828"}
+TREND_COLOURS = {1: "trend_up", 0: "trend_flat", -1: "trend_down"}  # roles in ui.theme
 
 
 class PartnerListModel(QAbstractListModel):
@@ -60,7 +61,7 @@ class PartnerDelegate(QStyledItemDelegate):
     """Two lines: the name with its cue on the right, the alliance kind below, muted."""
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
-        return QSize(200, int(option.fontMetrics.height() * 2.6))
+        return QSize(200, option.fontMetrics.height() * 2 + 16)  # two whole lines, descenders in
 
     def paint(self, painter, option, index) -> None:
         partner, cue = index.data(PartnerRole), index.data(CueRole)
@@ -77,21 +78,22 @@ class PartnerDelegate(QStyledItemDelegate):
         font.setBold(True)
         painter.setFont(font)
         painter.setPen(option.palette.color(role))
-        name_rect = rect.adjusted(0, 0, 0, -(rect.height() - line))
+        name_rect = rect.adjusted(0, 0, 0, -(rect.height() - line - 1))
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          option.fontMetrics.elidedText(partner.name, Qt.TextElideMode.ElideRight,
                                                        name_rect.width()))
         font.setBold(False)
         painter.setFont(font)
-        second = rect.adjusted(0, line + 2, 0, 0)
+        second = rect.adjusted(0, line + 3, 0, 0)
+        second.setHeight(line + 2)
         cue_text = TREND_ARROWS[cue.trend] if cue.trust_index is not None else ""
         overdue = f"{cue.overdue} overdue" if cue.overdue else ""
         cue_width = option.fontMetrics.horizontalAdvance(f"{cue_text}  {overdue}") + 8
         if overdue:
-            painter.setPen(QColor("#c62828"))
+            painter.setPen(theme.colour("overdue", option.palette))
             painter.drawText(second, Qt.AlignmentFlag.AlignRight, overdue)
         if cue_text:
-            painter.setPen(QColor(TREND_COLOURS[cue.trend]))
+            painter.setPen(theme.colour(TREND_COLOURS[cue.trend], option.palette))
             arrow_right = option.fontMetrics.horizontalAdvance(overdue + "  ") if overdue else 0
             painter.drawText(second.adjusted(0, 0, -arrow_right, 0), Qt.AlignmentFlag.AlignRight,
                              cue_text)

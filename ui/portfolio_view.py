@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
-from ui import losing_touch
+from ui import losing_touch, theme
 from ui.record_table import RecordRole, RecordTableModel, record_view
 
 SortRole = Qt.ItemDataRole.UserRole + 5
@@ -58,9 +57,9 @@ class PortfolioModel(RecordTableModel):
             row = self.records[index.row()]
             column = COLUMNS[index.column()][0]
             if column == "Change" and row.trust_change is not None and row.trust_change < -0.05:
-                return QColor("#c62828")
+                return theme.colour("overdue")
             if column == "Alerts" and row.alerts:
-                return QColor("#c62828")
+                return theme.colour("overdue")
         return super().data(index, role)
 
 

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import QDate, QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDateEdit,
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QSlider,
     QVBoxLayout,
 )
 
-from services import reflection
+from services import journal, reflection
 from ui.context import AppContext
 from ui.errors import report
 
@@ -58,6 +61,11 @@ class ReflectDialog(QDialog):
         form.addRow("Meeting", self.title)
         form.addRow("When", self.when)
         form.addRow("How difficult (0-5)", self.difficulty)
+        self.participants = QListWidget()
+        self.participants.setAccessibleName("Who was in the meeting")
+        self.participants.setMaximumHeight(96)
+        form.addRow("Who was there", self.participants)
+        self.partner.currentIndexChanged.connect(self._load_people)
         self.answers = {}
         for key, question, hint in QUESTIONS:
             box = QPlainTextEdit(placeholderText=hint)
@@ -70,11 +78,15 @@ class ReflectDialog(QDialog):
         for box in (self.ours, self.theirs):
             box.setTabChangesFocus(True)
             box.setMaximumHeight(60)
+        self.ours_due = self._due_edit("When ours fall due")
+        self.theirs_due = self._due_edit("When theirs fall due")
         form.addRow("We committed to", self.ours)
+        form.addRow("… due by", self.ours_due)
         form.addRow("They committed to", self.theirs)
+        form.addRow("… due by", self.theirs_due)
         layout.addLayout(form)
         self.error = QLabel()
-        self.error.setStyleSheet("color: #c62828;")
+        self.error.setObjectName("errorText")
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)
@@ -82,7 +94,40 @@ class ReflectDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(620, 720)
+        self.resize(620, 760)
+        self._load_people()
+
+    @staticmethod
+    def _due_edit(name: str) -> QDateEdit:
+        edit = QDateEdit(QDate.currentDate().addDays(14), calendarPopup=True)
+        edit.setAccessibleName(name)
+        return edit
+
+    def _load_people(self, *_) -> None:
+        self.participants.clear()
+        partner_id = self.partner.currentData()
+        if partner_id is not None and self.ctx.vault is not None:
+            self.ctx.db(journal.list_stakeholders, partner_id=partner_id,
+                        on_done=lambda people: self._people(partner_id, people),
+                        on_error=lambda err: report(err, self, self.error.setText))
+
+    def _people(self, partner_id: int, people: list) -> None:
+        if partner_id != self.partner.currentData():
+            return  # the user chose another partner meanwhile
+        self.participants.clear()
+        for person in people:
+            if not person.active:
+                continue
+            row = QListWidgetItem(f"{person.name} — {person.role}".rstrip(" —"))
+            row.setData(Qt.ItemDataRole.UserRole, person.id)
+            row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            row.setCheckState(Qt.CheckState.Unchecked)
+            self.participants.addItem(row)
+
+    def participant_ids(self) -> list[int]:
+        return [self.participants.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(self.participants.count())
+                if self.participants.item(i).checkState() == Qt.CheckState.Checked]
 
     def reflection(self) -> reflection.Reflection:
         return reflection.Reflection(
@@ -90,6 +135,9 @@ class ReflectDialog(QDialog):
             occurred_at=self.when.dateTime().toPython(), difficulty=self.difficulty.value(),
             ours=self.ours.toPlainText().splitlines(),
             theirs=self.theirs.toPlainText().splitlines(),
+            ours_due=self.ours_due.date().toPython(),
+            theirs_due=self.theirs_due.date().toPython(),
+            participant_ids=self.participant_ids(),
             **{key: box.toPlainText() for key, box in self.answers.items()})
 
     def save(self) -> None:

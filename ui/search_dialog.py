@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from services import search
+from ui import theme
 from ui.context import AppContext
 
 HitRole = Qt.ItemDataRole.UserRole + 1
@@ -25,10 +26,12 @@ MARK = ("\x02", "\x03")
 
 
 def hit_html(hit: search.SearchHit) -> str:
-    snippet = html.escape(hit.snippet).replace(MARK[0], "<b style='background:#ffe082'>")
+    mark = theme.colour("highlight_mark").name()
+    snippet = html.escape(hit.snippet).replace(MARK[0], f"<b style='background:{mark}'>")
     snippet = snippet.replace(MARK[1], "</b>")
-    return (f"<b>{html.escape(hit.title)}</b> <span style='color:gray'>— {html.escape(hit.partner)}"
-            f", {hit.occurred_at:%Y-%m-%d}, {hit.kind}</span><br>{snippet}")
+    meta = f"{hit.partner} · {hit.occurred_at:%Y-%m-%d} · {hit.kind}"
+    return (f"<b>{html.escape(hit.title)}</b><br>"  # the grey facts on a line of their own
+            f"<span style='color:gray'>{html.escape(meta)}</span><br>{snippet}")
 
 
 class HitModel(QAbstractListModel):
@@ -85,10 +88,12 @@ class SearchDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle("Search the journal")
-        self.query = QLineEdit(placeholderText="Search titles, notes and reflections…")
+        self.query = QLineEdit(placeholderText="Search titles, notes, reflections and people…")
+        self.query.setAccessibleName("Search the journal")
         self.query.setClearButtonEnabled(True)
         self.model = HitModel(self)
         self.results = QListView()
+        self.results.setAccessibleName("Search results")
         self.results.setModel(self.model)
         self.results.setItemDelegate(RichTextDelegate(self.results))
         self.results.setWordWrap(True)

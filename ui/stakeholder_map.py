@@ -5,11 +5,11 @@ person's stance."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtGui import QPainter, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
 from models.tables import Side
-from ui.icons import STANCE_COLOURS
+from ui import theme
 from ui.since_view import since_tip
 
 STANCES = ["blocker", "skeptic", "neutral", "supporter", "champion"]  # left to right
@@ -34,6 +34,7 @@ class StakeholderMap(QWidget):
         self.setMinimumSize(320, 240)
         self.setMouseTracking(True)
         self.setAccessibleName("Stakeholder map")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Ctrl+Z undoes the last drag
 
     def set_people(self, people: list) -> None:
         self.people = list(people)
@@ -63,12 +64,38 @@ class StakeholderMap(QWidget):
         for person in self.people:
             cells.setdefault((person.stance.value, person.influence), []).append(person)
         positions = {}
+        step = max(DOT * 2.6, self.fontMetrics().height() + 2)  # a label's height apart
         for (stance, influence), group in cells.items():
             for n, person in enumerate(group):  # stack people who share a cell
-                offset = (n - (len(group) - 1) / 2) * (DOT * 2.6)
+                offset = (n - (len(group) - 1) / 2) * step
                 positions[person.id] = QPointF(self.column_x(stance),
                                                self.row_y(influence) + offset)
         return positions
+
+    def label_rects(self) -> dict[int, QRectF]:
+        """Where each name is written: beside its dot, inside its own column (elided to fit),
+        nudged down until it overlaps no other label."""
+        metrics = self.fontMetrics()
+        line = metrics.height()
+        column = self.plot_area().width() / len(STANCES)
+        room = max(column / 2 - DOT - 6, 24)  # from the dot to the column's edge
+        placed: list[QRectF] = []
+        rects = {}
+        for person in sorted(self.people, key=lambda p: (self.positions[p.id].y(), p.id)):
+            center = self.positions[person.id]
+            left_side = person.stance.value == STANCES[-1]
+            width = min(metrics.horizontalAdvance(self.label(person, column)) + 2, room)
+            x = center.x() - DOT - 3 - width if left_side else center.x() + DOT + 3
+            rect = QRectF(x, center.y() - line / 2, width, line)
+            while any(rect.intersects(other) for other in placed):
+                rect.translate(0, line / 2)
+            placed.append(rect)
+            rects[person.id] = rect
+        return rects
+
+    def label(self, person, column: float) -> str:
+        name = person.name if column > 150 else short_name(person.name)
+        return name + ("" if person.active else " (left)")
 
     # --- painting ----------------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
@@ -80,13 +107,16 @@ class StakeholderMap(QWidget):
         area = self.plot_area()
         grid = QPen(pal.color(QPalette.ColorRole.Mid), 0, Qt.PenStyle.DotLine)
         line = self.fontMetrics().height()
+        column = area.width() / len(STANCES)
         for n, stance in enumerate(STANCES):
-            x0 = area.left() + area.width() * n / len(STANCES)
+            x0 = area.left() + column * n
             painter.setPen(grid)
             painter.drawLine(QPointF(x0, area.top()), QPointF(x0, area.bottom()))
-            painter.setPen(QColor(STANCE_COLOURS[stance]))
-            painter.drawText(QRectF(x0, area.bottom() + 4, area.width() / len(STANCES), line),
-                             Qt.AlignmentFlag.AlignCenter, stance)
+            painter.setPen(theme.stance_colour(stance, pal))
+            painter.drawText(QRectF(x0 + 2, area.bottom() + 4, column - 4, line),
+                             Qt.AlignmentFlag.AlignCenter,
+                             self.fontMetrics().elidedText(stance, Qt.TextElideMode.ElideRight,
+                                                           int(column - 4)))
         painter.setPen(text)
         for influence in range(1, 6):
             painter.drawText(QRectF(0, self.row_y(influence) - line / 2, area.left() - 6, line),
@@ -95,13 +125,15 @@ class StakeholderMap(QWidget):
         painter.drawText(QRectF(area.left(), area.bottom() + line + 4, area.width(), line),
                          Qt.AlignmentFlag.AlignCenter, "stance →   (influence ↑)")
         self.positions = self.layout_people()
+        labels = self.label_rects()
+        inactive = theme.colour("inactive", pal)
         for person in self.people:
             center = QPointF(self.positions[person.id])
             if person.id == self.dragging:
                 center.setX(self.drag_x)
-            colour = QColor(STANCE_COLOURS[person.stance.value])
+            colour = theme.stance_colour(person.stance.value, pal)
             if not person.active:
-                colour = QColor("#9e9e9e")
+                colour = inactive
             painter.setPen(QPen(colour.darker(130), 1.5))
             if person.side == Side.internal:
                 painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -109,16 +141,14 @@ class StakeholderMap(QWidget):
             else:
                 painter.setBrush(colour)
                 painter.drawEllipse(center, DOT, DOT)
-            painter.setPen(text if person.active else QColor("#9e9e9e"))
-            column = self.plot_area().width() / len(STANCES)
-            name = person.name if column > 150 else short_name(person.name)
-            label = name + ("" if person.active else " (left)")
-            if person.stance.value == STANCES[-1]:  # the rightmost column: label on the left
-                width = self.fontMetrics().horizontalAdvance(label)
-                painter.drawText(QPointF(center.x() - DOT - 3 - width, center.y() + line / 3),
-                                 label)
-            else:
-                painter.drawText(QPointF(center.x() + DOT + 3, center.y() + line / 3), label)
+            painter.setPen(text if person.active else inactive)
+            rect = QRectF(labels[person.id])
+            if person.id == self.dragging:
+                rect.translate(self.drag_x - self.positions[person.id].x(), 0)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                             self.fontMetrics().elidedText(self.label(person, column),
+                                                           Qt.TextElideMode.ElideRight,
+                                                           int(rect.width())))
         painter.end()
 
     # --- dragging ----------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,8 +16,8 @@ from PySide6.QtWidgets import (
 
 from models.tables import Side, Stance
 from services import journal
+from ui import theme
 from ui.context import AppContext
-from ui.icons import STANCE_COLOURS
 from ui.record_table import RecordPanel, selected_record
 from ui.since_view import show_since
 from ui.small_dialogs import save_cancel
@@ -70,9 +69,9 @@ class StakeholderDialog(QDialog):
 
 def _style(person, role):
     if role == Qt.ItemDataRole.ForegroundRole and not person.active:
-        return QColor("#9e9e9e")
+        return theme.colour("inactive")
     if role == Qt.ItemDataRole.DecorationRole:
-        return QColor(STANCE_COLOURS[person.stance.value])
+        return theme.stance_colour(person.stance.value)
     return None
 
 

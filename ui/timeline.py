@@ -3,8 +3,7 @@ so 100,000 entries cost a few hundred rows in memory and never a widget per row.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from models.tables import InteractionKind
 from services import journal
+from ui import theme
 from ui.context import AppContext
 from ui.icons import kind_icon
 
@@ -101,7 +101,7 @@ class TimelineModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and column == 1:
             return kind_icon(row.kind)
         if role == Qt.ItemDataRole.ForegroundRole and column == 3 and row.difficulty >= 4:
-            return QColor("#c62828")
+            return theme.colour("overdue")
         if role == Qt.ItemDataRole.ToolTipRole and column == 3:
             return f"Difficulty {row.difficulty}/5"
         if role == IdRole:
@@ -154,6 +154,8 @@ class TimelinePage(QWidget):
             self.kind_filter.addItem(k.value.capitalize(), k.value)
         self.tag_filter = QLineEdit(placeholderText="tag")
         self.tag_filter.setClearButtonEnabled(True)
+        self.tag_filter.setAccessibleName("Show only entries with this tag")
+        self.kind_filter.setAccessibleName("Show only entries of this kind")
         self.kind_filter.currentIndexChanged.connect(self.reload)
         self.tag_filter.editingFinished.connect(self.reload)
         new_entry = QPushButton("New entry")
@@ -166,6 +168,30 @@ class TimelinePage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.view)
+        self.pending: int | None = None  # an entry to select once its page has arrived
+        self.model.loaded.connect(self._select_pending)
+
+    def select_entry(self, interaction_id: int) -> None:
+        """Select and show an entry opened elsewhere (search, a citation, an alert), loading
+        pages until it is there."""
+        self.pending = interaction_id
+        self._select_pending()
+
+    def _select_pending(self) -> None:
+        if self.pending is None:
+            return
+        row = next((n for n, r in enumerate(self.model.rows) if r.id == self.pending), None)
+        if row is not None:
+            self.pending = None
+            index = self.model.index(row, 2)
+            self.view.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows)
+            self.view.scrollTo(index)
+        elif self.model.canFetchMore():
+            self.model.fetchMore()
+        elif self.model.exhausted:
+            self.pending = None  # filtered out: nothing to select
 
     def show_partner(self, partner_id: int | None) -> None:
         self.partner_id = partner_id
