@@ -23,6 +23,7 @@ TERMINAL = ".!?…"
 CLOSERS = "\"'”’)]»"
 MIN_CONTENT_WORDS = 3
 SIMILAR = 0.8
+COPIED_SHARE = 0.6
 
 # Words that carry no topic of their own: function words, and verbs and nouns any advice uses.
 STOPWORDS = frozenset("""
@@ -130,6 +131,17 @@ def _alike(a: str, b: str) -> bool:
     return SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.7
 
 
+def _trigrams(flat: str) -> set[tuple[str, ...]]:
+    w = flat.split()
+    return {tuple(w[n:n + 3]) for n in range(len(w) - 2)}
+
+
+def _copied(flat: str, grounds: Grounds) -> bool:
+    """Most of the sentence's word triples are in the prompt: pieces of it pasted together."""
+    mine = _trigrams(flat)
+    return bool(mine) and len(mine & grounds.trigrams) / len(mine) >= COPIED_SHARE
+
+
 def _caseless(word: str) -> bool:
     """A word in a script without letter case (Arabic, Chinese, ...): it may be a name."""
     return not any(ch.isupper() or ch.islower() for ch in word)
@@ -156,6 +168,7 @@ class Grounds:
     topic_stems: set[str] = field(init=False)
     example_only: set[str] = field(init=False)
     copies: list[str] = field(init=False)
+    trigrams: set[tuple[str, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         known = " ".join((self.journal, self.topic, self.title))
@@ -168,6 +181,7 @@ class Grounds:
         self.copies = [_flat(s) for s in _sentences(self.examples) + _sentences(self.prompt)
                        + _sentences(self.topic)]
         self.copies = [c for c in self.copies if len(c.split()) >= 4]
+        self.trigrams = _trigrams(_flat(self.prompt + "\n" + self.topic + "\n" + self.title))
 
 
 @dataclass(frozen=True)
@@ -249,7 +263,7 @@ def check(sentence: str, grounds: Grounds, earlier: Iterable[str] = ()) -> Verdi
         return Verdict(False, "repeats itself")
     if any(_similar(flat, c) for c in _flat_examples(grounds)):
         return Verdict(False, "repeats the prompt's examples")
-    if any(_similar(flat, c) for c in grounds.copies):
+    if any(_similar(flat, c) for c in grounds.copies) or _copied(flat, grounds):
         return Verdict(False, "copies the prompt back")
     stems = content_stems(sentence)
     borrowed = sorted(stems & grounds.example_only)

@@ -83,6 +83,21 @@ def test_a_repeat_is_withheld(grounds):
     assert check("Re-establish the dated listing plan with Dana this week.", grounds).kept
 
 
+def test_pieces_of_the_prompt_pasted_together_are_withheld():
+    prompt = ("[#53] 2026-10-23 email 'Deal support call prep for Paul' (difficulty 0/5): Sent "
+              "the account list.\n[#51] 2026-09-01 meeting 'Monthly pipeline review with Paul' "
+              "(difficulty 1/5): Went through the shared opportunity list.\n"
+              "3. Re-establish joint governance. First step: propose a steering committee.")
+    grounds = Grounds(journal=prompt, topic=prompt, prompt=prompt,
+                      prompt_ids=frozenset({51, 53}))
+    pasted = ("[#53] 2026-10-23 email 'Deal support call prep for Paul' (difficulty 1/5): Went "
+              "through the shared opportunity list.")
+    assert check(pasted, grounds).reason == "copies the prompt back"
+    assert check("Re-establish joint governance.", grounds).reason == "copies the prompt back"
+    assert check("Ask Paul which deal on the opportunity list needs a joint call this month, "
+                 "and propose the steering committee there. [#51]", grounds).kept
+
+
 def test_a_word_borrowed_from_the_examples_is_withheld(grounds):
     verdict = check("Tell the partner you are not happy with the margin.", grounds)
     assert not verdict.kept and "margin" in verdict.reason and "examples" in verdict.reason
