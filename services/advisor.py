@@ -22,6 +22,7 @@ from models.enums import QuestionKind
 from models.tables import Advice, AdviceCitation, Interaction
 from services import advice_writer, playbook, prompts, search
 from services.advice_writer import Part
+from services.focus import focus_first
 from services.journal import excerpt
 from services.llm import Generation, LocalModel, ModelUnavailable
 from services.signals import PartnerSnapshot, load_snapshot
@@ -130,7 +131,7 @@ def gather(*, session: Session, request: AdviceRequest, today: date | None = Non
     if wanted:  # the question's own kind of angle first, then by urgency
         angles.sort(key=lambda a: (a.category != wanted, -a.urgency))
     if focus is not None:  # what the selected entry shows comes before everything else
-        angles = playbook.focus_first(snapshot, focus, angles)
+        angles = focus_first(snapshot, focus, angles)
     words = " ".join(filter(None, [question, focus.title if focus else ""]))
     relevant = relevant_entries(session=session, snapshot=snapshot, text=words)
     if focus is not None and focus not in relevant:
