@@ -30,7 +30,16 @@ FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9:
               16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S",
               22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M",
               28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16"}
-MAX_STRING = 64 * 1024 * 1024
+# Limits on what a header may hold (a model file is untrusted input): generous for real models
+# (a 262k-token vocabulary, a 20 KB chat template), small enough that a crafted file is refused
+# quickly and without a deep recursion or a huge allocation.
+MAX_STRING = 16 * 1024 * 1024
+MAX_KEY = 1024
+MAX_KV = 65_536
+MAX_TENSORS = 1_000_000
+MAX_DIMS = 8
+MAX_ARRAY = 16 * 1024 * 1024
+MAX_DEPTH = 3                    # an array of arrays of scalars at most
 # Weight types llama.cpp's CPU backend repacks into a second, interleaved copy at load time
 # (Q4_0, Q4_K, IQ4_NL): that copy lives beside the mapped file, so a Q4 model's peak RSS is
 # about 1.6x the file. Embeddings are only looked up (get_rows) and stay in the mapping.
@@ -54,25 +63,49 @@ class _Reader:
     def scalar(self, fmt: str):
         return struct.unpack("<" + fmt, self.take(struct.calcsize(fmt)))[0]
 
-    def string(self) -> str:
+    def string(self, limit: int = MAX_STRING) -> str:
         n = self.scalar("Q")
-        if n > MAX_STRING:
-            raise ValueError("string too long")
+        if n > limit:
+            raise _Refused("a string is too long")
         return self.take(n).decode("utf-8", errors="replace")
 
-    def value(self, kind: int, keep: bool = True):
+    def value(self, kind: int, keep: bool = True, depth: int = 0):
         if kind in _SCALARS:
             return self.scalar(_SCALARS[kind])
         if kind == STRING:
             return self.string()
         if kind == ARRAY:
+            if depth >= MAX_DEPTH:
+                raise _Refused("arrays are nested too deeply")
             item, count = self.scalar("I"), self.scalar("Q")
+            if count > MAX_ARRAY:
+                raise _Refused("an array is too long")
             if item in _SCALARS and not keep:  # large arrays (vocabularies): skip the bytes
                 self.fh.seek(struct.calcsize(_SCALARS[item]) * count, 1)
                 return count
-            values = [self.value(item, keep) for _ in range(count)]
+            values = [self.value(item, keep, depth + 1) for _ in range(count)]
             return values if keep else count
-        raise ValueError(f"unknown value type {kind}")
+        raise _Refused(f"unknown value type {kind}")
+
+
+class _Refused(Exception):
+    """The header breaks a limit or holds a value of the wrong kind: str() says which."""
+
+
+def _whole(meta: dict, key: str, default: int, low: int = 0, high: int = 2**40,
+           per_layer: bool = False) -> int:
+    """A metadata number, checked: an array, a string or a float where a whole number belongs,
+    or a value out of range, is refused (per_layer: a list of them, one a layer, gives the
+    largest)."""
+    value = meta.get(key, default)
+    if per_layer and isinstance(value, list) and value \
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        value = max(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Refused(f"{key[:80]} is not a whole number")
+    if not low <= value <= high:
+        raise _Refused(f"{key[:80]} is out of range")
+    return value
 
 
 @dataclass
@@ -121,16 +154,23 @@ def read_facts(path: Path) -> ModelFacts:
                 raise InvalidInput(f"{path.name} uses GGUF version {version}, which is not "
                                    "supported.")
             n_tensors, n_kv = r.scalar("Q"), r.scalar("Q")
+            if n_kv > MAX_KV or n_tensors > MAX_TENSORS:
+                raise _Refused("it counts too many entries")
             meta = {}
             for _ in range(n_kv):
-                key = r.string()
+                key = r.string(MAX_KEY)
                 kind = r.scalar("I")
                 meta[key] = r.value(kind, keep=not key.startswith("tokenizer.ggml."))
-            alignment = int(meta.get("general.alignment", 32))
+            alignment = _whole(meta, "general.alignment", 32, 1, 1 << 20)
+            if alignment & (alignment - 1):
+                raise _Refused("general.alignment is not a power of two")
             params, data_end, repacked = 0, 0, 0
             for _ in range(n_tensors):
-                tensor_name = r.string()
-                dims = [r.scalar("Q") for _ in range(r.scalar("I"))]
+                tensor_name = r.string(MAX_KEY)
+                n_dims = r.scalar("I")
+                if n_dims > MAX_DIMS:
+                    raise _Refused("a tensor has too many dimensions")
+                dims = [r.scalar("Q") for _ in range(n_dims)]
                 ggml_type, offset = r.scalar("I"), r.scalar("Q")
                 count = 1
                 for d in dims:
@@ -142,23 +182,39 @@ def read_facts(path: Path) -> ModelFacts:
                         and not tensor_name.startswith("token_embd"):
                     repacked += count // block * nbytes
             data_start = fh.tell() + (-fh.tell() % alignment)
+            return _facts(path, meta, size, params, data_start + data_end, repacked)
     except _Truncated:
         raise InvalidInput(f"{path.name} is truncated: its header ends early.") from None
-    except (ValueError, struct.error, UnicodeDecodeError, MemoryError) as err:
-        raise InvalidInput(f"{path.name} is not a readable GGUF file ({err}).") from None
-    if data_start + data_end > size:
-        raise InvalidInput(f"{path.name} is truncated: {size:,} bytes of "
-                           f"{data_start + data_end:,}.")
-    arch = str(meta.get("general.architecture", "unknown"))
+    except _Refused as err:
+        raise InvalidInput(f"{path.name} is refused: {err}.") from None
+    except InvalidInput:
+        raise
+    except Exception as err:  # noqa: BLE001 - an untrusted file: one line, never a traceback
+        raise InvalidInput(f"{path.name} is not a readable GGUF file "
+                           f"({type(err).__name__}).") from None
+
+
+def _facts(path: Path, meta: dict, size: int, params: int, end: int,
+           repacked: int) -> ModelFacts:
+    if end > size:
+        raise InvalidInput(f"{path.name} is truncated: {size:,} bytes of {end:,}.")
+    arch = meta.get("general.architecture", "unknown")
+    name = meta.get("general.name", path.stem)
     template = meta.get("tokenizer.chat_template")
+    if not isinstance(arch, str) or not isinstance(name, str):
+        raise _Refused("its name or architecture is not text")
+    if template is not None and not isinstance(template, str):
+        raise _Refused("its chat template is not text")
+    file_type = _whole(meta, "general.file_type", -1, -1, 1 << 16)
+    heads = _whole(meta, f"{arch}.attention.head_count", 1, 0, 1 << 16, per_layer=True)
     return ModelFacts(
-        path=path, name=str(meta.get("general.name", path.stem)), architecture=arch,
-        parameters=params, quantization=FILE_TYPES.get(meta.get("general.file_type"), "unknown"),
-        context_length=int(meta.get(f"{arch}.context_length", 0)), file_size=size,
+        path=path, name=name[:200], architecture=arch[:80], parameters=params,
+        quantization=FILE_TYPES.get(file_type, "unknown"),
+        context_length=_whole(meta, f"{arch}.context_length", 0, 0, 1 << 24), file_size=size,
         has_chat_template=bool(template), chat_template=template,
-        layers=int(meta.get(f"{arch}.block_count", 0)),
-        embedding=int(meta.get(f"{arch}.embedding_length", 0)),
-        kv_heads=int(meta.get(f"{arch}.attention.head_count_kv",
-                              meta.get(f"{arch}.attention.head_count", 1))),
-        heads=int(meta.get(f"{arch}.attention.head_count", 1)),
-        head_dim=int(meta.get(f"{arch}.attention.key_length", 0)), repacked_bytes=repacked)
+        layers=_whole(meta, f"{arch}.block_count", 0, 0, 1 << 16),
+        embedding=_whole(meta, f"{arch}.embedding_length", 0, 0, 1 << 20),
+        kv_heads=_whole(meta, f"{arch}.attention.head_count_kv", heads, 0, 1 << 16,
+                        per_layer=True),
+        heads=heads, head_dim=_whole(meta, f"{arch}.attention.key_length", 0, 0, 1 << 16),
+        repacked_bytes=repacked)
