@@ -185,7 +185,42 @@ def build_parser() -> Parser:
     p.add_argument("--yes", action="store_true",
                    help="restore a backup of another journal without asking")
     _practice_parsers(cmd, partner, stakeholder)
+    _voice_parsers(cmd)
+    _model_parsers(cmd)
     return parser
+
+
+def _model_parsers(cmd) -> None:
+    """The model library (issue 12): GGUF files and inference servers."""
+    models = cmd.add_parser("models", help="the model library: GGUF files and servers") \
+        .add_subparsers(dest="action", required=True, parser_class=Parser)
+    p = models.add_parser("list", help="every model, the one in use marked")
+    p.add_argument("--json", action="store_true")
+    p = models.add_parser("recommended", help="instruct models worth getting, by memory")
+    p.add_argument("--json", action="store_true")
+    p = models.add_parser("add", help="add a GGUF file (checked; its SHA-256 recorded)")
+    p.add_argument("path")
+    p.add_argument("--copy", action="store_true", help="copy it into the data folder")
+    p.add_argument("--name", help="the library name (default: from the file name)")
+    p = models.add_parser("add-server", help="an OpenAI-compatible server (no connection now)")
+    p.add_argument("name")
+    p.add_argument("--url", required=True, help="e.g. http://127.0.0.1:11434/v1")
+    p.add_argument("--model", required=True, help="the model's name on the server")
+    p.add_argument("--api-key-env", metavar="VAR", help="the environment variable with the key")
+    p.add_argument("--keychain", action="store_true",
+                   help="keep the key from --api-key-env in the system keychain now")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a host that is not this machine: journal excerpts go there")
+    for action, text in (("use", "the model the advisor uses"), ("remove", "forget a model")):
+        models.add_parser(action, help=text).add_argument("name")
+    p = models.add_parser("probe", help="measure prompt and generation speed on this machine")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p = models.add_parser("show-request", help="exactly what a server would be sent")
+    p.add_argument("name")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--about", choices=ABOUT)
+    p.add_argument("--question")
 
 
 def _practice_parsers(cmd, partner, stakeholder) -> None:
@@ -256,6 +291,20 @@ def _practice_parsers(cmd, partner, stakeholder) -> None:
     p.add_argument("--json", action="store_true")
 
 
+
+def _voice_parsers(cmd) -> None:
+    """Voice (issue 15): a memo transcribed on this machine, into a new entry or printed."""
+    p = cmd.choices["log"]
+    p.add_argument("--audio", metavar="FILE",
+                   help="a voice memo (wav, m4a, mp3, ogg): transcribed here, never uploaded")
+    p.add_argument("--into", choices=["notes", "reflection"],
+                   help="where the transcript goes (default: notes)")
+    p.add_argument("--language", metavar="xx", help="the memo's language (default: detected)")
+    p = cmd.add_parser("transcribe", help="a voice memo as text, transcribed on this machine")
+    p.add_argument("file")
+    p.add_argument("--partner", help="spell this partner's and its people's names right")
+    p.add_argument("--language", metavar="xx", help="the memo's language (default: detected)")
+    p.add_argument("--json", action="store_true")
 def main(argv: list[str] | None = None) -> int:
     import os
 

@@ -74,3 +74,7 @@ class ModelUnavailable(InvalidInput):
 
 class Interrupted(ConfidantError):
     """The user cancelled; shown as nothing."""
+
+
+class ServerFailed(ModelUnavailable):
+    """A model server is down, refused, timed out, sent garbage or is not allowed: one line."""

@@ -34,6 +34,7 @@ class ModelSettings:
     temperature: float = 0.7
     max_tokens: int = 256
     seed: int = 42
+    sha256: str = ""          # recorded when the file was added to the library: checked at load
 
     @property
     def n_threads(self) -> int:
@@ -155,6 +156,21 @@ def _silence_llama_log() -> None:
     llama_cpp.llama_log_set(quiet, ctypes.c_void_p())
 
 
+class _Resumed:
+    """A stream whose first chunk was already read: that chunk, then the rest; close() ends
+    the stream itself."""
+
+    def __init__(self, head, stream):
+        self.head, self.stream = head, stream
+
+    def __iter__(self):
+        yield self.head
+        yield from self.stream
+
+    def close(self) -> None:
+        self.stream.close()
+
+
 class LocalModel:
     """One llama.cpp model. Not thread-safe by itself: use it through its lock."""
 
@@ -169,7 +185,11 @@ class LocalModel:
                              n_threads=settings.n_threads, n_threads_batch=settings.n_threads,
                              seed=settings.seed, verbose=False)
         except (ValueError, RuntimeError, OSError) as err:
-            raise ModelUnavailable(f"llama.cpp could not load {facts.name}: {err}") from err
+            raise ModelUnavailable(f"llama.cpp could not load {facts.name} "
+                                   f"({type(err).__name__}).") from None
+        except Exception as err:  # noqa: BLE001 - model code (its template): the type only
+            raise ModelUnavailable(f"{facts.name} could not be loaded "
+                                   f"({type(err).__name__}).") from None
 
     @property
     def name(self) -> str:
@@ -236,7 +256,8 @@ class LocalModel:
             start, first, pieces, count = time.perf_counter(), None, [], 0
             tokens: list[int] = []
             if messages is not None:
-                stream = self.llm.create_chat_completion(messages=messages, **common)
+                self._check_chat(messages)
+                stream = self._chat(messages, common)
             else:
                 tokens = self._prepare([prompt] if isinstance(prompt, str) else prompt)
                 stream = self.llm.create_completion(prompt=tokens, **common)
@@ -263,20 +284,53 @@ class LocalModel:
                           completion_tokens=perf.n_eval if perf is not None else count,
                           seconds=seconds, first_token_seconds=first, stopped=stopped.is_set())
 
+    def _check_chat(self, messages: list[dict]) -> None:
+        """Render this conversation with the model's template in the sandbox first: a template
+        that fails, loops or grows on it is one line here, not inside llama.cpp."""
+        from services.template_sandbox import render
+
+        if self.facts.chat_template:
+            render(self.facts.chat_template, messages)
+
+    def _chat(self, messages: list[dict], common: dict):
+        """The chat stream; llama-cpp-python formats the prompt when it is first read, so that
+        is done here, and a failure names its type only (a template's message can quote the
+        conversation)."""
+        stream = self.llm.create_chat_completion(messages=messages, **common)
+        try:
+            head = next(stream)
+        except StopIteration:
+            return iter(())
+        except Exception as err:  # noqa: BLE001 - model code: the type only, never the message
+            raise ModelUnavailable(f"{self.name} could not format the conversation "
+                                   f"({type(err).__name__}).") from None
+
+        return _Resumed(head, stream)
+
     def close(self) -> None:
         with self.lock:
             self.llm.close()
 
 
+def check_recorded(settings: ModelSettings) -> None:
+    """A library GGUF must still be the file that was added."""
+    if settings.sha256 and _sha256(settings.path) != settings.sha256:
+        raise ModelUnavailable(f"{settings.path.name} no longer matches the SHA-256 recorded "
+                               "when it was added; it is refused. Add it again if you changed "
+                               "it on purpose.")
+
+
 class ModelHolder:
-    """Keeps at most one model loaded; switching settings closes the old one first."""
+    """Keeps at most one model loaded (in-process, or a server); switching settings closes the
+    old one first."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self.model: LocalModel | None = None
+        self.model = None            # LocalModel | ServerModel
         self.error: str | None = None
 
-    def get(self, settings: ModelSettings) -> LocalModel:
+    def get(self, settings):
+        """settings: ModelSettings (a GGUF, in-process) or ServerSettings (a server)."""
         with self._lock:
             if self.model is not None and self.model.settings == settings:
                 return self.model
@@ -284,18 +338,30 @@ class ModelHolder:
                 self.model.close()
                 self.model = None
             try:
-                facts = inspect_model(settings.path, settings.context_length)
-                self.model = LocalModel(settings, facts)
+                if isinstance(settings, ModelSettings):
+                    from services.template_sandbox import check_template
+
+                    facts = inspect_model(settings.path, settings.context_length)
+                    check_recorded(settings)
+                    check_template(facts.chat_template)
+                    self.model = LocalModel(settings, facts)
+                else:
+                    from services.server_model import ServerModel
+
+                    self.model = ServerModel(settings)
             except InvalidInput as err:
                 self.error = str(err)
-                raise ModelUnavailable(str(err)) from err
+                raise ModelUnavailable(str(err)) from None
             self.error = None
             return self.model
 
-    def for_settings(self, values: Preferences, data_dir: Path) -> LocalModel:
-        """The model the preferences name (installing the bundled one on first use)."""
+    def for_settings(self, values: Preferences, data_dir: Path):
+        """The model the preferences name: the library entry in use (a GGUF or a server), or
+        the bundled model (installed on first use)."""
+        from services.model_library import settings_for
+
         try:
-            return self.get(resolve_model(values, data_dir))
+            return self.get(settings_for(values, data_dir))
         except ModelUnavailable as err:
             self.error = str(err)
             raise

@@ -22,11 +22,18 @@ class Preferences(BaseModel):
     trust_drop_alert: float = Field(1.0, gt=0, le=30)        # drift alert: trust index fell this much
     page_size: Literal["A4", "Letter"] = "A4"                # the brief's paper
     colour_scheme: Literal["system", "light", "dark"] = "system"  # follows the desktop
+    # voice (issue 15): words the speech model should spell right (products, acronyms),
+    # besides the partner's and its people's names; comma- or line-separated
+    glossary: str = Field("", max_length=4000)
     model_path: str = ""                                     # empty: the bundled model
     threads: int = Field(0, ge=0, le=256)                    # 0: all cores
     context_length: int = Field(2048, ge=256, le=131072)
     temperature: float = Field(0.7, ge=0, le=2)
     max_tokens: int = Field(256, ge=1, le=8192)
+    # the model library (issue 12; services/model_library.py): the entry in use ("": the
+    # model_path above, empty meaning the bundled model) and the entries the user added
+    model_name: str = Field("", max_length=80)
+    model_library: list[dict] = Field(default_factory=list, max_length=200)
 
 
 def _checked(values: dict) -> Preferences:

@@ -228,8 +228,15 @@ def cmd_partner(args, session) -> None:
             print(f"{p.id:>5}  {shown(p.name)}  ({shown(p.kind)}, {p.status.value})")
 
 
-@_with_session(write=True)
-def cmd_log(args, session) -> None:
+def cmd_log(args) -> None:
+    if getattr(args, "audio", None):  # issue 15: transcribed first, then the same write
+        from ui.cli_voice import log_audio
+
+        return log_audio(args, _log_entry)
+    return _with_session(write=True)(_log_entry)(args)
+
+
+def _log_entry(args, session) -> None:
     partner, created = journal.ensure_partner(session=session, name=args.partner)
     if created:
         print(f"Added partner {shown(partner.name)} (no partner's name starts with it).",
@@ -492,3 +499,23 @@ def _practice(name: str):
 
 COMMANDS.update({name: _practice(name) for name in (
     "checkup", "governance", "touch", "since", "precedents", "portfolio", "import")})
+
+
+def cmd_models(args):
+    """The model library (issue 12): ui/cli_models.py, imported when it runs."""
+    from ui import cli_models
+
+    return cli_models.cmd_models(args)
+
+
+COMMANDS["models"] = cmd_models
+
+
+def cmd_transcribe(args):
+    """Speech to text (issue 15, ui/cli_voice.py), imported when it runs."""
+    from ui.cli_voice import cmd_transcribe as transcribe
+
+    return transcribe(args)
+
+
+COMMANDS["transcribe"] = cmd_transcribe
