@@ -14,17 +14,19 @@ LIBS_OFFSCREEN := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libgli
 # Fonts for the brief's names in any script: DejaVu (Latin, Greek, Cyrillic, Arabic) and Droid
 # Sans Fallback (Chinese, Japanese, Korean).
 FONTS          := fonts-dejavu-core fonts-droid-fallback
+# Voice (issue 15): PortAudio for the microphone; espeak-ng speaks the tests' known sentences.
+VOICE          := libportaudio2 espeak-ng
 LIBS_DISPLAY   := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
                   libxcb-randr0 libxcb-render-util0 libxcb-image0
 
 .PHONY: run test lint bench package clean syslibs
 
 run: $(STAMP)
-	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(FONTS) $(LIBS_DISPLAY)"
+	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(FONTS) $(LIBS_DISPLAY) libportaudio2"
 	$(PY) main.py
 
 test: $(STAMP)
-	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(FONTS)"
+	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(FONTS) $(VOICE)"
 	$(VENV)/bin/ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
