@@ -31,15 +31,19 @@ def main() -> None:
     parser.add_argument("--search")
     parser.add_argument("--advise", action="store_true", help="ask the advisor, wait for it")
     parser.add_argument("--wait", type=int, default=3000, help="ms before the picture")
+    parser.add_argument("--scheme", choices=["light", "dark"], default="light")
     args = parser.parse_args()
     app = QApplication(sys.argv[:1])
     ctx = AppContext(data_dir=Path(args.data_dir), tasks=TaskRunner())
     ctx.vault = vaults.open_vault(ctx.data_dir)
     window = MainWindow(ctx)
-    window.resize(1360, 860)
+    window.resize(1280, 800)
     window.show()
 
     def stage():
+        from ui import theme
+
+        theme.apply(args.scheme)
         if args.partner:
             from services import journal
 

@@ -95,6 +95,18 @@ def vault(data_dir):
 
 
 @pytest.fixture
+def cli(data_dir, capsys):
+    """The command line in-process: cli(*argv, data=DIR) -> (exit code, stdout, stderr)."""
+    import main
+
+    def run(*argv, data=None):
+        code = main.main(["--data-dir", str(data_dir if data is None else data), *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+@pytest.fixture
 def session(vault):
     with use_case(vault) as s:
         yield s

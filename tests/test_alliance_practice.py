@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
-import main
 from models.tables import HealthCheck, OwedBy, Partner, StanceChange
 from services import (
     checkups,
@@ -335,15 +334,6 @@ def test_the_sample_journal_shows_every_practice(vault):
 
 
 # --- the command line ------------------------------------------------------------------------
-@pytest.fixture
-def cli(data_dir, capsys):
-    def run(*argv):
-        code = main.main(["--data-dir", str(data_dir), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
-
-
 def test_cli_practice_commands_and_portfolio_json(cli, vault):
     with use_case(vault, write=True) as s:
         acme = journal.create_partner(session=s, partner_in={"name": "Acme Corp"})

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import func, select
 
-import main
 from models.tables import CalendarLink, GovernanceCadence, Interaction, Stakeholder
 from services import calendar_import, governance, journal
 from services.errors import InvalidInput
@@ -182,15 +181,6 @@ def test_a_deleted_imported_entry_stays_deleted(vault, northwind, tmp_path):
         journal.delete_interaction(session=s, interaction_id=entry_id)
     assert run(vault, path, northwind).created == []
     assert entries(vault) == {}
-
-
-@pytest.fixture
-def cli(data_dir, capsys):
-    def call(*argv):
-        code = main.main(["--data-dir", str(data_dir), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return call
 
 
 @pytest.mark.parametrize("content", [

@@ -16,15 +16,6 @@ from services.store import use_case
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def cli(data_dir, capsys):
-    def run(*argv):
-        code = main.main(["--data-dir", str(data_dir), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
-
-
 def test_a_script_records_everything(cli, tmp_path):
     code, out, _ = cli("init")
     assert code == 0 and "Recovery key" in out

@@ -19,15 +19,6 @@ HUGE = "1" * 30
 
 
 @pytest.fixture
-def cli(data_dir, capsys):
-    def run(*argv, data=None):
-        code = main.main(["--data-dir", str(data_dir if data is None else data), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
-
-
-@pytest.fixture
 def journal_with_entry(vault):
     with use_case(vault, write=True) as s:
         partner = journal.create_partner(session=s, partner_in={"name": "Northwind Cloud"})

@@ -9,7 +9,6 @@ from datetime import datetime
 import pytest
 from sqlmodel import func, select
 
-import main
 from models.tables import Commitment, Draft, Interaction, Partner, Stakeholder, TrustReading
 from services import commitments, drafts, entry, journal, reflection, trust
 from services import vault as vaults
@@ -27,15 +26,6 @@ def counts(vault) -> dict[str, int]:
 def partner_id(vault) -> int:
     with use_case(vault, write=True) as s:
         return journal.create_partner(session=s, partner_in={"name": "Northwind Cloud"}).id
-
-
-@pytest.fixture
-def cli(data_dir, capsys):
-    def run(*argv):
-        code = main.main(["--data-dir", str(data_dir), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
 
 
 # --- atomic use cases ------------------------------------------------------------------------

@@ -35,6 +35,7 @@ def reliability_text(r: dashboard.Reliability) -> str:
 
 
 BOARD_COLUMNS = ("Promise", "Due", "Status")
+WIDE = 860  # pixels: below it the map and the board stack
 
 
 class CommitmentsBoard(QWidget):
@@ -132,10 +133,18 @@ class PartnerHealth(QWidget):
             splitter.setHandleWidth(theme.SPLITTER_HANDLE)
             splitter.setChildrenCollapsible(False)
         self.splitters = (split, lower)
+        self.lower = lower
         split.addWidget(chart_box)
         split.addWidget(lower)
         layout = QVBoxLayout(self)
         layout.addWidget(split)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        """Narrow (the entry open beside it): the board goes under the map, so both read."""
+        super().resizeEvent(event)
+        wanted = Qt.Orientation.Vertical if self.width() < WIDE else Qt.Orientation.Horizontal
+        if self.lower.orientation() != wanted:
+            self.lower.setOrientation(wanted)
 
     def load(self, partner_id: int | None, name: str = "") -> None:
         if partner_id != self.partner_id:

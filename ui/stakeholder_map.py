@@ -78,7 +78,7 @@ class StakeholderMap(QWidget):
         metrics = self.fontMetrics()
         line = metrics.height()
         column = self.plot_area().width() / len(STANCES)
-        room = max(column / 2 - DOT - 6, 24)  # from the dot to the column's edge
+        room = max(column - 2 * DOT - 8, 24)  # up to the next column's dots
         placed: list[QRectF] = []
         rects = {}
         for person in sorted(self.people, key=lambda p: (self.positions[p.id].y(), p.id)):
