@@ -36,6 +36,7 @@ from services import drafts, entry, journal
 from ui.context import AppContext
 from ui.errors import report
 from ui.icons import icon_label, lock_icon
+from ui.voice_widget import VoiceCapture
 
 AUTOSAVE_MS = 2000
 TRUST_PARTS = ("credibility", "reliability", "intimacy", "self_orientation")
@@ -171,6 +172,10 @@ class EntryEditor(QWidget):
         layout = QVBoxLayout(body)
         layout.addWidget(self.heading)
         layout.addLayout(form)
+        self.voice = VoiceCapture(self.ctx, [("Notes", self.notes.editor),  # issue 15
+                                             ("Private reflection", self.reflection.editor)],
+                                  lambda: self.partner_id)
+        layout.addWidget(self.voice)
         layout.addWidget(QLabel("Notes"))
         layout.addWidget(self.notes, 2)
         layout.addWidget(private)
@@ -227,6 +232,9 @@ class EntryEditor(QWidget):
     def _show(self, data: entry.EntryData, draft: dict | None = None) -> None:
         self._loading = True
         self.autosave.stop()
+        if data.partner_id != self.partner_id or (data.interaction.id if data.interaction
+                                                   else None) != self.interaction_id:
+            self.voice.reset()  # another entry: the last memo is not this one's
         self.partner_id = data.partner_id
         item = data.interaction
         self.interaction_id = item.id if item else None
@@ -332,11 +340,13 @@ class EntryEditor(QWidget):
                 "difficulty": c["difficulty"], "participant_ids": c["participant_ids"],
                 "tags": [t for t in c["tags"].split(",") if t.strip()]}
         self.save_button.setEnabled(False)
-        self.ctx.db(entry.save_entry, write=True, interaction_id=self.interaction_id, data=data,
-                    reading=c["trust"], on_done=self._saved, on_error=self._failed)
+        save, memo = self.voice.saving(entry.save_entry)  # with the memo, if it is kept
+        self.ctx.db(save, write=True, interaction_id=self.interaction_id, data=data,
+                    reading=c["trust"], on_done=self._saved, on_error=self._failed, **memo)
 
     def _saved(self, item) -> None:
         self.save_button.setEnabled(True)
+        self.voice.saved()
         self.dirty = False
         self.interaction_id = item.id
         self.heading.setText(f"<b>Entry #{item.id}</b>")
@@ -363,6 +373,7 @@ class EntryEditor(QWidget):
         """No entry open: every field empty (nothing of another entry shows through), today's
         date ready for the next one."""
         self.autosave.stop()
+        self.voice.reset()
         self._loading = True
         self.partner_id = self.interaction_id = None
         self.dirty = False

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from services import journal, reflection
 from ui.context import AppContext
 from ui.errors import report
+from ui.voice_widget import VoiceCapture
 
 QUESTIONS = [
     ("happened", "What happened?", "Facts first: who said what, what was decided."),
@@ -85,6 +86,10 @@ class ReflectDialog(QDialog):
         form.addRow("They committed to", self.theirs)
         form.addRow("… due by", self.theirs_due)
         layout.addLayout(form)
+        self.voice = VoiceCapture(ctx, [  # issue 15: a memo into the facts or the feelings
+            ("What happened?", self.answers["happened"]),
+            ("How did I feel? (private)", self.answers["felt"])], self.partner.currentData)
+        layout.insertWidget(1, self.voice)
         self.error = QLabel()
         self.error.setObjectName("errorText")
         layout.addWidget(self.error)
@@ -145,13 +150,19 @@ class ReflectDialog(QDialog):
             self.error.setText("Add a partner first.")
             return
         self.save_button.setEnabled(False)
-        self.ctx.db(reflection.record_reflection, write=True, reflection=self.reflection(),
-                    on_done=self._saved, on_error=self._failed)
+        save, memo = self.voice.saving(reflection.record_reflection)
+        self.ctx.db(save, write=True, reflection=self.reflection(),
+                    on_done=self._saved, on_error=self._failed, **memo)
 
     def _saved(self, item) -> None:
+        self.voice.saved()
         self.recorded.emit(item.partner_id, item.id)
         self.accept()
 
     def _failed(self, err) -> None:
         self.save_button.setEnabled(True)
         report(err, self, self.error.setText)
+
+    def done(self, result: int) -> None:
+        self.voice.reset()  # a memo still transcribing stops; an unsaved one is dropped
+        super().done(result)

@@ -133,6 +133,13 @@ class SettingsDialog(QDialog):
         form.addRow("Alert: trust index fell by", self.trust_drop)
         form.addRow("Brief page size", self.page_size)
         form.addRow("Appearance", self.colour_scheme)
+        self.glossary = QPlainTextEdit(settings.glossary)  # issue 15: for the speech model
+        self.glossary.setPlaceholderText("Product names, acronyms… one per line or separated "
+                                         "by commas (partners' and people's names are known)")
+        self.glossary.setAccessibleName("Voice glossary")
+        self.glossary.setTabChangesFocus(True)
+        self.glossary.setMaximumHeight(70)
+        form.addRow("Voice glossary", self.glossary)
         self.always_ask = QCheckBox("Always ask for the passphrase (keep the key out of the "
                                     "system keychain)")
         self.always_ask.setChecked(always_ask)
@@ -154,4 +161,5 @@ class SettingsDialog(QDialog):
                 "trust_drop_alert": round(self.trust_drop.value(), 2),
                 "page_size": self.page_size.currentText(),
                 "colour_scheme": self.colour_scheme.currentData(),
+                "glossary": self.glossary.toPlainText().strip()[:4000],
                 "always_ask": self.always_ask.isChecked()}
