@@ -229,6 +229,9 @@ def cmd_partner(args, session) -> None:
 
 
 def cmd_log(args) -> None:
+    if not getattr(args, "audio", None) and (getattr(args, "into", None) or
+                                             getattr(args, "language", None)):
+        raise InvalidInput("--into and --language go with --audio FILE.")
     if getattr(args, "audio", None):  # issue 15: transcribed first, then the same write
         from ui.cli_voice import log_audio
 
