@@ -52,8 +52,8 @@ class RadarView(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         painter = QPainter(self)
         palette = self.palette()
-        colors = ChartColors(text=palette.color(QPalette.ColorRole.WindowText),
-                             grid=palette.color(QPalette.ColorRole.Mid))
+        colors = ChartColors.for_palette(palette)
+        colors.text, colors.background = palette.color(QPalette.ColorRole.WindowText), None
         paint_health_radar(painter, QRectF(self.rect()).adjusted(6, 6, -6, -6), self.ours,
                            self.theirs, title=self.title, colors=colors)
         painter.end()

@@ -7,19 +7,6 @@ from functools import cache
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
-KIND_STYLE = {  # letter, colour
-    "meeting": ("M", "#1565c0"),
-    "call": ("C", "#2e7d32"),
-    "email": ("E", "#6a1b9a"),
-    "workshop": ("W", "#ef6c00"),
-    "informal": ("I", "#00838f"),
-    "internal": ("N", "#546e7a"),
-}
-STANCE_COLOURS = {
-    "champion": "#2e7d32", "supporter": "#7cb342", "neutral": "#9e9e9e",
-    "skeptic": "#f9a825", "blocker": "#c62828",
-}
-
 
 @cache
 def badge(letter: str, colour: str, size: int = 32) -> QIcon:
@@ -42,13 +29,17 @@ def badge(letter: str, colour: str, size: int = 32) -> QIcon:
 
 
 def kind_icon(kind: str) -> QIcon:
-    letter, colour = KIND_STYLE.get(kind, ("?", "#757575"))
+    from ui.theme import KINDS
+
+    letter, colour = KINDS.get(kind, KINDS["other"])
     return badge(letter, colour)
 
 
 @cache
 def app_icon() -> QIcon:
-    return badge("C", "#37474f", 64)
+    from ui.theme import PAPER
+
+    return badge("C", PAPER["index"], 64)
 
 
 @cache
@@ -61,7 +52,9 @@ def lock_icon(size: int = 16) -> QIcon:
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    colour = QColor("#b26a00")
+    from ui.theme import COLOURS
+
+    colour = QColor(COLOURS["private"][0])
     painter.setPen(QPen(colour, size / 9))
     painter.setBrush(Qt.BrushStyle.NoBrush)
     shackle = QPainterPath()

@@ -7,6 +7,7 @@ what is styled by object name (the message line, the private reflection, error t
 
 from __future__ import annotations
 
+import tomllib
 from string import Template
 
 from PySide6.QtCore import Qt
@@ -17,31 +18,12 @@ from services.paths import resource
 SCHEMES = ("system", "light", "dark")
 SPLITTER_HANDLE = 7  # pixels: easy to grab, still quiet
 
-# role: (light, dark)
-COLOURS = {
-    "overdue": ("#c62828", "#ff8a80"),
-    "settled": ("#6d6d6d", "#a0a0a0"),
-    "inactive": ("#8a8a8a", "#8f8f8f"),
-    "private": ("#8a5300", "#ffcc80"),
-    "private_tint": ("#fff6dc", "#3a3222"),
-    "error_text": ("#b71c1c", "#ff8a80"),
-    "message_bg": ("#fdecea", "#4a2323"),
-    "message_text": ("#7f0000", "#ffdad6"),
-    "highlight_mark": ("#ffe082", "#7a5c00"),
-    "trend_up": ("#2e7d32", "#81c784"),
-    "trend_flat": ("#757575", "#a0a0a0"),
-    "trend_down": ("#c62828", "#ff8a80"),
-    "handle": ("#c9ced6", "#5a5f66"),
-    "card_trust": ("#1565c0", "#82b1ff"),
-    "card_politics": ("#6a1b9a", "#ce93d8"),
-    "card_strategy": ("#2e7d32", "#81c784"),
-    "card_other": ("#546e7a", "#90a4ae"),
-}
-STANCES = {  # the map's dots and labels
-    "champion": ("#2e7d32", "#81c784"), "supporter": ("#689f38", "#aed581"),
-    "neutral": ("#757575", "#bdbdbd"), "skeptic": ("#b28704", "#ffd54f"),
-    "blocker": ("#c62828", "#ff8a80"),
-}
+_TABLE = tomllib.loads(resource("theme.toml").read_text(encoding="utf-8"))
+COLOURS: dict[str, list[str]] = _TABLE["colours"]   # role: [light, dark]
+STANCES: dict[str, list[str]] = _TABLE["stances"]   # the map's dots and labels
+CHART: dict[str, list[str]] = _TABLE["chart"]       # trend components, radar sides
+PAPER: dict[str, str] = _TABLE["paper"]             # the brief: always light
+KINDS: dict[str, list[str]] = _TABLE["kinds"]       # an entry kind's badge: letter, colour
 
 
 def is_dark(palette: QPalette | None = None) -> bool:
@@ -59,27 +41,26 @@ def stance_colour(stance: str, palette: QPalette | None = None) -> QColor:
     return QColor(dark if is_dark(palette) else light)
 
 
+def chart_colour(role: str, palette: QPalette | None = None) -> QColor:
+    light, dark = CHART[role]
+    return QColor(dark if is_dark(palette) else light)
+
+
+def paper(role: str) -> QColor:
+    return QColor(PAPER[role])
+
+
 def dark_palette() -> QPalette:
     """A dark palette where inputs (Base) stand out from the window, so unticked checkbox
     and field outlines stay visible."""
     p = QPalette()
-    roles = {
-        QPalette.ColorRole.Window: "#26282b", QPalette.ColorRole.WindowText: "#e6e6e6",
-        QPalette.ColorRole.Base: "#34373b", QPalette.ColorRole.AlternateBase: "#2d3034",
-        QPalette.ColorRole.Text: "#ececec", QPalette.ColorRole.Button: "#3a3d42",
-        QPalette.ColorRole.ButtonText: "#ececec", QPalette.ColorRole.ToolTipBase: "#3a3d42",
-        QPalette.ColorRole.ToolTipText: "#ececec", QPalette.ColorRole.PlaceholderText: "#9a9a9a",
-        QPalette.ColorRole.Highlight: "#3d7bd9", QPalette.ColorRole.HighlightedText: "#ffffff",
-        QPalette.ColorRole.Link: "#8ab4f8", QPalette.ColorRole.LinkVisited: "#c58af9",
-        QPalette.ColorRole.Light: "#55595f", QPalette.ColorRole.Midlight: "#474b50",
-        QPalette.ColorRole.Mid: "#6b7077", QPalette.ColorRole.Dark: "#1b1c1e",
-        QPalette.ColorRole.Shadow: "#101112", QPalette.ColorRole.BrightText: "#ff8a80",
-    }
-    for role, value in roles.items():
-        p.setColor(role, QColor(value))
+    colours = dict(_TABLE["dark_palette"])
+    disabled = QColor(colours.pop("Disabled"))
+    for role, value in colours.items():
+        p.setColor(getattr(QPalette.ColorRole, role), QColor(value))
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
                  QPalette.ColorRole.ButtonText):
-        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7d7d7d"))
+        p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     return p
 
 

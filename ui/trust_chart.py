@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from ui.render.charts import ChartColors, paint_trust_chart
@@ -26,12 +26,7 @@ class TrustChart(QWidget):
         self.update()
 
     def colors(self) -> ChartColors:
-        pal = self.palette()
-        return ChartColors(text=pal.color(QPalette.ColorRole.Text),
-                           grid=pal.color(QPalette.ColorRole.Mid),
-                           index=pal.color(QPalette.ColorRole.Highlight),
-                           marker=pal.color(QPalette.ColorRole.Text),
-                           background=pal.color(QPalette.ColorRole.Base))
+        return ChartColors.for_palette(self.palette())
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
         painter = QPainter(self)

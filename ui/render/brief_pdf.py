@@ -8,10 +8,10 @@ from __future__ import annotations
 import html
 import os
 from pathlib import Path
+from string import Template
 
 from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
-    QColor,
     QFont,
     QImage,
     QPageLayout,
@@ -25,22 +25,24 @@ from services import files
 from services.brief import SECTION_TITLES, BriefData
 from services.errors import InvalidInput
 from services.files import file_error
+from ui import theme
 from ui.render.charts import paint_health_radar, paint_trust_chart
 
 DPI = 96
 MARGIN = 48          # px at 96 dpi: half an inch
 FOOTER = 28
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
-STYLE = """
-body { font-size: 10pt; color: #212121; }
-h2 { font-size: 13pt; color: #263238; margin-top: 14px; margin-bottom: 4px; }
+STYLE = Template("""
+body { font-size: 10pt; color: $text; }
+h2 { font-size: 13pt; color: $heading; margin-top: 14px; margin-bottom: 4px; }
 table { border-collapse: collapse; }
-td, th { padding: 3px 6px; border-bottom: 1px solid #e0e0e0; vertical-align: top; }
-th { text-align: left; background: #eceff1; white-space: nowrap; }
-.muted { color: #757575; }
-.overdue { color: #c62828; font-weight: bold; }
-.private { background: #fff8e1; color: #6d4c00; }
-"""
+td, th { padding: 3px 6px; border-bottom: 1px solid $rule; vertical-align: top; }
+th { text-align: left; background: $header; white-space: nowrap; }
+.muted { color: $muted; }
+.overdue { color: $alert; font-weight: bold; }
+.private { background: $private_bg; color: $private_text; }
+.confidential { color: $alert; font-weight: bold; }
+""").substitute(theme.PAPER)  # paper colours: resources/theme.toml
 
 
 def page_pixels(page_size: str) -> QSizeF:
@@ -127,7 +129,7 @@ def body_html(b: BriefData) -> str:
 def cover_html(b: BriefData) -> str:
     o = b.options
     when = o.meeting_date.strftime("%A %d %B %Y") if o.meeting_date else "date to be set"
-    out = [f"<p style='color:#c62828; font-weight:bold'>CONFIDENTIAL</p>"
+    out = ["<p class='confidential'>CONFIDENTIAL</p>"
            f"<p style='font-size:20pt; font-weight:bold; margin:0'>{_e(b.partner)}</p>"
            f"<p style='font-size:12pt; margin-top:2px'>Meeting brief · {_e(when)}</p>"]
     if o.purpose:
@@ -196,7 +198,7 @@ def _footer(painter: QPainter, page: QSizeF, b: BriefData, number: int, total: i
     font = QFont()
     font.setPointSizeF(8)
     painter.setFont(font)
-    painter.setPen(QColor("#757575"))
+    painter.setPen(theme.paper("muted"))
     rect = QRectF(MARGIN, page.height() - MARGIN + 8, page.width() - 2 * MARGIN, FOOTER)
     painter.drawText(rect, Qt.AlignmentFlag.AlignLeft,
                      f"Confidential · {b.partner} · {b.generated:%Y-%m-%d}")

@@ -9,23 +9,42 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 
-COMPONENTS = (("credibility", "C", "#1565c0"), ("reliability", "R", "#2e7d32"),
-              ("intimacy", "I", "#ef6c00"), ("self_orientation", "S", "#c62828"))
+from ui import theme
+
+COMPONENTS = (("credibility", "C"), ("reliability", "R"), ("intimacy", "I"),
+              ("self_orientation", "S"))
 
 
-def _colour(name: str):
-    return field(default_factory=lambda: QColor(name))
+def _paper(role: str):
+    return field(default_factory=lambda: theme.paper(role))
+
+
+def _lines(dark: bool = False) -> dict[str, QColor]:
+    return {role: QColor(pair[1 if dark else 0]) for role, pair in theme.CHART.items()}
 
 
 @dataclass
 class ChartColors:
-    """Light colours for paper; the widget passes its palette's (dark mode included)."""
+    """Colours for paper by default; the widgets pass their palette's (dark mode included)."""
 
-    text: QColor = _colour("#212121")
-    grid: QColor = _colour("#dddddd")
-    index: QColor = _colour("#37474f")
-    marker: QColor = _colour("#37474f")
+    text: QColor = _paper("text")
+    grid: QColor = _paper("grid")
+    index: QColor = _paper("index")
+    marker: QColor = _paper("index")
     background: QColor | None = None
+    lines: dict[str, QColor] = field(default_factory=_lines)  # components, ours, theirs
+
+    @classmethod
+    def for_palette(cls, palette) -> ChartColors:
+        """A widget's colours: its palette's roles, the theme's lines for light or dark."""
+        from PySide6.QtGui import QPalette
+
+        return cls(text=palette.color(QPalette.ColorRole.Text),
+                   grid=palette.color(QPalette.ColorRole.Mid),
+                   index=palette.color(QPalette.ColorRole.Highlight),
+                   marker=palette.color(QPalette.ColorRole.Text),
+                   background=palette.color(QPalette.ColorRole.Base),
+                   lines=_lines(theme.is_dark(palette)))
 
 
 @dataclass(frozen=True)
@@ -123,8 +142,8 @@ def paint_trust_chart(painter: QPainter, rect: QRectF, points: list, *, title: s
     if components and bottom.height() > line * 2:
         painter.setPen(grid_pen)
         painter.drawRect(bottom)
-        for attr, _letter, colour in COMPONENTS:
-            pen = QPen(QColor(colour), 1 if dense else 1.5)
+        for attr, _letter in COMPONENTS:
+            pen = QPen(colors.lines[attr], 1 if dense else 1.5)
             if attr == "self_orientation" and not dense:
                 pen.setStyle(Qt.PenStyle.DashLine)
             painter.setPen(pen)
@@ -132,8 +151,8 @@ def paint_trust_chart(painter: QPainter, rect: QRectF, points: list, *, title: s
                 QPointF(x, bottom.bottom() - bottom.height() * (getattr(p, attr) - 1) / 9)
                 for p, x in zip(points, xs, strict=True)]))
         legend_x = bottom.left() + 4
-        for _attr, letter, colour in COMPONENTS:
-            painter.setPen(QColor(colour))
+        for attr, letter in COMPONENTS:
+            painter.setPen(colors.lines[attr])
             painter.drawText(QPointF(legend_x, bottom.top() + line * 0.9), letter)
             legend_x += painter.fontMetrics().horizontalAdvance(letter) + 8
         painter.setPen(colors.text)
@@ -156,7 +175,6 @@ def paint_trust_chart(painter: QPainter, rect: QRectF, points: list, *, title: s
 # --- the health-check radar (issue 14) ----------------------------------------------------------
 RADAR_AXES = (("strategic", "Strategic fit"), ("operational", "Operations"),
               ("relational", "Relationship"))
-OURS_COLOUR, THEIRS_COLOUR = "#1565c0", "#ef6c00"
 
 
 def radar_points(center: QPointF, radius: float, values, scale: int = 5) -> list[QPointF]:
@@ -216,20 +234,21 @@ def paint_health_radar(painter: QPainter, rect: QRectF, ours, theirs=None, *, ti
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
     mine = radar_points(center, radius, list(ours))
     if theirs is not None and any(v is not None for v in theirs):
-        pen = QPen(QColor(THEIRS_COLOUR), 2)
+        pen = QPen(colors.lines["theirs"], 2)
         pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPolygon(QPolygonF(radar_points(center, radius, list(theirs))))
-    fill = QColor(OURS_COLOUR)
+    fill = QColor(colors.lines["ours"])
     fill.setAlpha(60)
-    painter.setPen(QPen(QColor(OURS_COLOUR), 2))
+    painter.setPen(QPen(colors.lines["ours"], 2))
     painter.setBrush(fill)
     painter.drawPolygon(QPolygonF(mine))
     painter.setBrush(Qt.BrushStyle.NoBrush)
     x = rect.left()
     y = rect.bottom() - legend_h
-    for text, colour in (("My view", OURS_COLOUR), ("Theirs, as I read it", THEIRS_COLOUR)):
+    for text, colour in (("My view", colors.lines["ours"]),
+                         ("Theirs, as I read it", colors.lines["theirs"])):
         painter.setPen(QPen(QColor(colour), 2))
         painter.drawLine(QPointF(x, y + line / 2), QPointF(x + line, y + line / 2))
         painter.setPen(colors.text)
