@@ -1,0 +1,149 @@
+"""The model library: GGUFs checked before llama.cpp sees them and their SHA-256 checked at load,
+copies in the data dir, servers only with consent for a remote host, the key never in a plain
+file, the recommended list, and the probe's figures kept with the entry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import main
+from services import llm, model_library
+from services import settings as settings_service
+from services.errors import InvalidInput, ModelUnavailable
+from services.model_probe import probe
+from services.settings import Preferences
+from tests.test_hostile_models import tiny_gguf
+
+
+@pytest.fixture
+def cli(data_dir, capsys, monkeypatch):
+    monkeypatch.setenv("CONFIDANT_PASSPHRASE", "a long test passphrase")
+
+    def run(*argv):
+        code = main.main(["--data-dir", str(data_dir), *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+    assert run("init")[0] == 0
+    return run
+
+
+def listed(cli) -> dict:
+    code, out, _ = cli("models", "list", "--json")
+    assert code == 0
+    return {e["name"]: e for e in json.loads(out)}
+
+
+def test_refused_before_llama_cpp_sees_them(tmp_path, session, data_dir, model_dir,
+                                            monkeypatch):
+    text = tmp_path / "notes.gguf"
+    text.write_text("my notes, not a model")
+    cut = tmp_path / "cut.gguf"
+    with open(llm.bundled_path(model_dir), "rb") as src:
+        cut.write_bytes(src.read(5_000_000))
+    for path, line in ((text, "not a GGUF"), (cut, "truncated")):
+        with pytest.raises(InvalidInput, match=line):
+            model_library.add_gguf(session=session, path=path, data_dir=data_dir)
+    monkeypatch.setattr(llm, "machine_memory", lambda: 100 * 2**20)
+    with pytest.raises(ModelUnavailable, match="needs about"):
+        model_library.add_gguf(session=session, path=llm.bundled_path(model_dir),
+                               data_dir=data_dir)
+    values = settings_service.get_settings(session=session)
+    assert [e.name for e in model_library.entries(values)] == ["bundled"]
+
+
+def test_a_file_changed_after_it_was_added_is_refused_at_load(tmp_path, session, data_dir):
+    path = tmp_path / "small.gguf"
+    tiny_gguf(path, [])
+    entry, facts = model_library.add_gguf(session=session, path=path, data_dir=data_dir)
+    assert len(entry.sha256) == 64 and facts.name == "crafted"
+    model_library.use(session=session, name=entry.name)
+    values = settings_service.get_settings(session=session)
+    settings = model_library.settings_for(values, data_dir)
+    assert settings.sha256 == entry.sha256 and settings.path == path.resolve()
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF                                  # one bit of the weights, same size
+    path.write_bytes(bytes(data))
+    holder = llm.ModelHolder()
+    with pytest.raises(ModelUnavailable, match="no longer matches the SHA-256"):
+        holder.for_settings(values, data_dir)
+    assert holder.model is None
+
+
+def test_copy_use_list_and_remove(tmp_path, cli, data_dir):
+    path = tmp_path / "Qwen2.5-7B-Instruct-Q4_K_M.gguf"   # a recommended file's name
+    tiny_gguf(path, [])
+    code, out, err = cli("models", "add", str(path), "--copy", "--name", "qwen")
+    assert code == 0 and "copied into the data folder" in out, err
+    copy = data_dir / "models" / "qwen.gguf"
+    assert copy.read_bytes() == path.read_bytes()
+    assert cli("models", "use", "qwen")[0] == 0
+    entries = listed(cli)
+    assert entries["qwen"]["in_use"] and not entries["bundled"]["in_use"]
+    assert entries["qwen"]["recommended"] == "Qwen2.5 7B Instruct"
+    assert entries["qwen"]["ram_needed"] > 0 and entries["qwen"]["chat_template"] is False
+    code, out, _ = cli("models", "list")
+    assert "* qwen" in out and "fits" in out
+    code, out, _ = cli("models", "remove", "qwen")
+    assert code == 0 and not copy.exists() and path.exists()    # our copy only
+    assert listed(cli)["bundled"]["in_use"] and "qwen" not in listed(cli)
+    code, _, err = cli("models", "use", "qwen")
+    assert code == 1 and "No model named 'qwen'" in err and err.count("\n") == 1
+    code, _, err = cli("models", "remove", "bundled")
+    assert code == 1 and "stays" in err
+
+
+def test_servers_need_consent_for_another_host_and_keep_no_key_in_files(cli, data_dir,
+                                                                      memory_keyring,
+                                                                      monkeypatch):
+    code, out, err = cli("models", "add-server", "team", "--url", "http://gpu.example.com:8000",
+                         "--model", "llama3.1:8b")
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert "gpu.example.com is not this machine" in err and "--allow-remote" in err
+    assert "team" not in listed(cli)
+    code, out, _ = cli("models", "add-server", "team", "--url", "http://gpu.example.com:8000",
+                       "--model", "llama3.1:8b", "--allow-remote")
+    assert code == 0 and "REMOTE host gpu.example.com" in out
+    monkeypatch.setenv("TEAM_KEY", "key-that-must-not-leak")
+    code, out, _ = cli("models", "add-server", "box", "--url", "http://127.0.0.1:9/v1",
+                       "--model", "m", "--api-key-env", "TEAM_KEY", "--keychain")
+    assert code == 0
+    assert "key-that-must-not-leak" in memory_keyring.store.values()
+    assert not any(b"key-that-must-not-leak" in f.read_bytes()
+                   for f in data_dir.rglob("*") if f.is_file())
+    entries = listed(cli)
+    assert entries["team"]["host"] == "gpu.example.com" and not entries["team"]["loopback"]
+    assert entries["box"]["loopback"] and entries["box"]["api_key"] == "keychain"
+    assert cli("models", "remove", "box")[0] == 0
+    assert "key-that-must-not-leak" not in memory_keyring.store.values()
+    code, _, err = cli("models", "add-server", "bad name!", "--url", "http://127.0.0.1:1",
+                       "--model", "m")
+    assert code == 1 and "name" in err
+
+
+def test_recommended_models_say_what_to_get():
+    models = model_library.recommended()
+    titles = {m["title"] for m in models}
+    assert {"Qwen2.5 3B Instruct", "Qwen2.5 7B Instruct", "Llama 3.1 8B Instruct",
+            "Gemma 3 4B it", "Gemma 3 12B it", "Phi-4 mini instruct (3.8B)"} == titles
+    for m in models:
+        assert m["file"].endswith(".gguf") and m["size_gb"] > 1 and m["licence"]
+        assert m["source"].startswith("https://") and m["ram_gb"] in (8, 16, 32)
+        assert m["size_gb"] < m["ram_gb"] / 2 + 1.5
+
+
+def test_the_default_is_the_bundled_model_in_process(data_dir):
+    settings = model_library.settings_for(Preferences(), data_dir)
+    assert isinstance(settings, llm.ModelSettings) and settings.path.name == llm.BUNDLED_NAME
+
+
+def test_probe_measures_this_machine_and_is_kept(local_model, session):
+    figures = probe(local_model, max_tokens=8)
+    assert figures["prompt_tokens"] > 100 and figures["prompt_tps"] > 0
+    assert figures["generation_tps"] > 0 and figures["generated_tokens"] > 0
+    model_library.add_server(session=session, name="loop", url="http://127.0.0.1:9",
+                             model="m")
+    model_library.record_probe(session=session, name="loop", figures=figures)
+    entry = model_library.find(settings_service.get_settings(session=session), "loop")
+    assert entry.probe["generation_tps"] == figures["generation_tps"] and entry.probe["when"]
