@@ -159,24 +159,13 @@ def models_probe(args) -> None:
 @_with_session()
 def models_show_request(args, session) -> None:
     """Exactly what the server entry would be sent for this question; nothing is sent."""
-    from services import advisor, journal, prompts
-    from services.server_model import ServerModel, ServerSettings, shown_request
+    from services import journal
 
-    values = settings_service.get_settings(session=session)
-    settings = model_library.settings_for(values, _root(args), args.name)
-    if not isinstance(settings, ServerSettings):
-        raise InvalidInput(f"{args.name} is not a server: nothing leaves this machine.")
-    model = ServerModel(settings)
     partner = journal.resolve_partner(session=session, name=args.partner)
-    kind = args.about or ("free" if args.question else "prepare")
-    request = advisor.AdviceRequest(partner_id=partner.id, kind=kind, question=args.question)
-    context = advisor.gather(session=session, request=request,
-                             no_contact_days=values.no_contact_days)
-    budget = min(prompts.INSTRUCT_PROMPT_TOKENS,
-                 settings.context_length - settings.max_tokens - 64)
-    chat = prompts.chat_prompt(context, model, budget)
-    body = model.request(messages=chat.messages)
-    print(shown(shown_request(settings, body), lines=True))
+    text = model_library.request_for(
+        session=session, name=args.name, data_dir=_root(args), partner_id=partner.id,
+        kind=args.about or ("free" if args.question else "prepare"), question=args.question)
+    print(shown(text, lines=True))
 
 
 COMMANDS = {"list": models_list, "recommended": models_recommended, "add": models_add,
