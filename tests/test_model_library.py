@@ -147,3 +147,74 @@ def test_probe_measures_this_machine_and_is_kept(local_model, session):
     model_library.record_probe(session=session, name="loop", figures=figures)
     entry = model_library.find(settings_service.get_settings(session=session), "loop")
     assert entry.probe["generation_tps"] == figures["generation_tps"] and entry.probe["when"]
+
+
+# --- the Model dialog ---------------------------------------------------------------------------
+def test_the_dialog_lists_adds_uses_and_removes(qtbot, ctx, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from ui.model_dialog import ModelDialog
+
+    path = tmp_path / "small.gguf"
+    tiny_gguf(path, [])
+    dialog = ModelDialog(ctx)
+    qtbot.addWidget(dialog)
+    assert dialog.list.accessibleName() == "Model library" and dialog.list.count() == 1
+    assert dialog.choose_button.accessibleName() == "Add a GGUF model file"
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    dialog.choose()
+    qtbot.waitUntil(lambda: dialog.list.count() == 2 and "crafted" in dialog.facts.text(),
+                    timeout=10000)
+    assert dialog.list.item(1).text().startswith("● small")          # added and chosen
+    assert dialog.values()["model_name"] == "small"
+    dialog.list.setCurrentRow(0)
+    dialog.use()
+    qtbot.waitUntil(lambda: dialog.list.item(0).text().startswith("●"), timeout=5000)
+    assert dialog.values()["model_name"] == "" and dialog.values()["model_path"] == ""
+    dialog.list.setCurrentRow(1)
+    dialog.remove()
+    qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=5000)
+
+
+def test_the_dialog_asks_before_a_remote_server_and_shows_the_request(qtbot, ctx, vault,
+                                                                      monkeypatch):
+    """Nothing is sent (the suite's socket guard would refuse it): the request is shown."""
+    from PySide6.QtWidgets import QDialog, QPlainTextEdit
+
+    from services import demo
+    from services.store import use_case
+    from ui import server_dialog
+    from ui.model_dialog import ModelDialog
+
+    with use_case(vault, write=True) as s:
+        demo.load_sample(session=s)
+    asked: list[str] = []
+    answers = iter([False, True])
+    monkeypatch.setattr(server_dialog, "confirm_remote",
+                        lambda parent, host: asked.append(host) or next(answers))
+
+    def filled(name):
+        def run(self):
+            self.name.setText(name)
+            self.url.setText("http://gpu.example.com:8000/v1")
+            self.model.setText("llama3.1:8b")
+            self.check()
+            return self.result()
+        return run
+
+    dialog = ModelDialog(ctx)
+    qtbot.addWidget(dialog)
+    monkeypatch.setattr(server_dialog.ServerDialog, "exec", filled("team"))
+    dialog.add_server()                                # declined: not added
+    assert asked == ["gpu.example.com"] and dialog.list.count() == 1
+    dialog.add_server()                                # allowed, naming the host
+    qtbot.waitUntil(lambda: dialog.list.count() == 2, timeout=5000)
+    assert asked == ["gpu.example.com"] * 2 and "gpu.example.com" in dialog.list.item(1).text()
+    dialog.list.setCurrentRow(1)
+    qtbot.waitUntil(lambda: "another machine" in dialog.facts.text(), timeout=5000)
+    dialog.show_request()
+    qtbot.waitUntil(lambda: getattr(dialog, "request_view", None) is not None, timeout=10000)
+    text = dialog.request_view.findChild(QPlainTextEdit).toPlainText()
+    assert text.startswith("POST http://gpu.example.com:8000/v1/chat/completions")
+    assert '"model": "llama3.1:8b"' in text and "Partner:" in text
+    assert isinstance(dialog.request_view, QDialog)
