@@ -196,3 +196,25 @@ def test_a_template_looping_on_the_journal_is_stopped_at_use():
     assert render(HIDDEN_LOOP, [{"role": "user", "content": "hi"}]) == ""  # passes the sample
     with pytest.raises(TemplateRefused, match="time limit"):
         render(HIDDEN_LOOP, messages)
+
+
+def test_an_unexpected_error_from_model_code_is_logged_by_type_and_frames_only(data_dir):
+    """Should anything from a template or llama.cpp ever escape as an unexpected error, the log
+    keeps its type and frames, never its message."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from ui.errors import log_unexpected, setup_logging
+
+    template = ImmutableSandboxedEnvironment().from_string(
+        "{{ raise_exception('Dana said: ' ~ messages[0]) }}")
+
+    def raise_exception(text):
+        raise ValueError(text)
+
+    with pytest.raises(ValueError) as caught:
+        template.render(messages=["the listing slipped again"], raise_exception=raise_exception)
+    log = setup_logging(data_dir)
+    details = log_unexpected(caught.value)
+    text = log.read_text(encoding="utf-8")
+    assert "ValueError" in details and "<template>" in details
+    assert "listing slipped" not in text and "Dana" not in text

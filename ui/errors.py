@@ -32,7 +32,19 @@ def setup_logging(data_dir: Path) -> Path:
     return path
 
 
+# Code that runs what a model file holds (its chat template) or what a server sends: its
+# messages can quote the conversation, so an error raised there is logged by type and frames.
+MODEL_CODE = ("llama_cpp", "jinja2", "<template>", "template_sandbox", "server_model")
+
+
+def from_model_code(err: BaseException) -> bool:
+    return any(part in frame.filename for frame in traceback.extract_tb(err.__traceback__)
+               for part in MODEL_CODE)
+
+
 def safe_message(err: BaseException) -> str:
+    if from_model_code(err):
+        return f"{type(err).__name__} (message left out: raised by model code)"
     inner = getattr(err, "orig", None)  # SQLAlchemy: the driver's error, without parameters
     text = str(inner if inner is not None else err).splitlines()[0] if str(err) else ""
     return f"{type(err).__name__}: {text[:MAX_MESSAGE]}"
