@@ -307,3 +307,15 @@ def run(data_dir, capsys, *argv):
 
 def test_port_helper_binds_only():
     assert 1024 < free_port() < 65536
+
+
+def test_probe_measures_the_server(llama_server, loopback_only, cli_dir, capsys):
+    run(cli_dir, capsys, "models", "add-server", "srv", "--url", llama_server.url, "--model",
+        ALIAS)
+    code, out, err = run(cli_dir, capsys, "models", "probe", "srv", "--json")
+    assert code == 0, err
+    figures = json.loads(out)
+    assert figures["prompt_tps"] > 0 and figures["generation_tps"] > 0
+    assert figures["generated_tokens"] > 1 and figures["first_token_seconds"] > 0
+    code, out, _ = run(cli_dir, capsys, "models", "list")
+    assert "probe: prompt" in out and loopback_only == []
