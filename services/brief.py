@@ -3,7 +3,6 @@ reflections are left out unless asked for. Rendering lives in ui/render/brief_pd
 
 from __future__ import annotations
 
-import getpass
 import json
 import re
 from dataclasses import dataclass, field
@@ -132,11 +131,6 @@ def build_brief(*, session: Session, options: BriefOptions, today: date | None =
     p = snap.partner
     data = BriefData(options=options, partner=p.name, partner_kind=p.kind, summary=p.summary,
                      generated=datetime.now())
-    if not options.prepared_by:
-        try:
-            options.prepared_by = getpass.getuser()
-        except (KeyError, OSError):
-            options.prepared_by = ""
     row = dashboard.portfolio(session=session, today=today, partner_id=p.id,
                               no_contact_days=no_contact_days, trust_drop=trust_drop)[0]
     data.trust_index, data.trust_change = row.trust_index, row.trust_change

@@ -100,6 +100,11 @@ def test_a_reflection_keeps_people_and_due_dates(qtbot, ctx):
 
 
 def test_promises_can_be_edited_and_dropped_off_the_board(qtbot, sample_window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
     win = northwind(sample_window, qtbot)
     panel = win.commitments
     win.tabs.setCurrentWidget(panel)
@@ -119,6 +124,7 @@ def test_promises_can_be_edited_and_dropped_off_the_board(qtbot, sample_window, 
     panel.view.selectRow(row)
     panel.buttons["Drop"].click()
     settle(qtbot, win.ctx)
+    assert asked and "Drop 'Send the corrected plan'" in asked[0]  # asked first
     win.health.load(1, "Northwind Cloud")
     settle(qtbot, win.ctx)
     shown = [t.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
@@ -146,6 +152,18 @@ def test_the_trust_box_stays_ticked_after_a_save_and_a_resave_adds_no_second_rea
         readings = [r for r in trust.list_readings(session=s, partner_id=1)
                     if r.interaction_id == editor.interaction_id]
     assert [r.reliability for r in readings] == [6]
+
+
+def test_the_window_fits_a_1280x800_screen_on_every_tab(qtbot, sample_window):
+    win = northwind(sample_window, qtbot)
+    for tab in range(win.tabs.count()):
+        win.tabs.setCurrentIndex(tab)
+        settle(qtbot, win.ctx)
+        hint = win.minimumSizeHint()
+        assert hint.width() <= 1200 and hint.height() <= 760, (win.tabs.tabText(tab), hint)
+    assert win.editor.minimumSizeHint().width() <= win.right.width()
+    win.lock_action.trigger()
+    assert win.windowTitle() == "Confidant"  # no partner's name over a locked journal
 
 
 # --- 7. undo on the map, alerts that follow the state ------------------------------------------
@@ -235,9 +253,16 @@ def test_brief_dialog_dates_by_locale_and_a_missing_viewer_is_said(qtbot, sample
     win = sample_window
     dialog = BriefDialog(win.ctx, win.partner_model.partners, 1, win)
     qtbot.addWidget(dialog)
-    assert dialog.meeting.displayFormat() == QLocale().dateFormat(QLocale.FormatType.LongFormat)
-    assert str(dialog.meeting.date().year()) in dialog.meeting.text()
-    assert "MMMM" in dialog.meeting.displayFormat() or len(dialog.meeting.text()) > 10
+    from ui.dates import date_format
+
+    assert dialog.meeting.displayFormat() == date_format()
+    assert dialog.meeting.text() == dialog.meeting.date().toString("yyyy-MM-dd")  # C locale
+    for name, expected in (("de_DE", "dd.MM.yyyy"), ("en_US", "M/d/yyyy"), ("C", "yyyy-MM-dd")):
+        assert date_format(QLocale(name)) == expected, name
+    reflection = ReflectDialog(win.ctx, [], None)
+    qtbot.addWidget(reflection)
+    for edit in (win.editor.when, reflection.ours_due):
+        assert edit.displayFormat().startswith(date_format())  # one format in every form
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
     dialog._saved(tmp_path / "brief.pdf")
     assert "No PDF viewer" in dialog.message.text() and dialog.show_folder.isVisibleTo(dialog)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QLocale, Qt, QUrl
+from PySide6.QtCore import QDate, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -27,13 +26,9 @@ from PySide6.QtWidgets import (
 from services import brief
 from ui import brief_defaults, theme
 from ui.context import AppContext
+from ui.dates import date_edit
 from ui.errors import report
 from ui.render.brief_pdf import preview_images, write_pdf
-
-
-def meeting_date_format() -> str:
-    """The locale's long date ('Saturday, 5 December 2026'), never a bare '5 12 2026'."""
-    return QLocale().dateFormat(QLocale.FormatType.LongFormat)
 
 
 class BriefDialog(QDialog):
@@ -47,9 +42,7 @@ class BriefDialog(QDialog):
             self.partner.addItem(p.name, p.id)
         if partner_id is not None:
             self.partner.setCurrentIndex(max(0, self.partner.findData(partner_id)))
-        self.meeting = QDateEdit(QDate.currentDate().addDays(7), calendarPopup=True)
-        self.meeting.setDisplayFormat(meeting_date_format())
-        self.meeting.setAccessibleName("Meeting date")
+        self.meeting = date_edit(QDate.currentDate().addDays(7), "Meeting date")
         self.purpose = QLineEdit(placeholderText="e.g. Q1 steering committee")
         self.prepared_by = QLineEdit(placeholderText="your name")
         self.recent = QSpinBox(minimum=0, maximum=200, value=10)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from services import checkups
 from ui.context import AppContext
+from ui.dates import date_format
 from ui.errors import report
 from ui.render.charts import ChartColors, paint_health_radar
 
@@ -91,7 +92,7 @@ class CheckupDialog(QDialog):
         self.note.setPlaceholderText("A note (optional)")
         self.when = QDateEdit(QDate.currentDate())
         self.when.setCalendarPopup(True)
-        self.when.setDisplayFormat("yyyy-MM-dd")
+        self.when.setDisplayFormat(date_format())
         extra = QHBoxLayout()
         extra.addWidget(QLabel("Date"))
         extra.addWidget(self.when)

@@ -9,16 +9,17 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QFormLayout,
     QLineEdit,
+    QMessageBox,
 )
 
 from models.tables import CommitmentStatus
 from services import commitments
 from ui import theme
 from ui.context import AppContext
+from ui.dates import date_edit
 from ui.record_table import RecordPanel, selected_record
 from ui.small_dialogs import save_cancel
 
@@ -38,8 +39,7 @@ class CommitmentDialog(QDialog):
         self.owed_by.addItem("Them", "them")
         self.has_due = QCheckBox("Due by")
         self.has_due.setChecked(True)
-        self.due = QDateEdit(QDate.currentDate().addDays(14), calendarPopup=True)
-        self.due.setAccessibleName("Due date")
+        self.due = date_edit(QDate.currentDate().addDays(14), "Due date")
         self.has_due.toggled.connect(self.due.setEnabled)
         if commitment is not None:
             self.text.setText(commitment.text)
@@ -51,6 +51,7 @@ class CommitmentDialog(QDialog):
         form.addRow("Owed by", self.owed_by)
         form.addRow(self.has_due, self.due)
         form.addRow(save_cancel(self))
+        self.setMinimumWidth(460)  # a promise reads whole
 
     def values(self) -> dict:
         return {"text": self.text.text(), "owed_by": self.owed_by.currentData(),
@@ -113,5 +114,11 @@ class CommitmentsPanel(RecordPanel):
 
     def mark(self, status: CommitmentStatus) -> None:
         commitment = selected_record(self.view)
-        if commitment is not None:
-            self.write(commitments.set_status, commitment_id=commitment.id, status=status)
+        if commitment is None:
+            return
+        if status == CommitmentStatus.dropped and QMessageBox.question(
+                self, "Drop the promise",
+                f"Drop '{commitment.text}'? It leaves the board and counts as neither kept nor "
+                "broken. You can set it open again later.") != QMessageBox.StandardButton.Yes:
+            return
+        self.write(commitments.set_status, commitment_id=commitment.id, status=status)

@@ -12,7 +12,6 @@ from datetime import datetime
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateTimeEdit,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 from models.tables import InteractionKind
 from services import drafts, entry, journal
 from ui.context import AppContext
+from ui.dates import datetime_edit
 from ui.errors import report
 from ui.icons import icon_label, lock_icon
 from ui.voice_widget import VoiceCapture
@@ -113,8 +113,7 @@ class EntryEditor(QWidget):
     def _build(self) -> None:
         self.heading = QLabel("<b>No entry open</b>")
         self.title = QLineEdit(placeholderText="What was it? e.g. Steering committee")
-        self.when = QDateTimeEdit(calendarPopup=True)
-        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.when = datetime_edit(QDateTime.currentDateTime(), "When")
         self.kind = QComboBox()
         for k in InteractionKind:
             self.kind.addItem(k.value.capitalize(), k.value)

@@ -85,9 +85,12 @@ class MainWindow(QMainWindow):
             act.setEnabled(not locked)
 
     def _settings_loaded(self, values: settings_service.Preferences) -> None:
+        was_dark = theme.is_dark()
         self.ctx.settings = values
         self.idle.minutes = values.idle_lock_minutes
-        theme.apply(values.colour_scheme)
+        if theme.apply(values.colour_scheme) != was_dark and self.partner_id is not None:
+            self.health.load(self.partner_id, self.health.partner_name)  # colours set at fill
+            self.commitments.load(self.partner_id)
 
     def refresh_partners(self, *_, select: int | None = None) -> None:
         """Reload the partners list and the portfolio home, keeping the current partner (or
@@ -327,6 +330,7 @@ class MainWindow(QMainWindow):
         self.ctx.vault.lock()
         self.editor.clear()
         self.set_locked(True)
+        self.setWindowTitle("Confidant")  # no partner's name over a locked journal
         for dialog in (getattr(self, "dialog", None), getattr(self, "passphrase_dialog", None)):
             if dialog is not None and dialog.isVisible():
                 dialog.reject()  # an open search or form would read a locked journal
@@ -343,6 +347,10 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is not None and (self.height() > screen.height()
+                                   or self.width() > screen.width()):
+            self.resize(min(self.width(), screen.width()), min(self.height(), screen.height()))
         state = self.ui_settings.value("splitter")
         if state is not None:
             self.splitter.restoreState(state)

@@ -39,6 +39,8 @@ def install_menus(w) -> None:
     w.lock_action = action(file, "&Lock", w.lock, "Ctrl+L", journal=False)
     action(file, "&Quit", w.close, QKeySequence.StandardKey.Quit, journal=False)
     edit = bar.addMenu("&Edit")
+    edit.addAction(w.health.undo_action)  # Ctrl+Z on the stakeholder map
+    edit.addSeparator()
     w.find_action = action(edit, "&Find…", w.find, QKeySequence.StandardKey.Find)
     w.settings_action = action(edit, "Settings…", w.open_settings, preferences_shortcut())
     action(edit, "Model…", w.open_model_settings)

@@ -66,6 +66,7 @@ class CommitmentsBoard(QWidget):
             header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             for column in (1, 2):
                 header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+            table.setMinimumHeight(72)
             self.lists[side] = table
             layout.addWidget(table, 1)
 

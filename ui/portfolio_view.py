@@ -46,6 +46,9 @@ COLUMNS = [
 ]
 
 
+COLUMN_MAX = 170  # pixels: ten columns fit beside the partner list at 1280
+
+
 class PortfolioModel(RecordTableModel):
     def __init__(self, parent=None):
         super().__init__([(title, show) for title, show, _ in COLUMNS], None, parent)
@@ -104,6 +107,8 @@ class PortfolioView(QWidget):
         """The portfolio rows (services.dashboard.portfolio), as the main window loads them."""
         self.model.set_records(rows)
         self.table.resizeColumnsToContents()  # a row per partner: cheap
+        for column in range(self.model.columnCount()):  # long kinds elide: all columns show
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), COLUMN_MAX))
         self.heading.setText(f"<h3>Portfolio — {len(rows)} partners, "
                              f"{sum(len(r.alerts) for r in rows)} open alerts</h3>")
         self.touch.show_rows(rows)

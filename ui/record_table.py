@@ -49,6 +49,8 @@ class RecordTableModel(QAbstractTableModel):
             return str(self.columns[index.column()][1](record))
         if role == RecordRole:
             return record
+        if role == Qt.ItemDataRole.DecorationRole and index.column() != 0:
+            return None  # a row's icon or colour square once, in its first cell
         if self.style is not None:
             return self.style(record, role)
         return None

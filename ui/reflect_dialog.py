@@ -8,7 +8,6 @@ from PySide6.QtCore import QDate, QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from services import journal, reflection
 from ui.context import AppContext
+from ui.dates import date_edit, datetime_edit
 from ui.errors import report
 from ui.voice_widget import VoiceCapture
 
@@ -54,9 +54,8 @@ class ReflectDialog(QDialog):
         if partner_id is not None:
             self.partner.setCurrentIndex(max(0, self.partner.findData(partner_id)))
         self.title = QLineEdit(placeholderText="e.g. Steering committee: listing slipped")
-        self.when = QDateTimeEdit(QDateTime(datetime.now().replace(second=0, microsecond=0)),
-                                  calendarPopup=True)
-        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.when = datetime_edit(QDateTime(datetime.now().replace(second=0, microsecond=0)),
+                                  "When")
         self.difficulty = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=5, value=4)
         form.addRow("Partner", self.partner)
         form.addRow("Meeting", self.title)
@@ -104,9 +103,7 @@ class ReflectDialog(QDialog):
 
     @staticmethod
     def _due_edit(name: str) -> QDateEdit:
-        edit = QDateEdit(QDate.currentDate().addDays(14), calendarPopup=True)
-        edit.setAccessibleName(name)
-        return edit
+        return date_edit(QDate.currentDate().addDays(14), name)
 
     def _load_people(self, *_) -> None:
         self.participants.clear()

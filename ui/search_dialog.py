@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
@@ -62,7 +62,11 @@ class RichTextDelegate(QStyledItemDelegate):
     def _document(self, option, index) -> QTextDocument:
         doc = QTextDocument()
         doc.setDefaultFont(option.font)
-        doc.setHtml(index.data())
+        text = index.data()
+        if option.state & QStyle.StateFlag.State_Selected:  # the grey facts stay readable
+            colour = option.palette.color(QPalette.ColorRole.HighlightedText).name()
+            text = text.replace("color:gray", f"color:{colour}")
+        doc.setHtml(text)
         doc.setTextWidth(max(200, option.rect.width() - 12))
         return doc
 

@@ -31,7 +31,7 @@ class StakeholderMap(QWidget):
         self.positions: dict[int, QPointF] = {}
         self.dragging: int | None = None
         self.drag_x = 0.0
-        self.setMinimumSize(320, 240)
+        self.setMinimumSize(280, 170)
         self.setMouseTracking(True)
         self.setAccessibleName("Stakeholder map")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Ctrl+Z undoes the last drag

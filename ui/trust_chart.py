@@ -18,7 +18,7 @@ class TrustChart(QWidget):
         self.title = ""
         self.markers = []
         self.setMouseTracking(True)
-        self.setMinimumHeight(220)
+        self.setMinimumHeight(140)  # the Health tab fits an 800-px screen
         self.setAccessibleName("Trust trend")
 
     def set_series(self, points: list, title: str = "") -> None:
