@@ -4,9 +4,13 @@ file, the recommended list, and the probe's figures kept with the entry."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import main
 from services import llm, model_library
@@ -218,3 +222,37 @@ def test_the_dialog_asks_before_a_remote_server_and_shows_the_request(qtbot, ctx
     assert text.startswith("POST http://gpu.example.com:8000/v1/chat/completions")
     assert '"model": "llama3.1:8b"' in text and "Partner:" in text
     assert isinstance(dialog.request_view, QDialog)
+
+
+# --- random input: exit 0, 1 or 2, one line, never a traceback ----------------------------------
+TEXT = st.text(max_size=30)
+
+
+def _models_argv():
+    url = st.one_of(TEXT, st.builds(lambda h, p: f"http://{h}:{p}/v1", TEXT,
+                                    st.integers(-5, 70000)))
+    return st.one_of(
+        st.tuples(st.just("add"), TEXT).map(list),
+        st.tuples(st.just("add-server"), TEXT, st.just("--url"), url, st.just("--model"), TEXT,
+                  st.sampled_from([[], ["--allow-remote"], ["--api-key-env", "X Y"]]))
+        .map(lambda t: list(t[:-1]) + t[-1]),
+        st.tuples(st.sampled_from(["use", "remove", "probe", "show-request"]), TEXT).map(
+            lambda t: list(t) + (["--partner", "x"] if t[0] == "show-request" else [])))
+
+
+def test_random_model_commands_never_trace(cli, data_dir):
+    """Each example opens the vault with its passphrase (scrypt): a few dozen, not hundreds."""
+    @settings(max_examples=15, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(argv=_models_argv())
+    def check(argv):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main.main(["--data-dir", str(data_dir), "models", *argv])
+        assert code in (0, 1, 2), (argv, code)
+        assert "Traceback" not in err.getvalue()
+        if code:
+            assert len(err.getvalue().strip().splitlines()) == 1, (argv, err.getvalue())
+
+    check()
+
