@@ -3,6 +3,12 @@
 Targets: the advisor's streamed tokens/s >= 0.95x a bare `Llama.create_completion(stream=True)`
 loop; time to first token for a repeated question on the same partner <= 0.5x the first; peak
 RSS with the default model loaded. Run: `.venv/bin/python bench/llm_bench.py`.
+
+Issue 12 adds the server path: the same model (with a chat template) through llama-cpp-python's
+own OpenAI-compatible server on 127.0.0.1 and in-process, same chat prompt, same threads, same
+run, alternately: streamed tokens/s (target: the server >= 0.9x in-process) and time to the
+first token, each round with a fresh prompt (no cached prefix beyond the template's start).
+`--no-server` skips it.
 """
 
 from __future__ import annotations
@@ -84,9 +90,10 @@ def main() -> None:
                 result = advisor.advise(
                     session=s, request=advisor.AdviceRequest(partner_id=partner.id, kind="trust"),
                     model_source=lambda: model, max_tokens=8,
-                    on_token=lambda _p, marks=marks, start=start: marks.append(
-                        time.perf_counter() - start))
-            keep.append(marks[1])  # marks[0] is the angle's title; [1] the model's first token
+                    should_stop=lambda marks=marks, start=start: marks.append(
+                        time.perf_counter() - start) is not None)  # asked after each token
+            keep.append(marks[0])  # the model's first token (shown text waits for a checked
+            # sentence: bench/advice_quality.py measures the first kept one)
             evaluated.append(result.generations[0].prompt_evaluated)
     f, r = statistics.median(firsts), statistics.median(repeats)
     print(f"time to first token (from Ask, journal read included): first question "
@@ -95,7 +102,60 @@ def main() -> None:
     print(f"peak RSS with the model loaded: {peak_rss_mb():.0f} MB "
           f"(model file {model.facts.file_size / 2**20:.0f} MB)")
     model.close()
+    if "--no-server" not in sys.argv:
+        server_path(vault, partner, data_dir, settings.n_threads)
     vault.lock()
+
+
+def timed(generate) -> tuple[float, float]:
+    """(tokens/s between the first streamed token and the last, seconds to the first token)."""
+    start, marks = time.perf_counter(), []
+    generate(lambda _p: marks.append(time.perf_counter()))
+    return rate(marks), marks[0] - start
+
+
+def server_path(vault, partner, data_dir: Path, threads: int) -> None:
+    from services import prompts
+    from services.server_model import ServerModel, ServerSettings
+    from tests.gguf_chat import GEMMA3_CHAT_TEMPLATE
+    from tests.model_servers import ALIAS, LlamaServer, with_chat_template
+
+    path = with_chat_template(llm.install_bundled_model(data_dir), data_dir / "chat.gguf",
+                              GEMMA3_CHAT_TEMPLATE)
+    local = llm.LocalModel(llm.ModelSettings(path=path, temperature=0, context_length=2048),
+                           llm.inspect_model(path))
+    t = time.perf_counter()
+    server = LlamaServer(path, threads=threads)
+    started = time.perf_counter() - t
+    remote = ServerModel(ServerSettings(name="bench", url=server.url, model=ALIAS,
+                                        temperature=0, context_length=2048))
+    try:
+        with use_case(vault) as s:
+            context = advisor.gather(session=s, request=advisor.AdviceRequest(
+                partner_id=partner.id, kind="trust"))
+        chat = prompts.chat_prompt(context, local, 900)
+        rows = {"in-process": [], "server": []}
+        for n in range(ROUNDS + 1):
+            messages = [dict(m) for m in chat.messages]
+            messages[0]["content"] = f"Round {n}. " + messages[0]["content"]  # a fresh prompt
+            runs = [("in-process", local), ("server", remote)]
+            for name, model in (runs if n % 2 else runs[::-1]):
+                if name == "in-process":
+                    model.llm.reset()
+                got = timed(lambda on_token, model=model, messages=messages: model.generate(
+                    messages=messages, max_tokens=TOKENS, temperature=0, on_token=on_token,
+                    should_stop=lambda: False))
+                if n:  # round 0 warms both up
+                    rows[name].append(got)
+        (li, lf), (si, sf) = ([statistics.median(x[i] for x in rows[k]) for i in (0, 1)]
+                              for k in ("in-process", "server"))
+        print(f"server path (llama_cpp.server on 127.0.0.1, started in {started:.1f} s), "
+              f"chat prompt of {chat.tokens} tokens, {TOKENS} tokens, {ROUNDS} rounds, medians:\n"
+              f"  streamed tokens/s: in-process {li:.1f}, server {si:.1f} (ratio {si / li:.2f})\n"
+              f"  time to first token: in-process {lf * 1000:.0f} ms, server {sf * 1000:.0f} ms")
+    finally:
+        server.stop()
+        local.close()
 
 
 if __name__ == "__main__":
