@@ -305,6 +305,18 @@ def current_episodes(s: PartnerSnapshot, cfg: dict) -> tuple[set[str], set[int]]
     return kinds, entries
 
 
+def _first_move(e) -> str:
+    """What helped then, as a step to take (an entry's title alone is not an action)."""
+    if e.next_promises:
+        return f"a small promise like the one you made then ('{e.next_promises[0]}')"
+    outward = [n for n in e.next_entries if n["kind"] != "internal"] or e.next_entries
+    if not outward:
+        return "a direct conversation about what happened"
+    n = outward[0]
+    days = max((datetime.fromisoformat(n["date"]) - e.when).days, 1)
+    return f"a {n['kind']} with them, as you had then ('{n['title']}', {days} days after)"
+
+
 def r_what_worked_before(s, cfg):
     """The best one or two past episodes of the same kind that recovered (one angle each)."""
     kinds, entries = current_episodes(s, cfg)
@@ -315,8 +327,7 @@ def r_what_worked_before(s, cfg):
     for e in found:
         out.append(Signal({"partner": e.partner, "month": f"{e.when:%Y-%m}",
                            "what": precedents.KINDS[e.kind], "story": precedents.sentence(e),
-                           "first": e.next_entries[0]["title"] if e.next_entries
-                           else "a direct conversation about what happened"},
+                           "first": _first_move(e)},
                           e.cites, None))
     return out or None
 

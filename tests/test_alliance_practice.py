@@ -306,7 +306,9 @@ def test_what_worked_before_becomes_an_angle_for_a_partner_in_the_same_trouble(
     assert angle.title == f"What worked before: Helix, {at(100):%Y-%m}"
     assert "'Went to see Rafael'" in angle.why and "trust recovered +2.50" in angle.why
     assert "in 45 days" in angle.why and angle.cites == [hard.id, visit.id, back.id]
-    assert angle.first_step == "Consider the same first move now: Went to see Rafael."
+    # a step to take, from what was done then (the promise made in the visit), not a title
+    assert angle.first_step == ("Do what helped then: a small promise like the one you made "
+                                "then ('Written rules of engagement').")
     # Helix itself, calm now: no current trouble, so no precedent is offered
     assert playbook.angles(load_snapshot(session=session, partner_id=helix.id, today=TODAY),
                            only={"what_worked_before"}) == []
