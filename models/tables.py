@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import NaiveDatetime, field_validator
-from sqlalchemy import Index
+from sqlalchemy import Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from models.enums import (
@@ -371,3 +371,17 @@ class CalendarLink(SQLModel, table=True):
     cadence_id: int | None = Field(default=None, foreign_key="governance_cadence.id",
                                    ondelete="SET NULL")
     imported_at: NaiveDatetime = Field(default_factory=now)
+
+
+class VoiceRecording(SQLModel, table=True):
+    """A voice memo the user chose to keep (issue 15): FLAC, 16 kHz mono, inside the encrypted
+    file with the entry it became; deleted with the entry."""
+
+    __tablename__ = "voice_recording"
+    id: int | None = Field(default=None, primary_key=True)
+    interaction_id: int = Field(foreign_key="interaction.id", index=True, ondelete="CASCADE")
+    audio: bytes = Field(sa_type=LargeBinary)
+    seconds: float = Field(ge=0)
+    source: str = Field(default="microphone", max_length=20)   # microphone or file
+    language: str = Field(default="", max_length=12)
+    created_at: NaiveDatetime = Field(default_factory=now)

@@ -13,6 +13,7 @@ prompt, and a near miss of a known name is offered as a correction (difflib).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import time
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from models.tables import VoiceRecording
 from services import audio, journal
 from services.errors import Interrupted, InvalidInput, ModelUnavailable, StorageFull
 from services.paths import APP_ROOT
@@ -110,6 +112,7 @@ def load_model(folder: Path, threads: int = 0):
     key = (str(Path(folder).resolve()), threads)
     with _models_lock:
         if key not in _models:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: a folder, no hub
             try:
                 from faster_whisper import WhisperModel
 
@@ -232,9 +235,11 @@ def transcribe(clip: audio.Clip, *, model, words: list[str] = (), language: str 
     except ValueError as err:  # an unknown language code
         raise ModelUnavailable(f"The speech model refused it: {err}.") from err
     segments: list[Segment] = []
-    for piece in pieces:
-        if cancelled():
-            raise Interrupted("Transcription cancelled.")
+    pieces = iter(pieces)
+    while not cancelled():  # seen before the next 30 s window is computed
+        piece = next(pieces, None)
+        if piece is None:
+            break
         segments.append(Segment(round(piece.start, 2), round(piece.end, 2), piece.text.strip()))
         if on_progress:
             done = min(1.0, piece.end / clip.seconds)
@@ -264,9 +269,7 @@ def keep(clip: audio.Clip, language: str = "") -> KeptAudio:
 
 
 def keep_recording(*, session: Session, interaction_id: int, recording: KeptAudio
-                   ):
-    from models.tables import VoiceRecording
-
+                   ) -> VoiceRecording:
     row = VoiceRecording(interaction_id=interaction_id, audio=recording.flac,
                          seconds=recording.seconds, source=recording.source,
                          language=recording.language)
@@ -275,9 +278,7 @@ def keep_recording(*, session: Session, interaction_id: int, recording: KeptAudi
     return row
 
 
-def recordings(*, session: Session, interaction_id: int) -> list:
-    from models.tables import VoiceRecording
-
+def recordings(*, session: Session, interaction_id: int) -> list[VoiceRecording]:
     return list(session.exec(select(VoiceRecording).where(
         VoiceRecording.interaction_id == interaction_id).order_by(VoiceRecording.id)))
 

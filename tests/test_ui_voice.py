@@ -1,0 +1,130 @@
+"""Voice in the entry editor and the guided reflection (issue 15): a memo attached is
+transcribed on the slow pool into the field chosen, for review; Save keeps the recording only
+when asked; Cancel leaves the entry as it was."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QFileDialog
+
+from services import journal, voice
+from services.settings import Preferences
+from services.store import use_case
+from tests.ui_support import settle
+from tests.voice_support import model_folder, share_model, speak
+from ui.entry_editor import EntryEditor
+from ui.reflect_dialog import ReflectDialog
+from ui.small_dialogs import SettingsDialog
+
+WAIT = 60_000  # the first transcription on a busy 2-core machine; the waits end as soon as done
+
+
+@pytest.fixture(scope="session")
+def whisper_folder(tmp_path_factory):
+    return model_folder(tmp_path_factory)
+
+
+@pytest.fixture
+def northwind(ctx, whisper_folder):
+    share_model(ctx.data_dir, whisper_folder)
+    with use_case(ctx.vault, write=True) as s:
+        p = journal.create_partner(session=s, partner_in={"name": "Northwind Cloud"})
+        journal.create_stakeholder(session=s, stakeholder_in={"partner_id": p.id,
+                                                              "name": "Marcus Oyelaran"})
+    return p.id
+
+
+def attach(monkeypatch, path) -> None:
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+
+
+def entries(ctx) -> list:
+    with use_case(ctx.vault) as s:
+        return journal.list_interactions(session=s)
+
+
+@pytest.fixture
+def editor(qtbot, ctx, northwind):
+    widget = EntryEditor(ctx)
+    qtbot.addWidget(widget)
+    widget.new_entry(northwind)
+    qtbot.waitUntil(widget.isEnabled, timeout=5000)
+    yield widget
+    widget.voice.reset()
+    ctx.tasks.wait(WAIT)
+
+
+def test_attached_memo_lands_in_the_notes_for_review_and_is_kept_on_save(
+        qtbot, ctx, editor, monkeypatch, tmp_path):
+    editor.title.setText("Corridor memo")
+    attach(monkeypatch, speak("Marcus Oyelaran will send the listing plan on Friday.",
+                              tmp_path / "memo.wav"))
+    editor.voice.attach_button.click()
+    assert not editor.voice.progress.isHidden() and not editor.voice.cancel_button.isHidden()
+    qtbot.waitUntil(lambda: "Oyelaran" in editor.notes.text(), timeout=WAIT)
+    assert "transcribed" in editor.voice.status.text() and not editor.voice.running
+    assert editor.reflection.text() == "" and entries(ctx) == []   # for review: not saved yet
+
+    editor.voice.keep.setChecked(True)
+    with qtbot.waitSignal(editor.saved, timeout=5000) as saved:
+        editor.save()
+    settle(qtbot, ctx)
+    with use_case(ctx.vault) as s:
+        kept = voice.recordings(session=s, interaction_id=saved.args[0])
+        notes = journal.get_interaction(session=s, interaction_id=saved.args[0]).notes
+    assert "Marcus Oyelaran will send" in notes
+    assert len(kept) == 1 and kept[0].source == "file" and 2 < kept[0].seconds < 8
+    assert kept[0].audio[:4] == b"fLaC" and editor.voice.clip is None
+
+
+def test_cancel_leaves_the_entry_as_it_was(qtbot, ctx, editor, monkeypatch, tmp_path):
+    editor.notes.set_text("Before the memo.")
+    attach(monkeypatch, speak("Dana Whitfield asked for the joint business plan.",
+                              tmp_path / "memo.wav"))
+    editor.voice.attach_button.click()
+    editor.voice.cancel_button.click()
+    assert not editor.voice.running and editor.voice.progress.isHidden()
+    ctx.tasks.wait(WAIT)
+    qtbot.wait(50)  # any late result is delivered, and ignored
+    assert editor.notes.text() == "Before the memo." and editor.voice.message.text() == ""
+    assert editor.voice.clip is None and entries(ctx) == []
+
+
+def test_reflection_memo_goes_into_the_private_answer_and_is_dropped_by_default(
+        qtbot, ctx, northwind, monkeypatch, tmp_path):
+    with use_case(ctx.vault) as s:
+        partners = journal.list_partners(session=s)
+    dialog = ReflectDialog(ctx, partners, northwind)
+    qtbot.addWidget(dialog)
+    dialog.title.setText("Steering committee")
+    dialog.voice.into.setCurrentIndex(1)  # How did I feel? (private)
+    attach(monkeypatch, speak("I felt ambushed by the pricing question.",
+                              tmp_path / "felt.wav"))
+    dialog.voice.attach_button.click()
+    qtbot.waitUntil(lambda: "ambushed" in dialog.answers["felt"].toPlainText(), timeout=WAIT)
+    assert dialog.answers["happened"].toPlainText() == ""
+    with qtbot.waitSignal(dialog.recorded, timeout=5000) as recorded:
+        dialog.save()
+    settle(qtbot, ctx)
+    with use_case(ctx.vault) as s:
+        item = journal.get_interaction(session=s, interaction_id=recorded.args[1])
+        assert voice.recordings(session=s, interaction_id=item.id) == []
+    assert "ambushed" in item.reflection and "ambushed" not in item.notes
+
+
+def test_fix_names_and_the_glossary_setting(qtbot, editor):
+    editor.voice.into.setCurrentIndex(1)
+    editor.voice._target = editor.reflection.editor
+    editor.reflection.set_text("Marcus Oilerin from Northwind was late.")
+    editor.voice._show_fixes(voice.corrections(editor.reflection.text(),
+                                               ["Northwind Cloud", "Marcus Oyelaran"]))
+    assert "Marcus Oyelaran (heard “Marcus Oilerin”)" in editor.voice.fix_label.text()
+    editor.voice.fix_button.click()
+    assert editor.reflection.text() == "Marcus Oyelaran from Northwind was late."
+    assert editor.voice.fix_button.isHidden() and editor.dirty
+
+    dialog = SettingsDialog(Preferences(glossary="Kestrava\nGMV"))
+    qtbot.addWidget(dialog)
+    dialog.glossary.setPlainText("Kestrava, GMV, DACH ")
+    assert dialog.values()["glossary"] == "Kestrava, GMV, DACH"
+    assert voice.glossary_terms(dialog.values()["glossary"]) == ["Kestrava", "GMV", "DACH"]
