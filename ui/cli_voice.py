@@ -53,7 +53,19 @@ def _transcript(args, vault, path: str, partner_name: str | None) -> voice.Trans
     with use_case(vault) as session:
         words, threads = _words_and_threads(session, partner_name)
     model = voice.load_model(voice.install_model(_root(args)), threads)
-    return voice.transcribe(clip, model=model, words=words, language=language)
+    try:
+        return voice.transcribe(clip, model=model, words=words, language=language,
+                                on_progress=_progress if sys.stderr.isatty() else None)
+    finally:
+        if sys.stderr.isatty():
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def _progress(done: float, left: float | None) -> None:
+    """On a terminal: how far, and about how long is left (one line, redrawn)."""
+    rest = f", about {left:.0f} s left" if left is not None else ""
+    print(f"\rTranscribing on this machine: {done:.0%}{rest}\033[K", end="", file=sys.stderr,
+          flush=True)
 
 
 def _offer(transcript: voice.Transcript) -> None:
