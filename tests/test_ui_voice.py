@@ -11,7 +11,13 @@ from services import journal, voice
 from services.settings import Preferences
 from services.store import use_case
 from tests.ui_support import settle
-from tests.voice_support import model_folder, share_model, speak
+from tests.voice_support import (
+    fake_microphone,
+    model_folder,
+    share_model,
+    speak,
+    spoken_samples,
+)
 from ui.entry_editor import EntryEditor
 from ui.reflect_dialog import ReflectDialog
 from ui.small_dialogs import SettingsDialog
@@ -90,19 +96,22 @@ def test_cancel_leaves_the_entry_as_it_was(qtbot, ctx, editor, monkeypatch, tmp_
     assert editor.voice.clip is None and entries(ctx) == []
 
 
-def test_reflection_memo_goes_into_the_private_answer_and_is_dropped_by_default(
-        qtbot, ctx, northwind, monkeypatch, tmp_path):
+def test_reflection_memo_recorded_goes_into_the_private_answer_and_is_dropped_by_default(
+        qtbot, ctx, northwind, monkeypatch):
+    microphone = fake_microphone(monkeypatch)
+    microphone.samples = spoken_samples("I felt ambushed by the pricing question.")
     with use_case(ctx.vault) as s:
         partners = journal.list_partners(session=s)
     dialog = ReflectDialog(ctx, partners, northwind)
     qtbot.addWidget(dialog)
     dialog.title.setText("Steering committee")
     dialog.voice.into.setCurrentIndex(1)  # How did I feel? (private)
-    attach(monkeypatch, speak("I felt ambushed by the pricing question.",
-                              tmp_path / "felt.wav"))
-    dialog.voice.attach_button.click()
+    dialog.voice.record_button.click()
+    assert dialog.voice.record_button.text() == "Stop and transcribe"
+    dialog.voice.record_button.click()
     qtbot.waitUntil(lambda: "ambushed" in dialog.answers["felt"].toPlainText(), timeout=WAIT)
     assert dialog.answers["happened"].toPlainText() == ""
+    assert dialog.voice.clip is not None and dialog.voice.clip.source == "microphone"
     with qtbot.waitSignal(dialog.recorded, timeout=5000) as recorded:
         dialog.save()
     settle(qtbot, ctx)
@@ -110,6 +119,20 @@ def test_reflection_memo_goes_into_the_private_answer_and_is_dropped_by_default(
         item = journal.get_interaction(session=s, interaction_id=recorded.args[1])
         assert voice.recordings(session=s, interaction_id=item.id) == []
     assert "ambushed" in item.reflection and "ambushed" not in item.notes
+
+
+def test_no_microphone_is_one_line_in_the_editor(qtbot, editor, monkeypatch):
+    import sounddevice
+
+    fake_microphone(monkeypatch)
+
+    def none(kind=None):
+        raise sounddevice.PortAudioError("Error querying device -1")
+    monkeypatch.setattr(sounddevice, "query_devices", none)
+    editor.voice.record_button.click()
+    assert editor.voice.message.text() == ("No microphone was found; plug one in or attach a "
+                                           "file.")
+    assert not editor.voice.running and editor.voice.record_button.text() == "Record"
 
 
 def test_fix_names_and_the_glossary_setting(qtbot, editor):

@@ -20,6 +20,8 @@ from tests.voice_support import (
     GLOSSARY,
     MEMO,
     NAMES,
+    FakeInputStream,
+    fake_microphone,
     leaks,
     model_folder,
     needles_for,
@@ -178,36 +180,9 @@ def test_cli_transcribe_json_then_log_audio_into_the_reflection_leaving_no_plain
 
 
 # --- no plaintext ------------------------------------------------------------------------------
-class FakeInputStream:
-    """sounddevice.InputStream at the boundary: hands the callback the spoken samples in 10 ms
-    blocks when started, as PortAudio's thread would."""
-
-    samples = np.zeros(0, np.float32)
-
-    def __init__(self, *, samplerate, channels, dtype, callback):
-        assert (samplerate, channels, dtype) == (audio.RATE, 1, "float32")
-        self.callback = callback
-
-    def start(self):
-        for i in range(0, len(self.samples), 160):
-            block = self.samples[i:i + 160].reshape(-1, 1)
-            self.callback(block, len(block), None, None)
-
-    def stop(self):
-        pass
-
-    abort = stop
-
-    def close(self):
-        pass
-
-
 @pytest.fixture
 def microphone(monkeypatch):
-    monkeypatch.setattr(sounddevice, "query_devices",
-                        lambda kind=None: {"name": "fake", "max_input_channels": 1})
-    monkeypatch.setattr(sounddevice, "InputStream", FakeInputStream)
-    return FakeInputStream
+    return fake_microphone(monkeypatch)
 
 
 def test_recording_kept_in_the_journal_leaves_no_plaintext_anywhere(

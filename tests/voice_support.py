@@ -114,4 +114,39 @@ def temp_roots(tmp_path: Path) -> list[Path]:
     return [tmp_path, Path(tempfile.gettempdir())]
 
 
+class FakeInputStream:
+    """sounddevice.InputStream at the boundary: hands the callback the spoken samples in 10 ms
+    blocks when started, as PortAudio's thread would."""
+
+    samples = np.zeros(0, np.float32)
+
+    def __init__(self, *, samplerate, channels, dtype, callback):
+        assert (samplerate, channels, dtype) == (audio.RATE, 1, "float32")
+        self.callback = callback
+
+    def start(self):
+        for i in range(0, len(self.samples), 160):
+            block = self.samples[i:i + 160].reshape(-1, 1)
+            self.callback(block, len(block), None, None)
+
+    def stop(self):
+        pass
+
+    abort = stop
+
+    def close(self):
+        pass
+
+
+def fake_microphone(monkeypatch) -> type[FakeInputStream]:
+    """The sounddevice boundary faked: one input device, and FakeInputStream for its stream."""
+    import sounddevice
+
+    monkeypatch.setattr(sounddevice, "query_devices",
+                        lambda kind=None: {"name": "fake", "max_input_channels": 1})
+    monkeypatch.setattr(sounddevice, "InputStream", FakeInputStream)
+    FakeInputStream.samples = np.zeros(0, np.float32)
+    return FakeInputStream
+
+
 now = time.time
