@@ -79,7 +79,7 @@ class VoiceCapture(QWidget):
         self.into.setAccessibleName("Transcript goes into")
         for label, _ in targets:
             self.into.addItem(label)
-        self.keep = QCheckBox("Keep the recording (in the encrypted journal)")
+        self.keep = QCheckBox("Keep the recording (inside the encrypted journal)")
         self.progress = QProgressBar(maximum=100)
         self.status = QLabel()
         self.cancel_button = QPushButton("Cancel")
@@ -94,12 +94,14 @@ class VoiceCapture(QWidget):
         self.clock = QTimer(self, interval=250)
         self.clock.timeout.connect(self._tick)
 
-        top = QHBoxLayout()
+        top = QHBoxLayout()  # two short rows: the editor pane stays narrow at 1280x800
         top.addWidget(self.record_button)
         top.addWidget(self.attach_button)
         top.addWidget(QLabel("into"))
         top.addWidget(self.into)
-        top.addWidget(self.keep, 1)
+        top.addStretch(1)
+        keep_row = QHBoxLayout()
+        keep_row.addWidget(self.keep, 1)
         busy = QHBoxLayout()
         busy.addWidget(self.progress, 1)
         busy.addWidget(self.status)
@@ -110,6 +112,7 @@ class VoiceCapture(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addLayout(keep_row)
         layout.addLayout(busy)
         layout.addLayout(fix)
         layout.addWidget(self.message)
