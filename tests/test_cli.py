@@ -142,12 +142,17 @@ def test_advise_with_the_real_model(cli, data_dir, model_dir):
     for name in (llm.BUNDLED_NAME, llm.BUNDLED_NAME + llm.VERIFIED_SUFFIX):
         shutil.copy2(model_dir / "models" / name, data_dir / "models" / name)
     code, out, _ = cli("advise", "--partner", "Northwind", "--interaction", "3",
-                       "--max-tokens", "6", "--temperature", "0", "--json")
+                       "--temperature", "0", "--json")
     data = json.loads(out)
-    assert code == 0 and data["advice"] and data["model"].startswith("Gemma 3")
-    assert data["advice_id"] and data["cited"]
+    assert code == 0 and data["model"].startswith("Gemma 3") and data["parts"]
+    assert all(set(p) == {"rule", "text", "kept", "reason"} for p in data["parts"])
+    assert all(bool(p["reason"]) != p["kept"] for p in data["parts"])
+    assert all(p["text"] in (data["advice"] or "") for p in data["parts"] if p["kept"])
+    assert bool(data["advice_id"]) == bool(data["advice"]) and data["stopped"] is False
+    # six tokens per angle: every sentence is cut off, withheld, and said so; nothing saved
     code, out, _ = cli("advise", "--partner", "Northwind", "--max-tokens", "6")
-    assert code == 0 and "Advice:" in out and "saved as advice #" in out
+    assert code == 0 and "Advice:" in out and "(withheld: " in out
+    assert "saved as advice #" in out or "The model's text was withheld" in out
 
 
 def test_advise_without_a_model_file_still_gives_angles(cli, tmp_path):
