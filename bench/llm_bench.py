@@ -8,7 +8,7 @@ Issue 12 adds the server path: the same model (with a chat template) through lla
 own OpenAI-compatible server on 127.0.0.1 and in-process, same chat prompt, same threads, same
 run, alternately: streamed tokens/s (target: the server >= 0.9x in-process) and time to the
 first token, each round with a fresh prompt (no cached prefix beyond the template's start).
-`--no-server` skips it.
+`--no-server` skips it; `--server-only` runs only it.
 """
 
 from __future__ import annotations
@@ -69,6 +69,11 @@ def main() -> None:
     load = time.perf_counter() - t
     print(f"model {model.name}: install {install:.1f} s (first time only), load {load:.2f} s, "
           f"{settings.n_threads} threads — {env_note()}")
+    if "--server-only" in sys.argv:
+        model.close()
+        server_path(vault, partner, data_dir, settings.n_threads)
+        vault.lock()
+        return
 
     with use_case(vault, write=True) as s:
         context = advisor.gather(session=s, request=advisor.AdviceRequest(partner_id=partner.id))

@@ -77,12 +77,12 @@ def northwind(vault):
     return vault, partner
 
 
-def use_server(vault, url: str, name: str = "srv", **kw) -> None:
+def use_server(vault, url: str, name: str = "srv", max_tokens: int = 32, **kw) -> None:
     with use_case(vault, write=True) as s:
         model_library.add_server(session=s, name=name, url=url, model=ALIAS, **kw)
         model_library.use(session=s, name=name)
         settings_service.save_settings(session=s, values={"temperature": 0.0,
-                                                          "max_tokens": 64})
+                                                          "max_tokens": max_tokens})
 
 
 def ask(vault, partner, data_dir, **kw):
@@ -103,7 +103,7 @@ def test_streams_and_stops_through_the_real_server(llama_server, loopback_only):
     assert model.is_instruct and model.name == ALIAS          # loopback: no host in the name
     pieces: list[str] = []
     messages = [{"role": "user", "content": "Name three colours."}]
-    whole = model.generate(messages=messages, on_token=pieces.append)
+    whole = model.generate(messages=messages, max_tokens=16, on_token=pieces.append)
     assert whole.text == "".join(pieces) and whole.completion_tokens == len(pieces) > 3
     assert not whole.stopped and whole.first_token_seconds is not None
     seen: list[str] = []
@@ -254,7 +254,8 @@ def test_a_remote_host_with_consent_is_named_in_the_advice(llama_server, loopbac
     host."""
     vault, partner = northwind
     port = llama_server.port
-    use_server(vault, f"http://10.9.8.7:{port}/v1", name="team", allow_remote=True)
+    use_server(vault, f"http://10.9.8.7:{port}/v1", name="team", allow_remote=True,
+               max_tokens=8)
     with pytest.raises(ServerFailed, match="cannot be reached"):
         ask(vault, partner, data_dir)
     assert [a[0] for a in loopback_only] == ["10.9.8.7"]
