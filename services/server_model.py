@@ -263,8 +263,10 @@ class ServerModel:
             stopped = threading.Event()
             watcher = None
             if should_stop is not None:
-                watcher = threading.Thread(target=self._watch, args=(conn, should_stop, done,
-                                                                     stopped), daemon=True)
+                # the socket itself: http.client hands it to the response (and forgets it)
+                # when the server says it will close the connection
+                watcher = threading.Thread(target=self._watch, args=(conn.sock, should_stop,
+                                                                     done, stopped), daemon=True)
                 watcher.start()
             try:
                 pieces, first = self._stream(conn, body, headers, on_token, should_stop,
@@ -280,16 +282,14 @@ class ServerModel:
                           first_token_seconds=first, stopped=stopped.is_set())
 
     @staticmethod
-    def _watch(conn, should_stop, done, stopped) -> None:
+    def _watch(sock, should_stop, done, stopped) -> None:
         while not done.wait(0.05):
             if should_stop():
                 stopped.set()
-                sock = conn.sock
-                if sock is not None:
-                    try:
-                        sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)   # a blocked read returns at once
+                except OSError:
+                    pass
                 return
 
     def _stream(self, conn, body, headers, on_token, should_stop, stopped, start):

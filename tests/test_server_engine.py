@@ -320,3 +320,28 @@ def test_probe_measures_the_server(llama_server, loopback_only, cli_dir, capsys)
     assert figures["generated_tokens"] > 1 and figures["first_token_seconds"] > 0
     code, out, _ = run(cli_dir, capsys, "models", "list")
     assert "probe: prompt" in out and loopback_only == []
+
+
+def test_stop_ends_a_silent_stream_at_once(loopback_only):
+    """The server sends two tokens, then nothing for 30 s: Stop (closing the window does the
+    same) ends the generation without waiting for it, or for the read timeout."""
+    import threading
+
+    fake = FakeServer("stall", stall=30)
+    stop, seen, out = threading.Event(), [], []
+    model = ServerModel(server_settings(fake.url, read_timeout=60))
+
+    def on_token(piece):
+        seen.append(piece)   # the user presses Stop while the server is silent
+        threading.Timer(0.3, stop.set).start()
+
+    worker = threading.Thread(target=lambda: out.append(model.generate(
+        messages=[{"role": "user", "content": "hi"}], on_token=on_token,
+        should_stop=stop.is_set)))
+    try:
+        worker.start()
+        worker.join(15)                                # far below the 30 s stall
+        assert not worker.is_alive()
+        assert out and out[0].stopped and out[0].text == "Call Dana"
+    finally:
+        fake.close()
