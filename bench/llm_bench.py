@@ -26,8 +26,8 @@ from services import advisor, demo, journal, llm
 from services import vault as vaults
 from services.store import use_case
 
-ROUNDS = 5
-TOKENS = 64
+ROUNDS = int(os.environ.get("LLM_BENCH_ROUNDS", 5))
+TOKENS = int(os.environ.get("LLM_BENCH_TOKENS", 64))
 
 
 def rate(marks: list[float]) -> float:
