@@ -56,6 +56,22 @@ document map identify host run pilot demo co-author re-open reopen double-check 
 instead next first finally also meanwhile monday tuesday wednesday thursday friday saturday
 sunday january february march april may june july august september october november december
 ceo cfo cto coo cio cmo cro vp svp evp qbr crm roi kpi nda sla rfp poc mou ok
+provide pay repeat keep let put ask tell think keep look move meet need seek hear see read
+remind remember recognise recognize reassure reward share shift sit sort spell spend stop
+support test thank track treat trust turn understand update validate verify walk want watch
+welcome win work accept address adjust admit allow anticipate appreciate approach assess
+assign assure bridge brief capture change choose clear collect communicate compare compromise
+connect consult contact contribute coordinate cover cut decide define delegate demonstrate
+describe design detail determine develop drop earn edit emphasise emphasize encourage engage
+enlist estimate evaluate expand expect express extend find fix gather guide handle help
+highlight honour honor improve include inform initiate insist invest keep limit link log
+maintain manage measure meet mirror monitor motivate nominate notify observe obtain organise
+organize outline partner pause phone postpone practise practice praise present preserve
+probe produce promise prove publish pursue quantify question reaffirm realign rebuild receive
+recommend record reduce reflect reframe reinforce relate release renegotiate repair rephrase
+replace request reset resolve respond restate restore resume revisit rewrite secure select
+separate settle signal simplify solve stand state step strengthen structure submit summarise
+surface tackle target thank tie translate trade unblock underline verify volunteer warn
 """.split())
 
 # Words any advice may use, so an example that holds them does not make them borrowed.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.grounding import Grounds, SentenceBuffer, check, fragment_reason
+from services.grounding import Grounds, SentenceBuffer, check, fragment_reason, invented_names
 
 EXAMPLES = """Partner: Orion Systems (reseller). Question: How do I rebuild trust?
 Situation: We missed the listing date we had promised; the partner's VP heard it first.
@@ -134,3 +134,13 @@ def test_stream_gives_whole_sentences_with_their_citations():
         out += buffer.feed(piece)
     assert out == ["Send Dana a plan. [#9]", "Then call her.", "Ask e.g. about it."]
     assert buffer.rest() == "Cut" and buffer.rest() == ""
+
+
+def test_an_imperative_opener_is_not_taken_for_a_name(grounds):
+    """Seen on the sample journal: 'Provide', 'Pay' and 'Repeat' opening a suggestion were
+    withheld as invented names."""
+    for sentence in ("Provide Dana with a written status every Friday.",
+                     "Pay attention to what Dana asks for first.",
+                     "Repeat the commitment to Dana in writing."):
+        assert invented_names(sentence, grounds) == [], sentence
+    assert invented_names("Orion will cover the gap for Dana.", grounds) == ["Orion"]
