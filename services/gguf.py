@@ -141,7 +141,11 @@ class ModelFacts:
 
 def read_facts(path: Path) -> ModelFacts:
     path = Path(path)
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except (ValueError, OSError):    # a NUL byte in the name, a name too long
+        found = False
+    if not found:
         raise InvalidInput(f"No model file at {path}.")
     size = path.stat().st_size
     try:

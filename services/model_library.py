@@ -119,7 +119,10 @@ def check_file(path: Path, context_length: int = 2048) -> ModelFacts:
 def add_gguf(*, session: Session, path: Path, data_dir: Path, copy: bool = False,
              name: str | None = None) -> tuple[Entry, ModelFacts]:
     values = settings_service.get_settings(session=session)
-    path = Path(path).expanduser().resolve()
+    try:
+        path = Path(path).expanduser().resolve()
+    except (ValueError, OSError, RuntimeError):   # a NUL byte, a loop of links
+        raise InvalidInput("That is not a usable file path.") from None
     facts = check_file(path, values.context_length)
     name = name or re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.")[:64] or "model"
     _check_name(values, name)

@@ -31,7 +31,9 @@ class LlamaServer:
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
              "--model_alias", ALIAS, "--host", "127.0.0.1", "--port", str(self.port),
              "--n_ctx", "2048", "--n_threads", str(threads), "--n_threads_batch", str(threads),
-             "--verbose", "False"],
+             # the server's default keeps logits for every prompt token: with Gemma's 262k
+             # vocabulary that is 2 GB and a slow prompt; the in-process model keeps none
+             "--logits_all", "False", "--verbose", "False"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + timeout
         lines: list[str] = []
