@@ -14,7 +14,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-from services import backup, commitments, demo, export, journal, paths, search, trust
+from services import commitments, export, journal, paths, search, trust
 from services import vault as vaults
 from services.errors import ConfidantError, InvalidInput, VaultError
 from services.store import use_case
@@ -117,74 +117,6 @@ def _entry_json(interaction, partner_name: str) -> dict:
 
 
 # --- commands --------------------------------------------------------------------------------
-def cmd_init(args) -> None:
-    root = _root(args)
-    if vaults.exists(root):
-        raise InvalidInput(vaults.exists_message(root))
-    created = vaults.create_vault(root, passphrase=_new_passphrase(optional=True,
-                                                                  env=vaults.ENV_PASSPHRASE))
-    created.vault.lock()
-    print(f"Vault created in {root}.")
-    print("Keychain: the key is kept in the system keychain." if created.in_keychain else
-          "Keychain: none available; the vault opens with its passphrase.")
-    print("\nRecovery key (shown once; store it somewhere safe, away from this machine):\n")
-    print(f"    {created.recovery_key}\n")
-
-
-def cmd_demo(args) -> None:
-    root = _root(args)
-    if not vaults.exists(root):
-        cmd_init(args)
-    vault = _open(args)
-    try:
-        with use_case(vault, write=True) as session:
-            counts = demo.load_sample(session=session)
-    finally:
-        vault.lock()
-    print("Sample journal loaded: " + ", ".join(f"{n} {k.replace('_', ' ')}"
-                                                for k, n in counts.items()) + ".")
-
-
-def cmd_passphrase(args) -> None:
-    vault = _open(args)  # proves the caller may open it
-    try:
-        if args.rotate_key:
-            return _rotate_key(vault)
-        new = _new_passphrase(optional=False, env=ENV_NEW_PASSPHRASE)
-        if not new:
-            raise InvalidInput(f"Give the new passphrase on a terminal or in "
-                               f"{ENV_NEW_PASSPHRASE}.")
-        vaults.set_passphrase(vault.root, key=vault.key, new_passphrase=new)
-    finally:
-        vault.lock()
-    print("Passphrase changed.")
-
-
-def _rotate_key(vault) -> None:
-    from services.key_rotation import rotate_key
-
-    optional = not vaults.uses_passphrase(vault.root)
-    new = _new_passphrase(optional=optional, env=ENV_NEW_PASSPHRASE)
-    if not new and not optional:
-        raise InvalidInput(f"Give the passphrase (the current one or a new one) on a terminal "
-                           f"or in {ENV_NEW_PASSPHRASE}: the new key is kept under it.")
-    recovery = rotate_key(vault, passphrase=new or None)
-    print("The journal is re-encrypted under a new key" +
-          (" kept under the passphrase given." if new else "."))
-    print("\nNew recovery key (shown once; the old one no longer opens the journal):\n")
-    print(f"    {recovery}\n")
-
-
-def cmd_keychain(args) -> None:
-    vault = _open(args)
-    try:
-        kept = vaults.set_keychain(vault.root, key=vault.key, remember=args.action == "remember")
-    finally:
-        vault.lock()
-    print("The key is in the system keychain: the journal opens without a prompt." if kept else
-          "The key is no longer in the keychain: Confidant will ask for the passphrase.")
-
-
 def _with_session(write=False):
     """Run fn(args, session) as one use case inside an open vault, locking it afterwards.
 
@@ -455,70 +387,28 @@ def cmd_export(args, session) -> None:
     print(f"Exported to {target} (plain text: keep it somewhere safe).")
 
 
-def cmd_backup(args) -> None:
-    vault = _open(args)
-    try:
-        target = backup.backup(vault=vault, target=Path(args.output))
-    finally:
-        vault.lock()
-    print(f"Backup written to {target} ({target.stat().st_size:,} bytes, encrypted).")
-
-
-def _confirm_restore(args):
-    """Whether to restore a backup of another journal: --yes, or asked on a terminal."""
-    def confirm(warning: str) -> bool:
-        if args.yes:
-            return True
-        if not sys.stdin.isatty():
-            raise InvalidInput(f"{warning} Run again with --yes to restore it anyway.")
-        print(f"confidant: {shown(warning)}", file=sys.stderr)
-        return input("Restore it anyway? [y/N] ").strip().lower() in ("y", "yes")
-    return confirm
-
-
-def cmd_restore(args) -> None:
-    aside = backup.restore(root=_root(args), source=Path(args.file), ask=_ask,
-                           confirm=_confirm_restore(args))
-    print(f"Restored. The previous vault is kept in {aside}.")
-
-
 COMMANDS = {
-    "init": cmd_init, "demo": cmd_demo, "passphrase": cmd_passphrase, "keychain": cmd_keychain, "partner": cmd_partner,
-    "log": cmd_log, "stakeholder": cmd_stakeholder, "commitment": cmd_commitment,
-    "trust": cmd_trust, "list": cmd_list, "search": cmd_search, "export": cmd_export,
-    "backup": cmd_backup, "restore": cmd_restore, "advise": cmd_advise, "brief": cmd_brief,
+    "partner": cmd_partner, "log": cmd_log, "stakeholder": cmd_stakeholder,
+    "commitment": cmd_commitment, "trust": cmd_trust, "list": cmd_list, "search": cmd_search,
+    "export": cmd_export, "advise": cmd_advise, "brief": cmd_brief,
 }
 
 
-def _practice(name: str):
-    """A command of ui/cli_practice.py (issue 14), imported when it runs."""
+def _elsewhere(module: str, name: str, function: str | None = None):
+    """A command that lives in ui/<module>.py, imported only when it runs (start-up stays
+    light): the vault's (cli_vault), alliance practice (cli_practice, issue 14), the model
+    library (cli_models, issue 12) and speech (cli_voice, issue 15)."""
     def command(args):
-        from ui import cli_practice
+        import importlib
 
-        return cli_practice.COMMANDS[name](args)
+        return getattr(importlib.import_module(f"ui.{module}"), function or f"cmd_{name}")(args)
     command.__name__ = f"cmd_{name}"
     return command
 
 
-COMMANDS.update({name: _practice(name) for name in (
+COMMANDS.update({name: _elsewhere("cli_vault", name) for name in (
+    "init", "demo", "passphrase", "keychain", "backup", "restore")})
+COMMANDS.update({name: _elsewhere("cli_practice", name) for name in (
     "checkup", "governance", "touch", "since", "precedents", "portfolio", "import")})
-
-
-def cmd_models(args):
-    """The model library (issue 12): ui/cli_models.py, imported when it runs."""
-    from ui import cli_models
-
-    return cli_models.cmd_models(args)
-
-
-COMMANDS["models"] = cmd_models
-
-
-def cmd_transcribe(args):
-    """Speech to text (issue 15, ui/cli_voice.py), imported when it runs."""
-    from ui.cli_voice import cmd_transcribe as transcribe
-
-    return transcribe(args)
-
-
-COMMANDS["transcribe"] = cmd_transcribe
+COMMANDS["models"] = _elsewhere("cli_models", "models")
+COMMANDS["transcribe"] = _elsewhere("cli_voice", "transcribe")
