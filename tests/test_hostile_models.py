@@ -12,7 +12,6 @@ import gguf
 import numpy as np
 import pytest
 
-import main
 from services import advisor, demo, journal, llm, model_library
 from services import settings as settings_service
 from services.errors import InvalidInput, ModelUnavailable
@@ -72,15 +71,11 @@ TEMPLATES = {
 
 
 @pytest.fixture
-def cli(data_dir, capsys, monkeypatch):
+def cli(cli, monkeypatch):
+    """conftest's command line, on a vault made with a passphrase."""
     monkeypatch.setenv("CONFIDANT_PASSPHRASE", "a long test passphrase")
-
-    def run(*argv):
-        code = main.main(["--data-dir", str(data_dir), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-    assert run("init")[0] == 0
-    return run
+    assert cli("init")[0] == 0
+    return cli
 
 
 def library_of(data_dir):

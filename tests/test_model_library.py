@@ -22,15 +22,11 @@ from tests.test_hostile_models import tiny_gguf
 
 
 @pytest.fixture
-def cli(data_dir, capsys, monkeypatch):
+def cli(cli, monkeypatch):
+    """conftest's command line, on a vault made with a passphrase."""
     monkeypatch.setenv("CONFIDANT_PASSPHRASE", "a long test passphrase")
-
-    def run(*argv):
-        code = main.main(["--data-dir", str(data_dir), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-    assert run("init")[0] == 0
-    return run
+    assert cli("init")[0] == 0
+    return cli
 
 
 def listed(cli) -> dict:
