@@ -16,6 +16,8 @@ LIBS_OFFSCREEN := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libgli
 FONTS          := fonts-dejavu-core fonts-droid-fallback
 # Voice (issue 15): PortAudio for the microphone; espeak-ng speaks the tests' known sentences.
 VOICE          := libportaudio2 espeak-ng
+# Fault injection (issue 18): strace injects EIO and kills at each fsync, rename and write.
+FAULTS         := strace
 LIBS_DISPLAY   := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
                   libxcb-randr0 libxcb-render-util0 libxcb-image0
 
@@ -26,7 +28,7 @@ run: $(STAMP)
 	$(PY) main.py
 
 test: $(STAMP)
-	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(FONTS) $(VOICE)"
+	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(FONTS) $(VOICE) $(FAULTS)"
 	$(VENV)/bin/ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
