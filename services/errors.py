@@ -38,6 +38,11 @@ class NeedsPassphrase(VaultError):
     """Locked, and nothing at hand to unlock it with."""
 
 
+class HeaderUncertain(ConfidantError):
+    """The disk failed after the vault header was replaced, and putting the old one back failed
+    too: the message says which passphrases to try."""
+
+
 class KeychainUnavailable(ConfidantError):
     pass
 

@@ -17,6 +17,7 @@ from services.errors import InvalidInput, StorageFull
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 READ_ONLY_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
+TEMP_PREFIX = ".confidant-"  # our temporary files: TEMP_PREFIX + name + -pid.tmp
 
 
 def file_error(err: OSError, where) -> Exception:
@@ -96,6 +97,84 @@ def tighten_dir(path: Path) -> None:
     if info.st_mode & stat.S_ISVTX or info.st_uid != owner or path == Path.home():
         return
     make_private(path, PRIVATE_DIR)
+
+
+def replace_private_file(path: Path, data: bytes) -> None:
+    """Replace `path` by `data` atomically: a 0600 temporary file, fsynced, renamed into place,
+    the folder fsynced. A failure at any step leaves the previous content: one after the rename
+    (the folder's fsync) puts it back. Raises OSError; `err.applied` is True only when putting
+    it back failed too, so the new content may be the one in place."""
+    try:
+        previous = path.read_bytes()
+    except FileNotFoundError:
+        previous = None
+    try:
+        _write_renamed(path, data)
+    except _AfterRename as failed:
+        err = failed.err
+        try:
+            if previous is None:
+                path.unlink()
+                fsync_dir(path.parent)
+            else:
+                _write_renamed(path, previous)
+        except (OSError, _AfterRename):
+            err.applied = True
+        raise err from None
+
+
+class _AfterRename(Exception):
+    def __init__(self, err: OSError):
+        self.err = err
+
+
+def _write_renamed(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f"{TEMP_PREFIX}{path.name}-{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE)
+        with open(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), PRIVATE_FILE)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        err.applied = False
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise
+    try:
+        fsync_dir(path.parent)
+    except OSError as err:
+        err.applied = False
+        raise _AfterRename(err) from err
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Temporary files a killed writer of ours left in `folder` (its process is gone)."""
+    try:
+        leftovers = list(folder.glob(f"{TEMP_PREFIX}*.tmp"))
+    except OSError:
+        return
+    for tmp in leftovers:
+        try:
+            pid = int(tmp.name.rsplit("-", 1)[1].removesuffix(".tmp"))
+            if pid != os.getpid() and not _alive(pid):
+                tmp.unlink()
+        except (ValueError, IndexError, OSError):
+            continue
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def fsync_dir(path: Path) -> None:

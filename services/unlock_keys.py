@@ -1,6 +1,11 @@
 """Finding the raw key: a passphrase given (or CONFIDANT_PASSPHRASE), a recovery key given, the
-OS keychain, then `ask()`. While a key rotation is unfinished, both keys are found (the new one
-first): the database answers to one of them (see services.vault and services.key_rotation)."""
+OS keychain, then `ask()`.
+
+Every key a secret unwraps counts, in any generation the header holds (a rotation's pending key,
+the current one, keys an interrupted rotation retired), and so does every later key each leads to
+through the header's chain of successors: the passphrase and every recovery key shown to the
+user keep opening the journal until a rotation has finished. The database decides which key is
+the one (services.vault tries them newest first)."""
 
 from __future__ import annotations
 
@@ -14,14 +19,26 @@ from services.vault_header import Header, key_check
 ENV_PASSPHRASE = "CONFIDANT_PASSPHRASE"
 
 
-def _unwrap_all(header: Header, secret: str, *, as_passphrase: bool) -> list[bytes]:
-    """Every key `secret` unwraps (the new key of an unfinished rotation first); a damaged slot
-    is skipped, and reported only if nothing else opened."""
-    keys: list[bytes] = []
+def _with_successors(header: Header, keys: list[bytearray]) -> list[bytearray]:
+    """The keys and every later key they lead to, newest generation first, each once."""
+    order = {check: n for n, check in enumerate(header.checks())}
+    found: dict[str, bytearray] = {}
+    for key in keys:
+        for link in header.chain_from(key):
+            found.setdefault(key_check(link), link)
+    return sorted(found.values(), key=lambda k: order.get(key_check(k), len(order)))
+
+
+def _unwrap_all(header: Header, secret: str, *, as_passphrase: bool) -> list[bytearray]:
+    """Every key `secret` unwraps in any generation; a damaged slot is skipped, and reported
+    only if nothing else opened."""
+    keys: list[bytearray] = []
     damage: CorruptVault | None = None
-    for pending in ((True, False) if header.pending is not None else (False,)):
-        unwrappers = ((header.unwrap_with_passphrase,) if as_passphrase else ()) + (
-            header.unwrap_with_recovery_key,)
+    sets = [(header, True)] if header.pending is not None else []
+    sets += [(header, False)] + [(old, False) for old in header.retired_headers()]
+    for holder, pending in sets:
+        unwrappers = ((holder.unwrap_with_passphrase,) if as_passphrase else ()) + (
+            holder.unwrap_with_recovery_key,)
         for unwrap in unwrappers:
             try:
                 key = unwrap(secret, pending)
@@ -33,39 +50,49 @@ def _unwrap_all(header: Header, secret: str, *, as_passphrase: bool) -> list[byt
                 break
     if not keys and damage is not None:
         raise damage
-    return keys
+    return _with_successors(header, keys)
+
+
+def _refused(header: Header, message: str) -> WrongKey | CorruptVault:
+    if header.tampered:  # a changed vault id or key check makes every secret look wrong
+        return CorruptVault("The vault header was changed or damaged (its checksum does not "
+                            "match), so the passphrase cannot be checked: restore "
+                            "vault.header from a backup.")
+    return WrongKey(message)
+
+
+def _keychain_keys(header: Header) -> list[bytearray]:
+    """The keychain's entries (the main one, and a rotation's new key) that the header knows;
+    any entry when the header's key check is damaged: the database decides then."""
+    keys, known = [], header.checks()
+    for account in (header.vault_id, pending_account(header.vault_id)):
+        try:
+            key = keychain.load_key(account)
+        except KeychainUnavailable:
+            key = None
+        if key is not None and (key_check(key) in known or not header.check):
+            keys.append(bytearray(key))
+    return _with_successors(header, keys)
 
 
 def find_keys(header: Header, *, passphrase: str | None, recovery_key: str | None,
               use_keychain: bool, ask: Callable[[], str | None] | None
-              ) -> tuple[list[bytes], str]:
-    """The raw key and what gave it, in the documented order. While a key rotation is
-    unfinished, both keys (the new one first): the database answers to one of them."""
+              ) -> tuple[list[bytearray], str]:
+    """The candidate raw keys, newest first, and what gave them, in the documented order."""
     passphrase = passphrase if passphrase is not None else os.environ.get(ENV_PASSPHRASE)
     if passphrase:
         keys = _unwrap_all(header, passphrase, as_passphrase=True)
         if not keys:
-            raise WrongKey("Wrong passphrase." if header.has_passphrase else
+            raise _refused(header, "Wrong passphrase." if header.has_passphrase else
                            "This vault has no passphrase; that is not its recovery key either.")
         return keys, "passphrase"
     if recovery_key:
         keys = _unwrap_all(header, recovery_key, as_passphrase=False)
         if not keys:
-            raise WrongKey("Wrong recovery key.")
+            raise _refused(header, "Wrong recovery key.")
         return keys, "recovery"
     if use_keychain and header.keychain:  # 'always ask' vaults keep nothing in the keychain
-        try:
-            key = keychain.load_key(header.vault_id)
-        except KeychainUnavailable:
-            key = None
-        keys = [key] if key is not None and key_check(key) == header.check else []
-        if header.pending is not None:  # a rotation put the new key beside the old one
-            try:
-                new = keychain.load_key(pending_account(header.vault_id))
-            except KeychainUnavailable:
-                new = None
-            if new is not None and key_check(new) == header.pending["key_check"]:
-                keys.insert(0, new)
+        keys = _keychain_keys(header)
         if keys:
             return keys, "keychain"
     if ask is not None:

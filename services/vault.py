@@ -62,6 +62,9 @@ class Vault:
     unlocked_by: str = ""
     _key: bytearray | None = field(default=None, repr=False)
     read_only: bool = False  # the data dir cannot be written: reading works, writes fail
+    # a key rotation re-encrypted the journal but was not confirmed as shown: the older
+    # passphrase and recovery key still open it (rotate again to retire them)
+    rotation_unfinished: bool = False
 
     @property
     def db_path(self) -> Path:
@@ -201,7 +204,8 @@ def _check_files(root: Path) -> Header:
 
 
 def _open_first(root: Path, keys: list[bytes], header: Header) -> tuple[Vault, bytes]:
-    """Open with the first key the database answers to; settle an unfinished rotation."""
+    """Open with the first key the database answers to (they come newest first), then settle
+    what the header says of it (see `_settle`)."""
     error: ConfidantError | None = None
     for key in keys:
         try:
@@ -209,39 +213,43 @@ def _open_first(root: Path, keys: list[bytes], header: Header) -> tuple[Vault, b
         except CorruptVault as err:
             error = error or err
             continue
-        if header.pending is not None:
-            try:
-                _settle_rotation(root, header, key)
-            except BaseException:
-                vault.lock()
-                raise
+        vault.rotation_unfinished = _settle(root, header, key, read_only=vault.read_only)
         return vault, key
     assert error is not None
     raise error
 
 
-def _settle_rotation(root: Path, header: Header, key: bytes) -> None:
-    """A key rotation was interrupted: keep the slots of the key the database answered to."""
-    if key_check(key) == header.pending["key_check"]:
-        header.finish_rotation()
-    else:
+def _settle(root: Path, header: Header, key: bytes, *, read_only: bool) -> bool:
+    """After an open with `key`: a rotation whose rekey never committed is abandoned (its
+    recovery key was never shown), and a damaged key check or checksum is repaired. A rotation
+    whose rekey committed stays unfinished: its new recovery key may never have been shown, so
+    the older secrets keep working until a rotation finishes. Best effort: a header that cannot
+    be written now is settled at a later open. Returns whether a rotation is unfinished."""
+    check = key_check(key)
+    changed = False
+    if header.pending is not None and check == header.check:
         header.abandon_rotation()
-    if header.keychain:
+        changed = True
+    if check not in header.checks() and header.pending is None:  # the check was damaged
+        header.check, changed = check, True
+    if (changed or header.tampered) and not read_only:
         try:
-            keychain.store_key(header.vault_id, key)
+            write_header(paths.header_path(root), header)
+        except (ConfidantError, OSError):
+            pass
+    if header.pending is None:
+        try:
+            keychain.forget_key(pending_account(header.vault_id))
         except KeychainUnavailable:
             pass
-    write_header(paths.header_path(root), header)
-    try:
-        keychain.forget_key(pending_account(header.vault_id))
-    except KeychainUnavailable:
-        pass
+    return header.pending is not None
 
 
 def open_vault(root: Path, *, passphrase: str | None = None, recovery_key: str | None = None,
                use_keychain: bool = True, ask: Callable[[], str | None] | None = None) -> Vault:
     pending_restore.finish(root)  # a restore interrupted earlier: finish it first
     files.tighten_dir(root)  # a data dir made 0755 by an older version
+    files.remove_stale_temporaries(root)  # a header write that was killed
     header = _check_files(root)
     keys, how = find_keys(header, passphrase=passphrase, recovery_key=recovery_key,
                           use_keychain=use_keychain, ask=ask)
@@ -357,6 +365,7 @@ def unlock(vault: Vault, **credentials) -> Vault:
     fresh = open_vault(vault.root, **credentials)
     vault.engine, vault.unlocked_by, vault._key = fresh.engine, fresh.unlocked_by, fresh._key
     vault.vault_id, vault.read_only = fresh.vault_id, fresh.read_only  # a backup was restored
+    vault.rotation_unfinished = fresh.rotation_unfinished
     return vault
 
 

@@ -9,7 +9,13 @@ cost parameters are capped before scrypt runs. A damaged header is a `CorruptVau
 slot is noted in `problems`, so the other slot (or the keychain) can still open the vault.
 
 While the encryption key is being rotated, `pending` holds the new key's check and slots beside
-the current ones; the next open keeps whichever key the database answers to.
+the current ones, and `successors` holds each older key's successor sealed under that older key:
+every passphrase and recovery key that was ever shown keeps opening the journal (through the
+chain) until the user has seen the new recovery key and the rotation is finished. Keys that an
+interrupted rotation left behind are `retired` slot sets, still chained forward.
+
+A `checksum` over the rest tells a damaged header (a changed vault id, a changed key check) from
+a wrong passphrase; AES-GCM, not the key check, decides whether a slot's key is authentic.
 """
 
 from __future__ import annotations
@@ -31,8 +37,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from services.errors import CorruptVault, InvalidInput, ReadOnlyJournal
-from services.files import PRIVATE_FILE, file_error, fsync_dir
+from services.errors import CorruptVault, HeaderUncertain, InvalidInput, ReadOnlyJournal
+from services.files import file_error, fsync_dir, replace_private_file
 
 FORMAT = "confidant-vault/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
@@ -43,6 +49,7 @@ SCRYPT_N_RANGE, SCRYPT_R_MAX, SCRYPT_P_MAX = (2**14, 2**20), 16, 4
 SCRYPT_MAX_MEMORY = 256 * 2**20
 KEY_BYTES, NONCE_BYTES, TAG_BYTES = 32, 12, 16
 MAX_HEADER_BYTES = 64 * 1024
+MAX_RETIRED = 8  # slot sets an interrupted rotation may leave behind
 DAMAGED = "The vault header is damaged or not a Confidant header"
 
 
@@ -145,6 +152,31 @@ def _check_hex(value, what: str) -> str:
     return value
 
 
+def _lenient_check(value) -> str:
+    """A key check as stored; a damaged one (not 32 hex digits) is kept as '' (unknown): the
+    slots' AES-GCM tags still say whether their key is authentic."""
+    if not isinstance(value, str):
+        raise ValueError("key_check is not text")
+    try:
+        return _check_hex(value, "key_check")
+    except ValueError:
+        return ""
+
+
+def _checksum(data: dict) -> str:
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"))
+                          .encode()).hexdigest()[:32]
+
+
+def _sealed(value) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError("successor is not an object")
+    _field_bytes(value, "nonce", range(NONCE_BYTES, NONCE_BYTES + 1))
+    _field_bytes(value, "sealed", range(KEY_BYTES + TAG_BYTES, KEY_BYTES + TAG_BYTES + 1))
+    return {"nonce": value["nonce"], "sealed": value["sealed"]}
+
+
 def _slots(value) -> dict[str, dict]:
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         raise ValueError("slots is not an object")
@@ -159,6 +191,12 @@ class Header:
     keychain: bool = False
     # a key rotation in progress: {"key_check": ..., "slots": {...}} for the new key
     pending: dict | None = None
+    # slot sets of keys an interrupted rotation left behind: [{"key_check", "slots"}], oldest
+    # first; each still opens the journal through `successors`
+    retired: list[dict] = field(default_factory=list)
+    # key check -> the next key, sealed under the key with that check (AES-GCM)
+    successors: dict[str, dict] = field(default_factory=dict)
+    tampered: bool = False  # the file's checksum did not match what it holds
 
     def problem(self, slot: str, pending: bool = False) -> str | None:
         slots = self.pending["slots"] if pending else self.slots
@@ -176,19 +214,19 @@ class Header:
         sealed = AESGCM(wrapping_key).encrypt(nonce, key, self._aad(slot))
         self.slots[slot] = {**extra, "nonce": _b64(nonce), "sealed": _b64(sealed)}
 
-    def _unwrap(self, slot: str, wrapping_key: bytes, pending: bool = False) -> bytes | None:
-        data = (self.pending["slots"] if pending else self.slots)[slot]
+    def _open_sealed(self, data: dict, wrapping_key: bytes, aad: bytes) -> bytearray | None:
+        """The key sealed in `data`, or None: the AES-GCM tag, not the key check, decides."""
         key = bytearray(KEY_BYTES)  # decrypted in place: no immutable copy of the key
         try:
-            AESGCM(wrapping_key).decrypt_into(_unb64(data["nonce"]), _unb64(data["sealed"]),
-                                              self._aad(slot), key)
+            AESGCM(bytes(wrapping_key)).decrypt_into(_unb64(data["nonce"]),
+                                                     _unb64(data["sealed"]), aad, key)
         except InvalidTag:
             return None
-        check = self.pending["key_check"] if pending else self.check
-        if key_check(key) == check:
-            return key
-        key[:] = bytes(KEY_BYTES)
-        return None
+        return key
+
+    def _unwrap(self, slot: str, wrapping_key: bytes, pending: bool = False) -> bytes | None:
+        data = (self.pending["slots"] if pending else self.slots)[slot]
+        return self._open_sealed(data, wrapping_key, self._aad(slot))
 
     def _aad(self, slot: str) -> bytes:
         return f"{FORMAT}:{self.vault_id}:{slot}".encode()
@@ -233,22 +271,74 @@ class Header:
             raise self.damaged_slot("recovery")
         return self._unwrap("recovery", _hkdf(recovery_key, _unb64(slot["salt"])), pending)
 
+    # --- generations of keys -----------------------------------------------------------------
+    def checks(self) -> list[str]:
+        """Every key check the header knows, newest first (pending, current, retired)."""
+        newest = [self.pending["key_check"]] if self.pending is not None else []
+        return newest + [self.check] + [r["key_check"] for r in reversed(self.retired)]
+
+    def retired_headers(self) -> list[Header]:
+        """The retired slot sets, newest first, each as a header of its own to unwrap with."""
+        return [Header(self.vault_id, r["key_check"], dict(r["slots"]))
+                for r in reversed(self.retired)]
+
+    def successor_of(self, key: bytes) -> bytearray | None:
+        """The next key in the chain, opened with `key`, or None (the newest key)."""
+        sealed = self.successors.get(key_check(key))
+        if sealed is None:
+            return None
+        return self._open_sealed(sealed, key, self._aad(f"successor:{key_check(key)}"))
+
+    def chain_from(self, key: bytes) -> list[bytearray]:
+        """`key` and every later key it leads to, newest first (at most one per generation)."""
+        chain = [bytearray(key)]
+        for _ in range(len(self.retired) + 2):
+            following = self.successor_of(chain[0])
+            if following is None:
+                break
+            chain.insert(0, following)
+        return chain
+
     # --- key rotation ------------------------------------------------------------------------
-    def begin_rotation(self, new_key: bytes, passphrase: str | None, recovery_key: str) -> None:
-        """Keep the new key's slots beside the current ones until the rekey has committed."""
+    def begin_rotation(self, current_key: bytes, new_key: bytes, passphrase: str | None,
+                       recovery_key: str) -> None:
+        """Keep the new key's slots beside the current ones until the user has seen the new
+        recovery key; the current key opens the new one through `successors`.
+
+        An earlier rotation left unfinished is first settled by the key the journal answers
+        to (`current_key`): abandoned if its rekey never committed, otherwise its slots become
+        current and the older ones are retired (still chained forward)."""
+        if self.pending is not None:
+            if key_check(current_key) == self.pending["key_check"]:
+                self.retired.append({"key_check": self.check, "slots": self.slots})
+                self.check, self.slots = self.pending["key_check"], dict(self.pending["slots"])
+                self.pending = None
+            else:
+                self.abandon_rotation()
         staged = Header(self.vault_id, key_check(new_key))
         if passphrase:
             staged.set_passphrase(new_key, passphrase)
         staged.set_recovery_key(new_key, recovery_key)
         self.pending = {"key_check": staged.check, "slots": staged.slots}
+        current = key_check(current_key)
+        nonce = os.urandom(NONCE_BYTES)
+        self.successors[current] = {"nonce": _b64(nonce), "sealed": _b64(AESGCM(
+            bytes(current_key)).encrypt(nonce, bytes(new_key),
+                                        self._aad(f"successor:{current}")))}
 
     def finish_rotation(self) -> None:
-        """The database now answers to the new key: its slots become the only ones."""
+        """The user has seen the new recovery key: the new key's slots become the only ones,
+        and every older key (its passphrase, its recovery key, old header copies) opens
+        nothing more."""
         if self.pending is not None:
             self.check, self.slots, self.pending = (self.pending["key_check"],
                                                     dict(self.pending["slots"]), None)
+        self.retired, self.successors = [], {}
 
     def abandon_rotation(self) -> None:
+        """The rekey never committed: the new key and its recovery key are worthless."""
+        if self.pending is not None:
+            self.successors.pop(self.check, None)
         self.pending = None
 
     # --- the file ----------------------------------------------------------------------------
@@ -257,6 +347,11 @@ class Header:
                 "keychain": self.keychain, "slots": self.slots}
         if self.pending is not None:
             data["pending"] = self.pending
+        if self.retired:
+            data["retired"] = self.retired
+        if self.successors:
+            data["successors"] = self.successors
+        data["checksum"] = _checksum(data)
         return json.dumps(data, indent=1)
 
     @classmethod
@@ -279,8 +374,21 @@ class Header:
                     raise ValueError("pending")
                 pending = {"key_check": _check_hex(pending.get("key_check"), "pending"),
                            "slots": _slots(pending.get("slots"))}
-            return cls(vault_id=vault_id, check=_check_hex(data.get("key_check"), "key_check"),
-                       slots=_slots(data.get("slots")), keychain=keychain, pending=pending)
+            retired = data.get("retired", [])
+            if not isinstance(retired, list) or len(retired) > MAX_RETIRED or \
+                    not all(isinstance(r, dict) for r in retired):
+                raise ValueError("retired")
+            retired = [{"key_check": _check_hex(r.get("key_check"), "retired"),
+                        "slots": _slots(r.get("slots"))} for r in retired]
+            successors = data.get("successors", {})
+            if not isinstance(successors, dict) or len(successors) > MAX_RETIRED + 1:
+                raise ValueError("successors")
+            successors = {_check_hex(k, "successor"): _sealed(v) for k, v in successors.items()}
+            stored = data.get("checksum")
+            return cls(vault_id=vault_id, check=_lenient_check(data.get("key_check")),
+                       slots=_slots(data.get("slots")), keychain=keychain, pending=pending,
+                       retired=retired, successors=successors,
+                       tampered=stored is not None and stored != _checksum(data))
         except (ValueError, TypeError, RecursionError) as err:
             raise CorruptVault(f"{DAMAGED}.") from err
 
@@ -303,26 +411,19 @@ def read_header(path: Path) -> Header:
 
 
 def write_header(path: Path, header: Header) -> None:
-    """Replace the header atomically: a crash leaves the old one or the new one, never half.
-    A failure (a full disk) leaves no temporary file behind."""
-    tmp = path.with_suffix(".tmp")
+    """Replace the header atomically: a failure at any step (a full disk, an I/O error, even
+    after the rename) leaves the old header, and says so; a crash leaves the old or the new."""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-        with open(fd, "w", encoding="utf-8") as fh:
-            os.fchmod(fh.fileno(), PRIVATE_FILE)
-            fh.write(header.to_json())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
+        replace_private_file(path, header.to_json().encode("utf-8"))
     except OSError as err:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
         if err.errno == errno.EROFS:
             raise ReadOnlyJournal(f"The journal's folder is read-only: {path.name} was not "
                                   "changed.") from err
+        if getattr(err, "applied", False):
+            raise HeaderUncertain(f"The disk failed while saving {path.name} "
+                                  f"({err.strerror or err}): the change may or may not be in "
+                                  "place. Check the disk, then try the old and the new "
+                                  "passphrase.") from err
         raise file_error(err, path) from err
 
 

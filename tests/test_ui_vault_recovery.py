@@ -110,12 +110,16 @@ def test_rotate_the_key_from_settings(qtbot, window, memory_keyring, monkeypatch
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a, **k: QMessageBox.StandardButton.Yes)
     shown = []
-    monkeypatch.setattr(RecoveryKeyDialog, "open", lambda self: shown.append(self.recovery_key))
+    monkeypatch.setattr(RecoveryKeyDialog, "open", lambda self: shown.append(self))
     window.open_settings()
     assert window.dialog.rotate_button.text().startswith("Rotate the encryption key")
     window.dialog.rotate_key.emit()
     settle(qtbot, ctx)
     qtbot.waitUntil(lambda: len(shown) == 1, timeout=5000)
+    header = read_header(paths.header_path(ctx.data_dir))
+    assert header.pending is not None  # shown, not yet closed: the old recovery key still works
+    shown[0].done(0)  # the user closes the message, having seen the new key
+    settle(qtbot, ctx)
     header = read_header(paths.header_path(ctx.data_dir))
     assert header.check != old_check and header.pending is None
     assert key_check(keychain.load_key(ctx.vault.vault_id)) == header.check

@@ -35,6 +35,22 @@ def run_command(args) -> int:
     except KeyboardInterrupt:
         print("confidant: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `confidant search x | head -1`: the reader has gone, quietly
+        _quiet_stdout()
+        return 141
+    except OSError as err:  # stdout or stderr itself failed (a full disk, an I/O error)
+        with contextlib.suppress(OSError):
+            print(f"confidant: cannot write the output: {err.strerror or err}.",
+                  file=sys.stderr)
+        return 1
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush raises nothing."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -52,7 +68,12 @@ def _ask() -> str | None:
 
 
 def _open(args) -> vaults.Vault:
-    return vaults.open_vault(_root(args), ask=_ask)
+    vault = vaults.open_vault(_root(args), ask=_ask)
+    if vault.rotation_unfinished:
+        print("confidant: a key rotation was not finished: the previous passphrase and "
+              "recovery key still open the journal; rotate the key again to retire them.",
+              file=sys.stderr)
+    return vault
 
 
 def _new_passphrase(optional: bool, env: str) -> str | None:

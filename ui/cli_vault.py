@@ -11,7 +11,7 @@ from pathlib import Path
 
 from services import backup, demo
 from services import vault as vaults
-from services.errors import InvalidInput
+from services.errors import ConfidantError, InvalidInput
 from services.store import use_case
 from services.terminal import shown
 from ui.cli import ENV_NEW_PASSPHRASE, _ask, _new_passphrase, _open, _root
@@ -61,7 +61,7 @@ def cmd_passphrase(args) -> None:
 
 
 def _rotate_key(vault) -> None:
-    from services.key_rotation import rotate_key
+    from services.key_rotation import finish_rotation, rotate_key
 
     optional = not vaults.uses_passphrase(vault.root)
     new = _new_passphrase(optional=optional, env=ENV_NEW_PASSPHRASE)
@@ -69,10 +69,16 @@ def _rotate_key(vault) -> None:
         raise InvalidInput(f"Give the passphrase (the current one or a new one) on a terminal "
                            f"or in {ENV_NEW_PASSPHRASE}: the new key is kept under it.")
     recovery = rotate_key(vault, passphrase=new or None)
+    # the old recovery key is retired only once the new one has reached the terminal or file
     print("The journal is re-encrypted under a new key" +
           (" kept under the passphrase given." if new else "."))
     print("\nNew recovery key (shown once; the old one no longer opens the journal):\n")
-    print(f"    {recovery}\n")
+    print(f"    {recovery}\n", flush=True)
+    try:
+        finish_rotation(vault)
+    except ConfidantError as err:
+        print(f"confidant: {shown(str(err))} The new recovery key works; so does the old one "
+              "until a rotation finishes.", file=sys.stderr)
 
 
 def cmd_keychain(args) -> None:

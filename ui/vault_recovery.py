@@ -84,15 +84,17 @@ class DamagedDialog(QDialog):
 
 
 class RecoveryKeyDialog(QMessageBox):
-    """A new recovery key, shown once, selectable."""
+    """A new recovery key, shown once, selectable. The old one is retired only when the user
+    closes this dialog, having seen the new one."""
 
     def __init__(self, recovery_key: str, parent=None):
         super().__init__(parent)
         self.recovery_key = recovery_key
         self.setWindowTitle("New recovery key")
-        self.setText("The journal is re-encrypted under a new key. Your old recovery key and "
-                     "old copies of the header no longer open it.\n\nStore this new recovery "
-                     f"key somewhere safe; it is shown only now:\n\n{recovery_key}")
+        self.setText("The journal is re-encrypted under a new key. Store this new recovery "
+                     f"key somewhere safe; it is shown only now:\n\n{recovery_key}\n\n"
+                     "When you close this message, your old recovery key and old copies of "
+                     "the header stop opening the journal.")
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
 
@@ -108,7 +110,12 @@ def rotate_encryption_key(ctx: AppContext, parent, on_done=None) -> QDialog | No
                         on_error=lambda err: report(err, parent))
 
     def shown(recovery_key: str) -> None:
-        RecoveryKeyDialog(recovery_key, parent).open()  # the parent owns it
+        from services.key_rotation import finish_rotation
+
+        dialog = RecoveryKeyDialog(recovery_key, parent)  # the parent owns it
+        dialog.finished.connect(lambda _: ctx.tasks.write(
+            finish_rotation, vault, on_error=lambda err: report(err, parent)))
+        dialog.open()
         if on_done is not None:
             on_done(recovery_key)
 
