@@ -12,6 +12,7 @@ import os
 import stat
 from pathlib import Path
 
+from services import paths
 from services.errors import InvalidInput, StorageFull
 
 PRIVATE_FILE = 0o600
@@ -30,10 +31,15 @@ def file_error(err: OSError, where) -> Exception:
 
 
 def check_target(target: Path) -> Path:
-    """The path a user asked us to write, if it is a new path or an existing regular file."""
+    """The path a user asked us to write, if it is a new path or an existing regular file, and
+    not one of a vault's own files (symlinks in its folders followed)."""
     target = Path(target)
     if str(target) in ("", "."):
         raise InvalidInput("Give a file name to write to.")
+    if str(target) == "-":
+        raise InvalidInput("Give a file name to write to ('-' would be a file named '-'; "
+                           "this command does not write to standard output).")
+    _refuse_vault_files(target)
     try:
         info = target.lstat()
     except FileNotFoundError:
@@ -48,6 +54,22 @@ def check_target(target: Path) -> Path:
         raise InvalidInput(f"{target} is not a regular file (a device or a pipe); give the path "
                            "of a regular file.")
     return target
+
+
+def _refuse_vault_files(target: Path) -> None:
+    """Nothing a user asks us to write may land on a vault's live files: the journal, its
+    sidecars, its header, the app's lock, a restore's intent, or our temporary files."""
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError) as err:  # a symlink loop
+        raise InvalidInput(f"{target} cannot be resolved ({err}).") from err
+    folder = resolved.parent
+    holds_vault = any((folder / name).exists() for name in (paths.DB_NAME, paths.HEADER_NAME))
+    live = (paths.DB_NAME, paths.HEADER_NAME, paths.LOCK_NAME)
+    if holds_vault and (resolved.name.startswith(live) or resolved.name.startswith(TEMP_PREFIX)
+                        or resolved.name.startswith("restore")):
+        raise InvalidInput(f"{target} is one of the journal's own files; give another path "
+                           "(outside the data folder).")
 
 
 def new_private_file(path: Path) -> None:
