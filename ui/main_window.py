@@ -337,7 +337,10 @@ class MainWindow(QMainWindow):
         self.partner_id = None
         self.advisor.set_partner(None)
         self.partner_model.set_partners([], {})
+        self.portfolio.show_rows([])
         self.timeline.clear()
+        for view in (self.stakeholders, self.commitments, self.health):
+            view.load(None)  # no partner's people, promises or readings behind the lock
         self.pages.setCurrentIndex(1)
         self.lock_screen.form.secret.setFocus()
 

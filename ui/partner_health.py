@@ -70,6 +70,11 @@ class CommitmentsBoard(QWidget):
             self.lists[side] = table
             layout.addWidget(table, 1)
 
+    def clear(self) -> None:
+        for side, table in self.lists.items():
+            table.clear()
+            self.summary[side].clear()
+
     def fill(self, promises: list, sides: dict) -> None:
         today = date.today()
         for side, table in self.lists.items():
@@ -154,6 +159,10 @@ class PartnerHealth(QWidget):
         if partner_id is None:
             self.chart.set_series([])
             self.map.set_people([])
+            self.board.clear()
+            self.who.blockSignals(True)
+            self.who.clear()
+            self.who.blockSignals(False)
             return
         self.ctx.db(journal.list_stakeholders, partner_id=partner_id, on_done=self._people)
         self.ctx.db(commitments.list_commitments, partner_id=partner_id, on_done=self._promises)
