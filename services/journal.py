@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -75,15 +76,19 @@ def resolve_partner(*, session: Session, name: str) -> Partner:
     a unique prefix, else NotFound naming the candidates."""
     if not name or not name.strip():
         raise InvalidInput("Give a partner's name.")
-    matches = _partner_matches(session, name)
+    return _one_of(_partner_matches(session, name), name, "partner",
+                   [p.name for p in list_partners(session=session)])
+
+
+def _one_of(matches: list, name: str, what: str, known: list[str]):
+    """The one match, or NotFound naming the candidates or the near misses."""
     if len(matches) == 1:
         return matches[0]
     if matches:
-        raise NotFound(f"'{name}' matches several partners: "
-                       + ", ".join(p.name for p in matches) + ". Give more of the name.")
-    known = [p.name for p in list_partners(session=session)]
+        raise NotFound(f"'{name}' matches several {what}s: "
+                       + ", ".join(m.name for m in matches) + ". Give more of the name.")
     close = difflib.get_close_matches(name.strip(), known, n=3, cutoff=0.6)
-    raise NotFound(f"No partner named '{name}'."
+    raise NotFound(f"No {what} named '{name}'."
                    + (f" Did you mean {', '.join(close)}?" if close else ""))
 
 
@@ -159,6 +164,25 @@ def find_stakeholder(*, session: Session, partner_id: int, name: str) -> Stakeho
         if person.name.casefold() == wanted:
             return person
     return None
+
+
+def _folded(name: str) -> str:
+    """A name as typed on any keyboard: any case, spacing or accent ('sofia marin')."""
+    plain = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(c for c in plain if not unicodedata.combining(c)).split())
+
+
+def resolve_stakeholder(*, session: Session, partner_id: int, name: str) -> Stakeholder:
+    """The person resolver, as the partner one: the full name (any case), else a unique
+    prefix of the full name or of any part of it ('Dana', 'whit'), else NotFound."""
+    if not name or not name.strip():
+        raise InvalidInput("Give the person's name.")
+    people = list_stakeholders(session=session, partner_id=partner_id)
+    wanted = _folded(name)
+    exact = [p for p in people if _folded(p.name) == wanted]
+    matches = exact[:1] or [p for p in people if _folded(p.name).startswith(wanted)
+                            or any(part.startswith(wanted) for part in _folded(p.name).split())]
+    return _one_of(matches, name, "stakeholder", [p.name for p in people])
 
 
 def update_stakeholder(*, session: Session, stakeholder_id: int,

@@ -136,3 +136,19 @@ def test_random_arguments_exit_0_1_or_2_and_never_a_traceback(journal_with_entry
     if code:
         assert err.getvalue().strip(), argv  # a failure always says why
         assert len(err.getvalue().strip().splitlines()) == 1, (argv, err.getvalue())
+
+
+def test_since_resolves_a_person_as_the_partner_resolver_does(cli):
+    """Issue 18 (small) and issue 20, item 20: '' is one line (no SAWarning, no 'id None');
+    a first name, any case and no accents find the one person; two matches are named."""
+    cli("init")
+    cli("log", "--partner", "Northwind", "--title", "Kick-off",
+        "--with", "Dana Whitfield,Sofia Marín,Daniel Ortega")
+    code, _, err = cli("since", "--partner", "Northwind", "--stakeholder", "")
+    assert code == 1 and err.strip() == "confidant: Give the person's name."
+    for typed, name in (("Whit", "Dana Whitfield"), ("sofia marin", "Sofia Marín"),
+                        ("daniel", "Daniel Ortega")):
+        code, out, err = cli("since", "--partner", "Northwind", "--stakeholder", typed)
+        assert code == 0 and out.startswith(name), (typed, out, err)
+    code, _, err = cli("since", "--partner", "Northwind", "--stakeholder", "dan")
+    assert code == 1 and "Dana Whitfield, Daniel Ortega" in err

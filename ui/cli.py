@@ -131,12 +131,11 @@ def _partner_id(session, name: str | None) -> int | None:
 
 
 def _stakeholder_id(session, partner, name: str | None) -> int | None:
-    if not name:
+    """The person `name` names at `partner` (the one resolver: any case, a unique prefix of
+    any part of the name); None when no name was given at all."""
+    if name is None:
         return None
-    person = journal.find_stakeholder(session=session, partner_id=partner.id, name=name)
-    if person is None:
-        raise InvalidInput(f"No stakeholder named '{shown(name)}' at {shown(partner.name)}.")
-    return person.id
+    return journal.resolve_stakeholder(session=session, partner_id=partner.id, name=name).id
 
 
 def _entry_json(interaction, partner_name: str) -> dict:
