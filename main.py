@@ -184,6 +184,7 @@ def build_parser() -> Parser:
     p.add_argument("file")
     p.add_argument("--yes", action="store_true",
                    help="restore a backup of another journal without asking")
+    cmd.add_parser("check", help="check every page of the journal (exit 1 if damaged)")
     _practice_parsers(cmd, partner, stakeholder)
     _voice_parsers(cmd)
     _model_parsers(cmd)

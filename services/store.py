@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel
 
+from models import db
 from services import files
 from services.errors import (
     Conflict,
@@ -29,6 +30,8 @@ from services.errors import (
 )
 
 M = TypeVar("M", bound=SQLModel)
+# what SQLite and SQLCipher say of a page that does not decrypt or a broken structure
+DAMAGE_SIGNS = ("malformed", "not a database", "corrupt", "hmac")
 
 
 def translate(err: Exception) -> Exception:
@@ -44,8 +47,11 @@ def translate(err: Exception) -> Exception:
     if "locked" in text or "busy" in text:
         return JournalBusy("The journal stayed busy in another program (another Confidant "
                            "command or window is writing); nothing was saved. Try again.")
-    if isinstance(err, OperationalError | DatabaseError):
-        return CorruptVault(f"The journal could not be written ({text}).")
+    if any(sign in text for sign in DAMAGE_SIGNS):  # a read as much as a write
+        return CorruptVault(f"The journal is damaged ({text}). Run 'confidant check' (File > "
+                            "Check the journal) for a report; restore a backup made before it.")
+    if isinstance(err, OperationalError | DatabaseError | db.DatabaseError):
+        return CorruptVault(f"The journal could not be read or written ({text}).")
     return err
 
 

@@ -435,7 +435,7 @@ def _elsewhere(module: str, name: str, function: str | None = None):
 
 
 COMMANDS.update({name: _elsewhere("cli_vault", name) for name in (
-    "init", "demo", "passphrase", "keychain", "backup", "restore")})
+    "init", "demo", "passphrase", "keychain", "backup", "restore", "check")})
 COMMANDS.update({name: _elsewhere("cli_practice", name) for name in (
     "checkup", "governance", "touch", "since", "precedents", "portfolio", "import")})
 COMMANDS["models"] = _elsewhere("cli_models", "models")

@@ -1,4 +1,5 @@
-"""The vault's commands: init, demo, passphrase (and --rotate-key), keychain, backup, restore.
+"""The vault's commands: init, demo, passphrase (and --rotate-key), keychain, backup, restore,
+check.
 
 Exit codes as in ui/cli.py, whose helpers (opening the vault, asking for a passphrase) these
 share.
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from services import backup, demo
 from services import vault as vaults
-from services.errors import ConfidantError, InvalidInput
+from services.errors import ConfidantError, CorruptVault, InvalidInput
 from services.store import use_case
 from services.terminal import shown
 from ui.cli import ENV_NEW_PASSPHRASE, _ask, _new_passphrase, _open, _root
@@ -98,7 +99,25 @@ def cmd_backup(args) -> None:
         target = backup.backup(vault=vault, target=Path(args.output))
     finally:
         vault.lock()
-    print(f"Backup written to {target} ({target.stat().st_size:,} bytes, encrypted).")
+    print(f"Backup written to {target} ({target.stat().st_size:,} bytes, encrypted; every "
+          "page verified).")
+
+
+def cmd_check(args) -> int:
+    """The integrity check as a plain report: exit 0 when whole, 1 when damaged."""
+    from services import check
+
+    try:
+        vault = _open(args)
+    except CorruptVault as err:  # damaged past opening: that is the report
+        print(f"{_root(args)}: the vault cannot be opened.\n{err}")
+        return 1
+    try:
+        found = check.check_journal(vault=vault)
+    finally:
+        vault.lock()
+    print("\n".join(found.lines()))
+    return 0 if found.ok else 1
 
 
 def _confirm_restore(args):

@@ -6,6 +6,7 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from ui.about_dialog import AboutDialog
 from ui.calendar_action import import_calendar
+from ui.check_action import check_journal
 
 
 def install_menus(w) -> None:
@@ -31,6 +32,7 @@ def install_menus(w) -> None:
     w.save_action = action(file, "&Save entry", w.editor.save, QKeySequence.StandardKey.Save)
     w.brief_action = action(file, "&Export brief…", w.export_brief, "Ctrl+E")
     action(file, "&Back up the journal…", w.back_up)
+    w.check_action = action(file, "Chec&k the journal", lambda: check_journal(w))
     w.import_action = action(file, "&Import meetings from a calendar (.ics)…",
                              lambda: import_calendar(w))
     file.addSeparator()
