@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -39,7 +38,6 @@ from services.vault_header import read_header
 MEMBERS = pending_restore.MEMBERS
 WORK_PREFIX = ".confidant-backup-"  # + random + -<pid>.tmp: a backup's temporary folder
 WORK_FILES = {"backup.zip", *(paths.DB_NAME + s for s in ("", *pending_restore.SIDECARS))}
-STALE_AFTER = 24 * 3600  # where no process id can be checked, a work folder this old is stale
 # a restore unpacks at most this much (bytes written, counted as they are)
 LIMITS = {paths.DB_NAME: 4 * 2**30, paths.HEADER_NAME: 64 * 2**10}
 EXPANSION = 2  # encrypted pages do not compress: more than twice the stored size is no journal
@@ -151,31 +149,14 @@ def _write_archive(partial: Path, copy: Path, header_file: Path, target: Path) -
 
 
 def remove_stale_work(folder: Path) -> None:
-    """Work folders that a killed backup of ours left in `folder` (its process is gone), holding
+    """Remove the work folders of backups that were killed: their process is gone and they hold
     nothing but a backup's pieces."""
-    for work in folder.glob(f"{WORK_PREFIX}*.tmp"):
+    for work in files.stale_temporaries(folder, WORK_PREFIX):
         try:
-            pid = int(work.name.removesuffix(".tmp").rsplit("-", 1)[1])
-            if not work.is_dir() or work.is_symlink() or not _process_gone(pid, work):
-                continue
-            if all(p.name in WORK_FILES for p in work.iterdir()):
+            if work.is_dir() and all(p.name in WORK_FILES for p in work.iterdir()):
                 shutil.rmtree(work)
-        except (ValueError, IndexError, OSError):
+        except OSError:
             continue
-
-
-def _process_gone(pid: int, work: Path) -> bool:
-    if pid == os.getpid():  # another backup of this process may be running
-        return False
-    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows: go by age
-        return time.time() - work.stat().st_mtime > STALE_AFTER
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
 
 
 def verify(folder: Path, key: bytes) -> None:

@@ -210,29 +210,32 @@ def _write_renamed(path: Path, data: bytes) -> None:
         raise _AfterRename(err) from err
 
 
-def remove_stale_temporaries(folder: Path) -> None:
-    """Temporary files a killed writer of ours left in `folder` (its process is gone)."""
+def stale_temporaries(folder: Path, prefix: str = TEMP_PREFIX) -> list[Path]:
+    """Our temporary files or folders (`prefix`...-<pid>.tmp) in `folder` whose writer is gone
+    (a killed process): safe to remove."""
     try:
-        leftovers = list(folder.glob(f"{TEMP_PREFIX}*.tmp"))
+        found = list(folder.glob(f"{prefix}*.tmp"))
     except OSError:
-        return
-    for tmp in leftovers:
+        return []
+    stale = []
+    for tmp in found:
         try:
-            pid = int(tmp.name.rsplit("-", 1)[1].removesuffix(".tmp"))
-            if pid != os.getpid() and not _alive(pid):
-                tmp.unlink()
-        except (ValueError, IndexError, OSError):
+            pid = int(tmp.name.removesuffix(".tmp").rsplit("-", 1)[1])
+        except (ValueError, IndexError):
             continue
+        if pid != os.getpid() and not paths.pid_alive(pid) and not tmp.is_symlink():
+            stale.append(tmp)
+    return stale
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+def remove_stale_temporaries(folder: Path) -> None:
+    """Temporary files a killed writer of ours left in `folder` (a header write)."""
+    for tmp in stale_temporaries(folder):
+        try:
+            if tmp.is_file():
+                tmp.unlink()
+        except OSError:
+            continue
 
 
 def fsync_dir(path: Path) -> None:

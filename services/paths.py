@@ -52,14 +52,26 @@ def lock_is_ours(root: Path) -> bool:
 def app_running(root: Path) -> bool:
     """Whether a live Confidant window holds this data dir's lock."""
     pid = _lock_pid(root)
-    if pid is None:
-        return False
-    if pid == os.getpid():
-        return True
+    return pid is not None and (pid == os.getpid() or pid_alive(pid))
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists. Never os.kill on Windows: there any signal terminates."""
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x00100000, False, pid)  # SYNCHRONIZE
+        if not handle:
+            return False
+        try:
+            return kernel32.WaitForSingleObject(handle, 0) == 0x102  # WAIT_TIMEOUT: running
+        finally:
+            kernel32.CloseHandle(handle)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
+    except OSError:
         return True
     return True
