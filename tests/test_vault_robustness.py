@@ -235,7 +235,7 @@ dd if=/dev/zero of={mnt}/filler bs=4k 2>/dev/null
 export CONFIDANT_DATA_DIR={mnt}/vault
 r list list
 CONFIDANT_DATA_DIR={mnt}/new r init init
-r left sh -c "ls -A {mnt}/new"
+printf 'left\t0\t%s\t\n' "$(ls -A {mnt}/new | tr '\n' ' ')"
 ''', data_dir)
     for name in ("list", "init"):
         code, _, err = results[name]
