@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -131,6 +132,7 @@ def load_model(folder: Path, threads: int = 0):
     with _models_lock:
         if key not in _models:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: a folder, no hub
+            no_telemetry()
             try:
                 from faster_whisper import WhisperModel
 
