@@ -29,6 +29,30 @@ def now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
+# Every date a user or a file gives for a journal fact (an entry, a trust reading, a promise's due
+# date, a health check, a governance date, a calendar event) falls within these years; checked
+# where it is parsed, by the Create/Update models below and by the calendar import.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+def in_journal_years(value: date | None) -> bool:
+    """Whether a stored date can be shown on a time axis (older journals may hold others)."""
+    return value is None or FIRST_YEAR <= value.year <= LAST_YEAR
+
+
+def journal_date(value, what: str = "The date"):
+    """`value` (a date or datetime, or None) if it falls within the journal's years."""
+    if not in_journal_years(value):
+        raise ValueError(f"{what} must fall in the years {FIRST_YEAR}-{LAST_YEAR}, "
+                         f"not {value.year}")
+    return value
+
+
+def dated(*fields: str):
+    """The validator that bounds a model's date fields (one line in each Create/Update model)."""
+    return field_validator(*fields)(lambda cls, v: journal_date(v))
+
+
 def _required_text(value: str, what: str) -> str:
     if value is None or not value.strip():
         raise ValueError(f"{what} cannot be empty")
@@ -150,6 +174,8 @@ class InteractionCreate(InteractionBase):
     participant_ids: list[int] = []
     tags: list[str] = []
 
+    _occurred_at = dated("occurred_at")
+
     @field_validator("title")
     @classmethod
     def _title(cls, v: str) -> str:
@@ -170,6 +196,8 @@ class InteractionUpdate(SQLModel):
     difficulty: int | None = Field(default=None, ge=0, le=5)
     participant_ids: list[int] | None = None
     tags: list[str] | None = None
+
+    _occurred_at = dated("occurred_at")
 
 
 class Interaction(InteractionBase, table=True):
@@ -208,7 +236,7 @@ class TrustReadingBase(SQLModel):
 
 
 class TrustReadingCreate(TrustReadingBase):
-    pass
+    _taken_at = dated("taken_at")
 
 
 class TrustReading(TrustReadingBase, table=True):
@@ -238,6 +266,8 @@ class CommitmentCreate(CommitmentBase):
     def _text(cls, v: str) -> str:
         return _required_text(v, "A commitment's text")
 
+    _due = dated("due")
+
 
 class CommitmentUpdate(SQLModel):
     text: str | None = None
@@ -249,6 +279,8 @@ class CommitmentUpdate(SQLModel):
     @classmethod
     def _text(cls, v: str | None) -> str | None:
         return None if v is None else _required_text(v, "A commitment's text")
+
+    _due = dated("due")
 
 
 class Commitment(CommitmentBase, table=True):
@@ -327,6 +359,8 @@ class HealthCheckCreate(HealthCheckBase):
     def _text(cls, v: str) -> str:
         return _no_nul(v)
 
+    _taken_on = dated("taken_on")
+
 
 class HealthCheck(HealthCheckBase, table=True):
     __tablename__ = "health_check"
@@ -350,6 +384,8 @@ class GovernanceCadenceCreate(GovernanceCadenceBase):
     @classmethod
     def _label(cls, v: str) -> str:
         return (_no_nul(v) or "").strip()
+
+    _next_due = dated("next_due")
 
 
 class GovernanceCadence(GovernanceCadenceBase, table=True):

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from models.tables import Interaction, TrustReading, TrustReadingCreate
+from models.tables import Interaction, TrustReading, TrustReadingCreate, in_journal_years
 from services.errors import Conflict
 from services.journal import check_same_partner, get_partner, get_stakeholder
 from services.store import flush, get_or_404, validated
@@ -30,9 +30,10 @@ def add_reading(*, session: Session, reading_in: TrustReadingCreate | dict) -> T
 
 def update_reading(*, session: Session, reading_id: int,
                    reading_in: dict) -> TrustReading:
-    """Adjust a reading's four parts (1-10 each)."""
+    """Adjust a reading's four parts (1-10 each). What is changed is checked; a date stored
+    before dates were bounded does not block adjusting the rest (the entry editor does)."""
     reading = get_or_404(session, TrustReading, reading_id, "trust reading")
-    merged = validated(TrustReadingCreate, reading.model_dump() | reading_in)
+    merged = validated(TrustReadingCreate, reading.model_dump(exclude={"taken_at"}) | reading_in)
     reading.sqlmodel_update(merged.model_dump(include=set(reading_in)))
     session.add(reading)
     flush(session)
@@ -67,10 +68,14 @@ class TrustPoint:
 
 def trust_series(*, session: Session, partner_id: int,
                  stakeholder_id: int | None = None) -> list[TrustPoint]:
-    """Oldest first: the partner as a whole, or one stakeholder."""
-    readings = list_readings(session=session, partner_id=partner_id,
-                             stakeholder_id=stakeholder_id,
-                             partner_level_only=stakeholder_id is None)
+    """Oldest first: the partner as a whole, or one stakeholder. A reading dated outside the
+    journal's years (stored before dates were bounded, e.g. year 1) is left off the trend: it
+    has no place on the time axis, and clamped to 1900 it would squeeze every real reading
+    against the chart's right edge. It stays in the journal, to be corrected."""
+    readings = [r for r in list_readings(session=session, partner_id=partner_id,
+                                         stakeholder_id=stakeholder_id,
+                                         partner_level_only=stakeholder_id is None)
+                if in_journal_years(r.taken_at)]
     ids = {r.interaction_id for r in readings if r.interaction_id}
     titles = dict(session.exec(select(Interaction.id, Interaction.title)
                                .where(col(Interaction.id).in_(ids))).all()) if ids else {}

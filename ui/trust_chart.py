@@ -30,9 +30,11 @@ class TrustChart(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
         painter = QPainter(self)
-        self.markers = paint_trust_chart(painter, QRectF(self.rect()), self.points,
-                                         title=self.title, colors=self.colors())
-        painter.end()
+        try:  # a painter left active by a failed paint makes every later paint fail
+            self.markers = paint_trust_chart(painter, QRectF(self.rect()), self.points,
+                                             title=self.title, colors=self.colors())
+        finally:
+            painter.end()
 
     def marker_at(self, pos):
         return next((m for m in reversed(self.markers) if m.hit(pos)), None)
