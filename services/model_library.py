@@ -10,6 +10,7 @@ under a recommended name is recognised.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tomllib
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from services import llm
+from services import llm, paths, server_secrets
 from services import settings as settings_service
 from services.errors import InvalidInput, NotFound, StorageFull
 from services.gguf import ModelFacts
@@ -154,9 +155,11 @@ def add_gguf(*, session: Session, path: Path, data_dir: Path, copy: bool = False
 
 
 def add_server(*, session: Session, name: str, url: str, model: str, api_key_env: str = "",
-               key_in_keychain: bool = False, allow_remote: bool = False) -> Entry:
+               key_in_keychain: bool = False, allow_remote: bool = False,
+               key: str | None = None, data_dir: Path | None = None) -> Entry:
     """A server on this machine, or on another host the user consented to: no connection is
-    made here."""
+    made here. The API key (from `api_key_env`, or `key` for the keychain) may not be one of
+    Confidant's own variables nor open the vault in `data_dir`."""
     values = settings_service.get_settings(session=session)
     _check_name(values, name)
     end = parse_url(url)
@@ -164,12 +167,21 @@ def add_server(*, session: Session, name: str, url: str, model: str, api_key_env
         raise InvalidInput("Give the model's name as the server knows it (--model).")
     if api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,127}", api_key_env):
         raise InvalidInput(f"'{api_key_env[:40]}' is not an environment variable name.")
+    if api_key_env:
+        server_secrets.check_variable(api_key_env)
+    secret = key or (os.environ.get(api_key_env) if api_key_env else None)
+    if secret:
+        from_variable = bool(api_key_env) and secret == os.environ.get(api_key_env)
+        server_secrets.check_key(
+            secret, source=f"The API key variable {api_key_env}" if from_variable
+            else "The API key", header=paths.header_path(data_dir) if data_dir else None)
     remote = not is_loopback(end.host)
     if remote and not allow_remote:
         raise InvalidInput(f"{end.host} is not this machine: journal excerpts would be sent "
                            "there. Add it with --allow-remote to allow that.")
     entry = Entry(name=name, kind="server", url=url.strip(), model=model.strip(),
-                  api_key_env=api_key_env, key_in_keychain=key_in_keychain,
+                  api_key_env="" if key_in_keychain else api_key_env,
+                  key_in_keychain=key_in_keychain,
                   allow_remote=remote and allow_remote)
     _save(session, values, entries(values)[1:] + [entry])
     return entry
@@ -205,9 +217,7 @@ def delete_copy(entry: Entry, data_dir: Path) -> None:
         if path.parent == llm.models_dir(data_dir):
             path.unlink(missing_ok=True)
     if entry.kind == "server" and entry.key_in_keychain:
-        from services.server_model import forget_key
-
-        forget_key(entry.name)
+        server_secrets.forget_key(entry.name)
 
 
 def record_probe(*, session: Session, name: str, figures: dict) -> Entry:
@@ -232,7 +242,8 @@ def settings_for(values: Preferences, data_dir: Path, name: str | None = None):
                               key_in_keychain=entry.key_in_keychain,
                               allow_remote=entry.allow_remote,
                               context_length=max(values.context_length, 2048),
-                              temperature=values.temperature, max_tokens=values.max_tokens)
+                              temperature=values.temperature, max_tokens=values.max_tokens,
+                              vault_header=str(paths.header_path(data_dir)))
     if entry.kind == "gguf":
         path = Path(entry.path)
         if not path.exists():
@@ -256,8 +267,6 @@ def free_memory() -> int:
     except (OSError, ValueError, IndexError):
         pass
     try:
-        import os
-
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return 0

@@ -6,6 +6,11 @@ Standard library only: `http.client`, server-sent events read line by line. Loop
 (127.0.0.0/8, ::1, and 'localhost' when it resolves there) are allowed once the user added the
 server; any other host only with the consent recorded when it was added (`allow_remote`). The
 check runs before any socket is opened. Every failure is one line (ServerFailed).
+
+A server is untrusted input: one generation has an overall deadline, the response a byte cap,
+and a stream that sends no text (comments, keep-alives, empty events, a byte at a time) is cut
+off after `read_timeout` seconds or `MAX_QUIET_LINES` lines. The API key is checked each time
+it is about to be sent (services/server_secrets.py).
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import http.client
 import ipaddress
 import json
 import math
-import os
 import socket
 import ssl
 import threading
@@ -25,11 +29,15 @@ from urllib.parse import urlsplit
 
 from services.errors import InvalidInput, ModelUnavailable, ServerFailed
 from services.llm import Generation
+from services.server_secrets import api_key, forget_key, store_key
 
 CONNECT_TIMEOUT = 5.0     # seconds to open the connection
-READ_TIMEOUT = 60.0       # seconds without a byte from the server: a stalled stream
+READ_TIMEOUT = 60.0       # seconds without a byte, or without text, from the server
+DEADLINE = 120.0          # seconds for one whole generation, from connecting to the last byte
 MAX_LINE = 1 << 20        # one server-sent event line
-KEYCHAIN_PREFIX = "model-server:"
+MAX_RESPONSE = 8 << 20    # bytes in one response (a 4,096-token reply is under 2 MB)
+MAX_QUIET_LINES = 1000    # lines in a row without text: comments, keep-alives, empty events
+BLOCK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,8 @@ class ServerSettings:
     seed: int = 42
     connect_timeout: float = CONNECT_TIMEOUT
     read_timeout: float = READ_TIMEOUT
+    deadline: float = DEADLINE
+    vault_header: str = ""          # the vault's header: the key may not open it
 
     @property
     def endpoint(self) -> Endpoint:
@@ -121,28 +131,6 @@ def consent_check(settings: ServerSettings) -> str:
         raise ServerFailed(f"{end.host} is not this machine, and sending journal excerpts there "
                            "was not allowed; add the server again with --allow-remote.")
     return end.host
-
-
-def api_key(settings: ServerSettings) -> str | None:
-    if settings.key_in_keychain:
-        from services import keychain
-
-        if not keychain.available():
-            raise ServerFailed(f"The API key of {settings.name} is in the system keychain, "
-                               "which is not available.")
-        import keyring
-
-        key = keychain._call(keyring.get_password, keychain.SERVICE,
-                             KEYCHAIN_PREFIX + settings.name)
-        if not key:
-            raise ServerFailed(f"The API key of {settings.name} is missing from the keychain.")
-        return key
-    if settings.api_key_env:
-        key = os.environ.get(settings.api_key_env)
-        if not key:
-            raise ServerFailed(f"The API key variable {settings.api_key_env} is not set.")
-        return key
-    return None
 
 
 def request_body(settings: ServerSettings, *, messages: list[dict], max_tokens: int | None,
@@ -248,8 +236,8 @@ class ServerModel:
                  max_tokens: int | None = None, temperature: float | None = None,
                  stop: list[str] | None = None, on_token: Callable[[str], None] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> Generation:
-        """Stream a chat reply; Stop closes the connection at once (a watcher closes the
-        socket even while the server is silent)."""
+        """Stream a chat reply. Stop closes the connection at once, and so does the deadline
+        (a watcher shuts the socket even while the server is silent or dripping)."""
         body = self.request(prompt=prompt, messages=messages, max_tokens=max_tokens,
                             temperature=temperature, stop=stop)
         key = api_key(self.settings)
@@ -259,44 +247,25 @@ class ServerModel:
         with self.lock:
             start = time.perf_counter()
             conn = self._connect()
-            done = threading.Event()
-            stopped = threading.Event()
-            watcher = None
-            if should_stop is not None:
-                # the socket itself: http.client hands it to the response (and forgets it)
-                # when the server says it will close the connection
-                watcher = threading.Thread(target=self._watch, args=(conn.sock, should_stop,
-                                                                     done, stopped), daemon=True)
-                watcher.start()
+            # the socket itself: http.client hands it to the response (and forgets it) when
+            # the server says it will close the connection
+            guard = _Guard(conn.sock, should_stop, start + self.settings.deadline)
             try:
-                pieces, first = self._stream(conn, body, headers, on_token, should_stop,
-                                             stopped, start)
+                pieces, first = self._stream(conn, body, headers, on_token, guard, start)
             finally:
-                done.set()
+                guard.finish()
                 conn.close()
-                if watcher is not None:
-                    watcher.join(1.0)
             seconds = time.perf_counter() - start
         return Generation(text="".join(pieces), prompt_tokens=0, prompt_evaluated=None,
                           completion_tokens=len(pieces), seconds=seconds,
-                          first_token_seconds=first, stopped=stopped.is_set())
+                          first_token_seconds=first, stopped=guard.stopped.is_set())
 
-    @staticmethod
-    def _watch(sock, should_stop, done, stopped) -> None:
-        while not done.wait(0.05):
-            if should_stop():
-                stopped.set()
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)   # a blocked read returns at once
-                except OSError:
-                    pass
-                return
-
-    def _stream(self, conn, body, headers, on_token, should_stop, stopped, start):
+    def _stream(self, conn, body, headers, on_token, guard, start):
         end, s = self.endpoint, self.settings
         where = f"The model server at {end.label}:{end.port}"
+        cut_off = "the advice was cut off and nothing was saved"
         pieces: list[str] = []
-        first = None
+        first, finished, failure = None, False, None
         try:
             conn.request("POST", end.chat_path, body=_encode(body), headers=headers)
             response = conn.getresponse()
@@ -308,84 +277,142 @@ class ServerModel:
             if response.status != 200:
                 raise ServerFailed(f"{where} answered HTTP {response.status}; no advice was "
                                    "written.")
-            while not stopped.is_set():
-                line = response.readline(MAX_LINE + 1)
-                if not line:
-                    break                       # the server closed the stream
-                if len(line) > MAX_LINE:
-                    raise ServerFailed(f"{where} sent an event line over 1 MB.")
+            events = _Events(response, where, s.read_timeout, cut_off)
+            for line in events.lines():
                 line = line.strip()
-                if not line.startswith(b"data:"):
-                    continue                    # comments, event names, keep-alives
-                data = line[5:].strip()
-                if data == b"[DONE]":
-                    break
-                piece = _delta(data, where)
+                piece, thinking = None, False
+                if line.startswith(b"data:"):    # else comments, event names, keep-alives
+                    data = line[5:].strip()
+                    if data == b"[DONE]":
+                        finished = True
+                        break
+                    piece, thinking = _delta(data, where)
+                events.heard(bool(piece) or thinking)
                 if piece:
                     first = first if first is not None else time.perf_counter() - start
                     pieces.append(piece)
                     if on_token is not None:
                         on_token(piece)
-                if should_stop is not None and should_stop():
-                    stopped.set()
+                if guard.should_stop is not None and guard.should_stop():
+                    guard.stopped.set()
                     break
-        except ServerFailed:
-            if stopped.is_set():
-                return pieces, first
-            raise
+        except ServerFailed as err:
+            failure = err
         except TimeoutError:
-            if stopped.is_set():
-                return pieces, first
-            raise ServerFailed(f"{where} sent nothing for {s.read_timeout:g} s; the advice "
-                               "was cut off and nothing was saved.") from None
+            failure = ServerFailed(f"{where} sent nothing for {s.read_timeout:g} s; {cut_off}.")
         except (OSError, http.client.HTTPException) as err:
-            if stopped.is_set():
-                return pieces, first
-            raise ServerFailed(f"{where} broke off the connection "
-                               f"({type(err).__name__}).") from None
+            failure = ServerFailed(f"{where} broke off the connection ({type(err).__name__}).")
+        except (ValueError, OverflowError) as err:   # http.client on a malformed response
+            failure = ServerFailed(f"{where} sent a malformed response ({type(err).__name__}).")
+        if guard.stopped.is_set():
+            return pieces, first
+        if guard.expired.is_set() and not finished:
+            raise ServerFailed(f"{where} did not finish within {s.deadline:g} s; {cut_off}.")
+        if failure is not None:
+            raise failure
+        if not pieces:
+            raise ServerFailed(f"{where} sent no text; no advice was written.")
         return pieces, first
 
     def close(self) -> None:
         """Nothing is held between requests."""
 
 
-def _delta(data: bytes, where: str) -> str | None:
+class _Guard:
+    """Watches one generation from a thread of its own: on Stop, or at the deadline, it shuts
+    the socket, so a read blocked on a silent or dripping server returns at once."""
+
+    def __init__(self, sock, should_stop: Callable[[], bool] | None, deadline: float):
+        self.should_stop, self.deadline = should_stop, deadline
+        self.stopped, self.expired, self._done = (threading.Event(), threading.Event(),
+                                                  threading.Event())
+        self._thread = threading.Thread(target=self._watch, args=(sock,), daemon=True)
+        self._thread.start()
+
+    def _watch(self, sock) -> None:
+        while not self._done.wait(0.05):
+            if self.should_stop is not None and self.should_stop():
+                self.stopped.set()
+            elif time.perf_counter() > self.deadline:
+                self.expired.set()
+            else:
+                continue
+            try:
+                sock.shutdown(socket.SHUT_RDWR)   # a blocked read returns at once
+            except OSError:
+                pass
+            return
+
+    def finish(self) -> None:
+        self._done.set()
+        self._thread.join(1.0)
+
+
+class _Events:
+    """The response's lines, read a block at a time (never a chunk size's worth), within
+    limits: MAX_RESPONSE bytes in all, MAX_LINE a line, and text at least every
+    `quiet_seconds` and every MAX_QUIET_LINES lines."""
+
+    def __init__(self, response, where: str, quiet_seconds: float, cut_off: str):
+        self.response, self.where, self.cut_off = response, where, cut_off
+        self.quiet_seconds = quiet_seconds
+        self.total, self.quiet_lines, self.last_text = 0, 0, time.perf_counter()
+
+    def heard(self, text: bool) -> None:
+        if text:
+            self.quiet_lines, self.last_text = 0, time.perf_counter()
+            return
+        self.quiet_lines += 1
+        if self.quiet_lines > MAX_QUIET_LINES:
+            raise ServerFailed(f"{self.where} sent {MAX_QUIET_LINES:,} lines without any "
+                               f"text; {self.cut_off}.")
+
+    def lines(self):
+        buffer = bytearray()
+        while True:
+            block = self.response.read1(BLOCK)
+            if not block:
+                if buffer:
+                    yield bytes(buffer)
+                return
+            self.total += len(block)
+            if self.total > MAX_RESPONSE:
+                raise ServerFailed(f"{self.where} sent more than {MAX_RESPONSE >> 20} MB; "
+                                   f"{self.cut_off}.")
+            if time.perf_counter() - self.last_text > self.quiet_seconds:
+                raise ServerFailed(f"{self.where} sent no text for {self.quiet_seconds:g} s; "
+                                   f"{self.cut_off}.")
+            buffer += block
+            done = 0
+            while (cut := buffer.find(b"\n", done)) >= 0:
+                yield bytes(buffer[done:cut + 1])
+                done = cut + 1
+            del buffer[:done]
+            if len(buffer) > MAX_LINE:
+                raise ServerFailed(f"{self.where} sent an event line over 1 MB.")
+
+
+def _delta(data: bytes, where: str) -> tuple[str | None, bool]:
+    """The text an event carries, and whether it carries reasoning instead (a thinking model's
+    `reasoning_content`: progress, though not text)."""
     try:
         event = json.loads(data)
         if isinstance(event, dict) and "error" in event:
             raise ServerFailed(f"{where} reported an error in the stream.")
         choice = event["choices"][0]
-        piece = (choice.get("delta") or {}).get("content")
+        delta = choice.get("delta") or {}
+        piece = delta.get("content")
         if piece is None:
             piece = choice.get("text")
+        thinking = delta.get("reasoning_content") or delta.get("reasoning")
     except ServerFailed:
         raise
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
         raise ServerFailed(f"{where} sent something that is not a chat stream "
                            "(invalid JSON).") from None
     if piece is not None and not isinstance(piece, str):
         raise ServerFailed(f"{where} sent something that is not a chat stream.")
-    return piece
-
-
-def store_key(name: str, key: str) -> None:
-    """Keep a server's API key in the system keychain (never in a plain file)."""
-    from services import keychain
-
-    if not keychain.available():
-        raise InvalidInput("No system keychain here: give the key with --api-key-env instead.")
-    import keyring
-
-    keychain._call(keyring.set_password, keychain.SERVICE, KEYCHAIN_PREFIX + name, key)
-
-
-def forget_key(name: str) -> None:
-    from services import keychain
-
-    if keychain.available():
-        import keyring
-
-        keychain._call(keyring.delete_password, keychain.SERVICE, KEYCHAIN_PREFIX + name)
+    return piece, isinstance(thinking, str) and bool(thinking)
 
 
 __all__ = ["ServerModel", "ServerSettings", "ModelUnavailable", "parse_url", "is_loopback",

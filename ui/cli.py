@@ -295,6 +295,15 @@ def cmd_search(args, session) -> None:
 
 
 def cmd_advise(args) -> None:
+    try:
+        return _advise_and_save(args)
+    except ConfidantError as err:   # one line on stderr; a --json reader gets an object too
+        if args.json:
+            print(json.dumps({"error": str(err)}, ensure_ascii=False))
+        raise
+
+
+def _advise_and_save(args) -> None:
     """Two use cases: the advice is written in a read session (the model may take minutes and
     holds no lock), then saved in a short write of its own."""
     from services import advisor
@@ -318,7 +327,8 @@ def cmd_advise(args) -> None:
         print(f"\n\nThe model's text was withheld: none of its {len(result.parts)} sentence(s) "
               "passed the check; the angles' first steps stand. Nothing was saved.")
     elif not args.no_model:
-        print(result.no_model_reason)
+        print(result.no_model_reason or "The model wrote no text; the angles' first steps "
+              "stand. Nothing was saved.")
 
 
 def _advise(args, session):

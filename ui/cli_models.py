@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from services import llm, model_library
+from services import llm, model_library, server_secrets
 from services import settings as settings_service
 from services.errors import InvalidInput
 from services.store import use_case
@@ -86,25 +86,23 @@ def models_add(args, session) -> None:
 
 
 def models_add_server(args) -> None:
-    key_in_keychain = False
+    key = None
     if args.keychain:
         if not args.api_key_env:
             raise InvalidInput("--keychain keeps the key from --api-key-env VAR; give both.")
+        server_secrets.check_variable(args.api_key_env)   # refused before it is read
         key = os.environ.get(args.api_key_env)
         if not key:
             raise InvalidInput(f"The variable {args.api_key_env} is not set.")
-        key_in_keychain = True
 
     @_with_session(write=True)
     def add(args, session):
         entry = model_library.add_server(
             session=session, name=args.name, url=args.url, model=args.model,
-            api_key_env="" if key_in_keychain else (args.api_key_env or ""),
-            key_in_keychain=key_in_keychain, allow_remote=args.allow_remote)
-        if key_in_keychain:
-            from services.server_model import store_key
-
-            store_key(entry.name, os.environ[args.api_key_env])
+            api_key_env=args.api_key_env or "", key_in_keychain=key is not None, key=key,
+            allow_remote=args.allow_remote, data_dir=_root(args))
+        if key is not None:
+            server_secrets.store_key(entry.name, key)
         host = entry.host
         where = (f"REMOTE host {host}: journal excerpts will be sent there when it is in use"
                  if entry.allow_remote else "this machine")

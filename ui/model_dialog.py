@@ -238,9 +238,11 @@ class ModelDialog(QDialog):
             return
         v = dialog.values()
         key = v.pop("key")
+        data_dir = self.ctx.data_dir     # the key may not open this vault (issue 18, item 9)
 
         def add(session):
-            entry = model_library.add_server(session=session, key_in_keychain=bool(key), **v)
+            entry = model_library.add_server(session=session, key_in_keychain=bool(key),
+                                             key=key or None, data_dir=data_dir, **v)
             if key:
                 from services.server_model import store_key
 
