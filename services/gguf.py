@@ -3,10 +3,19 @@
 Enough of the format (v2/v3) to list metadata and tensor infos, count parameters, and check that
 the file is as long as its tensors say. A file that is not GGUF or is cut short is refused here,
 before llama.cpp sees it.
+
+The header is untrusted input, read within a budget: bytes of header, array elements, strings
+(and arrays inside arrays) stepped over one at a time, bytes of text kept. Only what the facts
+need is kept: scalars, strings and short arrays of numbers (one value a layer); a vocabulary or
+any other long array is stepped over with a seek (its strings by their lengths, read in chunks),
+never parsed element by element into a list. A count the file or the budget cannot hold is
+refused when it is read, before anything is skipped.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +45,18 @@ FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9:
 MAX_STRING = 16 * 1024 * 1024
 MAX_KEY = 1024
 MAX_KV = 65_536
-MAX_TENSORS = 1_000_000
+MAX_TENSORS = 65_536             # the largest MoE files hold a few thousand
 MAX_DIMS = 8
 MAX_ARRAY = 16 * 1024 * 1024
 MAX_DEPTH = 3                    # an array of arrays of scalars at most
+MAX_HEADER = 128 * 1024 * 1024   # bytes from the start of the file to the end of the tensor infos
+MAX_ELEMENTS = 8 * 1024 * 1024   # array elements in all (Gemma 3's vocabulary: 3 x 262,144)
+MAX_ITEMS = 2 * 1024 * 1024      # strings in arrays, in all (a vocabulary and its merges)
+MAX_NESTED = 65_536              # arrays inside arrays, in all (no real model has one)
+MAX_TEXT = 16 * 1024 * 1024      # bytes of keys and strings kept (names, chat templates)
+MAX_KEPT_ARRAY = 4096            # a longer array is stepped over, not kept
+_CHUNK = 1 << 20
+_U64 = struct.Struct("<Q")
 # Weight types llama.cpp's CPU backend repacks into a second, interleaved copy at load time
 # (Q4_0, Q4_K, IQ4_NL): that copy lives beside the mapped file, so a Q4 model's peak RSS is
 # about 1.6x the file. Embeddings are only looked up (get_rows) and stay in the mapping.
@@ -50,9 +67,20 @@ class _Truncated(Exception):
     pass
 
 
+class _Skipped:
+    """An array stepped over, not kept (where a whole number belongs, it is refused)."""
+
+    def __init__(self, count: int):
+        self.count = count
+
+
 class _Reader:
-    def __init__(self, fh):
+    """A GGUF header read from `fh` within the budget (see the module's docstring)."""
+
+    def __init__(self, fh, size: int | None = None):
         self.fh = fh
+        self.size = os.fstat(fh.fileno()).st_size if size is None else size
+        self.elements = self.items = self.nested = self.text = 0
 
     def take(self, n: int) -> bytes:
         data = self.fh.read(n)
@@ -63,29 +91,84 @@ class _Reader:
     def scalar(self, fmt: str):
         return struct.unpack("<" + fmt, self.take(struct.calcsize(fmt)))[0]
 
+    def room(self, n: int) -> None:
+        """Refuse, before reading or skipping them, n bytes the file or the budget lacks."""
+        end = self.fh.tell() + n
+        if end > self.size:
+            raise _Truncated
+        if end > MAX_HEADER:
+            raise _Refused("its header is too large")
+
+    def skip(self, n: int) -> None:
+        self.room(n)
+        self.fh.seek(n, 1)
+
+    def count(self, what: str, n: int, limit: int, reason: str) -> None:
+        total = getattr(self, what) + n
+        if total > limit:
+            raise _Refused(reason)
+        setattr(self, what, total)
+
     def string(self, limit: int = MAX_STRING) -> str:
         n = self.scalar("Q")
         if n > limit:
             raise _Refused("a string is too long")
+        self.room(n)
+        self.count("text", n, MAX_TEXT, "its text is too long")
         return self.take(n).decode("utf-8", errors="replace")
 
+    def skip_strings(self, count: int) -> None:
+        """Step over `count` strings by their lengths, the file read in chunks: none is
+        decoded or kept (a 262k-token vocabulary takes milliseconds)."""
+        self.count("items", count, MAX_ITEMS, "its arrays hold too many strings")
+        self.room(8 * count)
+        fh, buf, pos = self.fh, b"", 0
+        for _ in range(count):
+            if pos + 8 > len(buf):
+                buf, pos = buf[pos:] + fh.read(_CHUNK), 0
+                self.room(0)
+                if len(buf) < 8:
+                    raise _Truncated
+            n = _U64.unpack_from(buf, pos)[0]
+            if n > MAX_STRING:
+                raise _Refused("a string is too long")
+            pos += 8 + n
+            if pos > len(buf):              # it ends past the chunk: seek there
+                self.skip(pos - len(buf))
+                buf, pos = b"", 0
+        fh.seek(pos - len(buf), 1)          # give back what was read past the last one
+
     def value(self, kind: int, keep: bool = True, depth: int = 0):
+        """A scalar or a string as it is; an array as a list if it is short and of numbers
+        and `keep`, else stepped over (_Skipped)."""
         if kind in _SCALARS:
             return self.scalar(_SCALARS[kind])
         if kind == STRING:
             return self.string()
-        if kind == ARRAY:
-            if depth >= MAX_DEPTH:
-                raise _Refused("arrays are nested too deeply")
-            item, count = self.scalar("I"), self.scalar("Q")
-            if count > MAX_ARRAY:
-                raise _Refused("an array is too long")
-            if item in _SCALARS and not keep:  # large arrays (vocabularies): skip the bytes
-                self.fh.seek(struct.calcsize(_SCALARS[item]) * count, 1)
-                return count
-            values = [self.value(item, keep, depth + 1) for _ in range(count)]
-            return values if keep else count
-        raise _Refused(f"unknown value type {kind}")
+        if kind != ARRAY:
+            raise _Refused(f"unknown value type {kind}")
+        if depth >= MAX_DEPTH:
+            raise _Refused("arrays are nested too deeply")
+        item, count = self.scalar("I"), self.scalar("Q")
+        if count > MAX_ARRAY:
+            raise _Refused("an array is too long")
+        self.count("elements", count, MAX_ELEMENTS, "its arrays hold too many elements")
+        if item in _SCALARS:
+            fmt = f"<{count}{_SCALARS[item]}"
+            if keep and count <= MAX_KEPT_ARRAY:
+                self.room(struct.calcsize(fmt))
+                return list(struct.unpack(fmt, self.take(struct.calcsize(fmt))))
+            self.skip(struct.calcsize(_SCALARS[item]) * count)
+        elif item == STRING:
+            self.skip_strings(count)
+        elif item == ARRAY:
+            self.count("nested", count, MAX_NESTED, "it holds too many arrays in arrays")
+            self.room(12 * count)
+            for _ in range(count):
+                self.value(ARRAY, False, depth + 1)
+        else:
+            raise _Refused(f"unknown value type {item}")
+        return _Skipped(count)
 
 
 class _Refused(Exception):
@@ -139,54 +222,66 @@ class ModelFacts:
         return self.file_size + self.repacked_bytes + kv + 64 * 1024 * 1024
 
 
+def _open_regular(path: Path):
+    """The file opened for reading, refused unless it is a regular file: a FIFO or a device
+    would block or never end (opened without blocking, then checked on the open descriptor,
+    so it cannot be swapped in between)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except (ValueError, OSError):    # missing, a NUL byte in the name, a name too long
+        raise InvalidInput(f"No model file at {path}.") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InvalidInput(f"{path.name} is not a regular file; the model is refused.")
+    return os.fdopen(fd, "rb")
+
+
 def read_facts(path: Path) -> ModelFacts:
     path = Path(path)
+    with _open_regular(path) as fh:
+        return _read(path, fh)
+
+
+def _read(path: Path, fh) -> ModelFacts:
+    size = os.fstat(fh.fileno()).st_size
     try:
-        found = path.is_file()
-    except (ValueError, OSError):    # a NUL byte in the name, a name too long
-        found = False
-    if not found:
-        raise InvalidInput(f"No model file at {path}.")
-    size = path.stat().st_size
-    try:
-        with open(path, "rb") as fh:
-            r = _Reader(fh)
-            if fh.read(4) != MAGIC:
-                raise InvalidInput(f"{path.name} is not a GGUF model file.")
-            version = r.scalar("I")
-            if version not in (2, 3):
-                raise InvalidInput(f"{path.name} uses GGUF version {version}, which is not "
-                                   "supported.")
-            n_tensors, n_kv = r.scalar("Q"), r.scalar("Q")
-            if n_kv > MAX_KV or n_tensors > MAX_TENSORS:
-                raise _Refused("it counts too many entries")
-            meta = {}
-            for _ in range(n_kv):
-                key = r.string(MAX_KEY)
-                kind = r.scalar("I")
-                meta[key] = r.value(kind, keep=not key.startswith("tokenizer.ggml."))
-            alignment = _whole(meta, "general.alignment", 32, 1, 1 << 20)
-            if alignment & (alignment - 1):
-                raise _Refused("general.alignment is not a power of two")
-            params, data_end, repacked = 0, 0, 0
-            for _ in range(n_tensors):
-                tensor_name = r.string(MAX_KEY)
-                n_dims = r.scalar("I")
-                if n_dims > MAX_DIMS:
-                    raise _Refused("a tensor has too many dimensions")
-                dims = [r.scalar("Q") for _ in range(n_dims)]
-                ggml_type, offset = r.scalar("I"), r.scalar("Q")
-                count = 1
-                for d in dims:
-                    count *= d
-                params += count
-                block, nbytes = GGML_TYPES.get(ggml_type, (1, 0))
-                data_end = max(data_end, offset + count // block * nbytes)
-                if ggml_type in REPACKED_TYPES and len(dims) >= 2 \
-                        and not tensor_name.startswith("token_embd"):
-                    repacked += count // block * nbytes
-            data_start = fh.tell() + (-fh.tell() % alignment)
-            return _facts(path, meta, size, params, data_start + data_end, repacked)
+        r = _Reader(fh, size)
+        if fh.read(4) != MAGIC:
+            raise InvalidInput(f"{path.name} is not a GGUF model file.")
+        version = r.scalar("I")
+        if version not in (2, 3):
+            raise InvalidInput(f"{path.name} uses GGUF version {version}, which is not "
+                               "supported.")
+        n_tensors, n_kv = r.scalar("Q"), r.scalar("Q")
+        if n_kv > MAX_KV or n_tensors > MAX_TENSORS:
+            raise _Refused("it counts too many entries")
+        meta = {}
+        for _ in range(n_kv):
+            key = r.string(MAX_KEY)
+            kind = r.scalar("I")
+            meta[key] = r.value(kind, keep=not key.startswith("tokenizer.ggml."))
+        alignment = _whole(meta, "general.alignment", 32, 1, 1 << 20)
+        if alignment & (alignment - 1):
+            raise _Refused("general.alignment is not a power of two")
+        params, data_end, repacked = 0, 0, 0
+        for _ in range(n_tensors):
+            tensor_name = r.string(MAX_KEY)
+            n_dims = r.scalar("I")
+            if n_dims > MAX_DIMS:
+                raise _Refused("a tensor has too many dimensions")
+            dims = [r.scalar("Q") for _ in range(n_dims)]
+            ggml_type, offset = r.scalar("I"), r.scalar("Q")
+            count = 1
+            for d in dims:
+                count *= d
+            params += count
+            block, nbytes = GGML_TYPES.get(ggml_type, (1, 0))
+            data_end = max(data_end, offset + count // block * nbytes)
+            if ggml_type in REPACKED_TYPES and len(dims) >= 2 \
+                    and not tensor_name.startswith("token_embd"):
+                repacked += count // block * nbytes
+        data_start = fh.tell() + (-fh.tell() % alignment)
+        return _facts(path, meta, size, params, data_start + data_end, repacked)
     except _Truncated:
         raise InvalidInput(f"{path.name} is truncated: its header ends early.") from None
     except _Refused as err:
