@@ -91,18 +91,31 @@ def check_input(path: Path, *, limit: int | None = None) -> int:
     return info.st_size
 
 
-def read_input(path: Path, *, limit: int) -> bytes:
-    """The bytes of a file the user gave us (see check_input), opened without blocking on a
-    pipe swapped in after the check, and never more than `limit`."""
-    check_input(path, limit=limit)
+def open_input(path: Path, *, missing: str | None = None):
+    """A file the user gave us, opened for reading in binary: refused unless it is a regular
+    file. Opened without blocking (a FIFO would wait forever for a writer), then checked on the
+    open descriptor, so nothing can be swapped in between. `missing`: the message when it
+    cannot be opened at all."""
+    path = Path(path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with open(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise InvalidInput(f"{Path(path).name} is not a regular file; give a file.")
-            data = fh.read(limit + 1)
-    except OSError as err:
-        raise InvalidInput(f"Cannot read {Path(path).name}: {err.strerror or err}.") from err
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except (ValueError, OSError) as err:  # missing, a NUL byte in the name, a name too long
+        raise InvalidInput(missing or f"Cannot read {path.name}: "
+                           f"{getattr(err, 'strerror', None) or err}.") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else \
+            "not a regular file (a pipe or a device)"
+        raise InvalidInput(f"{path.name} is {kind}; give a file.")
+    return os.fdopen(fd, "rb")
+
+
+def read_input(path: Path, *, limit: int) -> bytes:
+    """The bytes of a file the user gave us (see open_input), never more than `limit`."""
+    check_input(path, limit=limit)
+    with open_input(path) as fh:
+        data = fh.read(limit + 1)
     if len(data) > limit:
         raise InvalidInput(f"{Path(path).name} grew past {limit / 2**20:.0f} MB while read.")
     return data

@@ -15,11 +15,11 @@ refused when it is read, before anything is skipped.
 from __future__ import annotations
 
 import os
-import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from services import files
 from services.errors import InvalidInput
 
 MAGIC = b"GGUF"
@@ -222,23 +222,9 @@ class ModelFacts:
         return self.file_size + self.repacked_bytes + kv + 64 * 1024 * 1024
 
 
-def _open_regular(path: Path):
-    """The file opened for reading, refused unless it is a regular file: a FIFO or a device
-    would block or never end (opened without blocking, then checked on the open descriptor,
-    so it cannot be swapped in between)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except (ValueError, OSError):    # missing, a NUL byte in the name, a name too long
-        raise InvalidInput(f"No model file at {path}.") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise InvalidInput(f"{path.name} is not a regular file; the model is refused.")
-    return os.fdopen(fd, "rb")
-
-
 def read_facts(path: Path) -> ModelFacts:
     path = Path(path)
-    with _open_regular(path) as fh:
+    with files.open_input(path, missing=f"No model file at {path}.") as fh:
         return _read(path, fh)
 
 

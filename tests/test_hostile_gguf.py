@@ -113,7 +113,7 @@ def test_a_fifo_swapped_in_after_any_check_is_refused_not_waited_on(tmp_path, mo
 def test_a_folder_is_not_a_model_file(tmp_path):
     folder = tmp_path / "folder.gguf"
     folder.mkdir()
-    with pytest.raises(InvalidInput, match="folder.gguf is not a regular file"):
+    with pytest.raises(InvalidInput, match="folder.gguf is a folder"):
         gguf.read_facts(folder)
 
 
