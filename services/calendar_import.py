@@ -5,11 +5,15 @@
   the partner's known stakeholders by e-mail or name (those who declined, rooms and the
   organiser's own address left out). Unknown attendees are reported, never added. Future single meetings are counted and skipped (the journal records what happened).
 - A recurring meeting (RRULE) becomes a governance cadence: every N days, next due on its next
-  occurrence; its occurrences are not turned into entries.
+  occurrence; its occurrences are not turned into entries. One that repeats more often than
+  daily, or whose next occurrence cannot be found within the budget, is reported and skipped.
 - Each event is remembered by its UID (CalendarLink): importing the file again makes no twin; an
   event whose SEQUENCE grew updates its entry's date, title and participants.
 - A file that cannot be read or an event without a start raises InvalidInput (one line) before
   anything is written; the caller's use case then saves nothing.
+- The file is untrusted: a regular file of at most 10 MB; dates within the journal's years;
+  SEQUENCE within 31 bits; VTIMEZONE rules yearly (checked before icalendar's parser makes them
+  a zone it caches for the process); recurrences and time zones worked out within a budget.
 """
 
 from __future__ import annotations
@@ -22,14 +26,21 @@ from pathlib import Path
 from sqlmodel import Session
 
 from models.enums import GovernanceKind, InteractionKind
-from models.tables import CalendarLink, Stakeholder
-from services import governance, journal
+from models.tables import LAST_YEAR, CalendarLink, Stakeholder, journal_date
+from services import files, governance, journal
 from services.errors import InvalidInput
 from services.store import flush
+from services.time_budget import OutOfTime, TimeBudget
 
 TAG = "imported"
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 10 * 1024 * 1024
 FREQ_DAYS = {"DAILY": 1, "WEEKLY": 7, "MONTHLY": 30, "YEARLY": 365}
+SUB_DAILY = ("HOURLY", "MINUTELY", "SECONDLY")
+SECONDS = 1.0                # the file's time-zone work, and its recurrences' (each budget)
+MAX_OCCURRENCES = 5000       # occurrences of one series examined to find its next one
+MAX_SEQUENCE = 2**31 - 1
+ZONE_RULE_PARTS = {"FREQ", "INTERVAL", "BYMONTH", "BYDAY", "BYMONTHDAY", "UNTIL", "COUNT",
+                   "WKST"}
 
 
 @dataclass
@@ -44,6 +55,7 @@ class Meeting:
     emails: list[tuple[str, str]]   # (name or '', e-mail or '')
     every_days: int | None = None   # a recurring series
     next_on: date | None = None     # the series' next occurrence (None: it has ended)
+    unfollowed: str = ""            # why a recurring series is not followed (then skipped)
 
 
 @dataclass
@@ -54,12 +66,14 @@ class ImportReport:
     future: int = 0
     cadences: list[str] = field(default_factory=list)      # 'QBR every 91 days, next 2026-...'
     unknown: dict[str, list[str]] = field(default_factory=dict)   # attendee -> event titles
+    skipped: list[str] = field(default_factory=list)   # recurring meetings not followed, why
 
     def lines(self) -> list[str]:
         out = [f"{len(self.created)} entr{'y' if len(self.created) == 1 else 'ies'} imported, "
                f"{len(self.updated)} updated, {self.unchanged} already imported, "
                f"{self.future} future meeting(s) skipped."]
         out += [f"Governance cadence: {c}." for c in self.cadences]
+        out += [f"Recurring meeting not followed: {s}." for s in self.skipped]
         if self.unknown:
             out.append("Unknown attendees (not added; add them with 'stakeholder add' and "
                        "import again): " + "; ".join(
@@ -70,20 +84,21 @@ class ImportReport:
     def as_json(self) -> dict:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
                 "future_skipped": self.future, "cadences": self.cadences,
-                "unknown_attendees": self.unknown}
+                "unknown_attendees": self.unknown, "series_skipped": self.skipped}
 
 
 # --- reading ---------------------------------------------------------------------------------
 def _local(value, zone: tzinfo | None) -> datetime:
     """A DTSTART as local wall-clock time: a zoned time converted, a floating one kept, a date
-    (an all-day event) at midnight."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value.replace(microsecond=0)
-        return value.astimezone(zone).replace(tzinfo=None, microsecond=0)
-    if isinstance(value, date):
+    (an all-day event) at midnight; within the journal's years before and after."""
+    if not isinstance(value, date):
+        raise ValueError("its start is not a date")
+    journal_date(value, "its start")
+    if not isinstance(value, datetime):
         return datetime.combine(value, time(0, 0))
-    raise ValueError(f"a start that is not a date ({value!r})")
+    if value.tzinfo is not None:
+        value = value.astimezone(zone).replace(tzinfo=None)
+    return journal_date(value.replace(microsecond=0), "its start")
 
 
 def _text(value) -> str:
@@ -115,17 +130,89 @@ def _attendees(event) -> list[tuple[str, str]]:
     return out
 
 
-def _series(event, start: datetime, today: date) -> tuple[int, date | None]:
-    """(every N days, next occurrence on or after today) of a recurring event."""
+class Unfollowed(Exception):
+    """A recurring series reported and skipped, not refused."""
+
+
+def _whole(value, what: str, low: int, high: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"its {what} is not a whole number") from None
+    if not low <= number <= high:
+        raise ValueError(f"its {what} must be from {low} to {high}")
+    return number
+
+
+def _series(event, start: datetime, today: date, budget: TimeBudget) -> tuple[int, date | None]:
+    """(every N days, next occurrence on or after today) of a recurring event; Unfollowed when
+    it is no meeting rhythm or cannot be followed within the budget."""
     from dateutil.rrule import rrulestr  # icalendar's own dependency
 
     rule = event.get("RRULE")
-    freq = (rule.get("FREQ") or ["WEEKLY"])[0]
-    interval = int((rule.get("INTERVAL") or [1])[0])
-    every = FREQ_DAYS.get(str(freq).upper(), 7) * interval
-    series = rrulestr(rule.to_ical().decode(), dtstart=start, ignoretz=True)
-    nxt = series.after(datetime.combine(today, time(0, 0)), inc=True)
-    return every, nxt.date() if nxt else None
+    rule = rule[0] if isinstance(rule, list) else rule  # RFC 5545: at most one
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    if freq in SUB_DAILY:
+        raise Unfollowed(f"it repeats more often than daily (FREQ={freq})")
+    if freq not in FREQ_DAYS:
+        raise ValueError("its recurrence has no FREQ of DAILY, WEEKLY, MONTHLY or YEARLY")
+    interval = _whole((rule.get("INTERVAL") or [1])[0], "INTERVAL", 1, 3650 // FREQ_DAYS[freq])
+    after = datetime.combine(today, time(0, 0))
+    try:
+        with budget.spend():
+            series = rrulestr(rule.to_ical().decode(), dtstart=start, ignoretz=True)
+            for n, when in enumerate(series, 1):
+                if when >= after:
+                    return interval * FREQ_DAYS[freq], \
+                        when.date() if when.year <= LAST_YEAR else None
+                if n >= MAX_OCCURRENCES:
+                    raise Unfollowed(f"over {MAX_OCCURRENCES} occurrences before today")
+    except OutOfTime:
+        raise Unfollowed(f"the file's {SECONDS:g} s for following recurrences ran out") \
+            from None
+    return interval * FREQ_DAYS[freq], None
+
+
+def _zone_rule(text: str) -> None:
+    """A time zone moves its clocks once or twice a year: a VTIMEZONE's rule is yearly, in one
+    month, or icalendar's zone would expand it without bound (1.6 GB for a secondly rule)."""
+    from icalendar.prop import vRecur
+
+    rule = vRecur.from_ical(text)
+    if [str(f).upper() for f in rule.get("FREQ", [])] != ["YEARLY"] or \
+            [int(i) for i in rule.get("INTERVAL", [1])] != [1] or \
+            not set(map(str.upper, rule)) <= ZONE_RULE_PARTS or \
+            len(rule.get("BYMONTH", [])) != 1 and ("BYDAY" in rule or "BYMONTHDAY" in rule) or \
+            any(len(rule.get(part, [])) > 7 for part in ("BYMONTH", "BYDAY", "BYMONTHDAY")):
+        raise ValueError(f"a time zone (VTIMEZONE) with a rule that is not yearly in one month "
+                         f"({text[:80]})")
+
+
+def _check_zones(data: bytes, name: str) -> None:
+    """Every VTIMEZONE rule checked on icalendar's own content lines, before its parser runs."""
+    from icalendar.parser import Contentlines
+
+    try:
+        lines = Contentlines.from_ical(data)
+    except Exception:  # noqa: BLE001 - the parser, next, says what is wrong
+        return
+    zone, dates = False, 0
+    for line in lines:
+        if not line[:5].upper().startswith(("BEGIN", "END", "RRULE", "RDATE")):
+            continue
+        try:
+            prop, _params, value = line.parts()
+            prop = prop.upper()
+            if prop in ("BEGIN", "END") and value.strip().upper() == "VTIMEZONE":
+                zone = prop == "BEGIN"
+            elif zone and prop == "RRULE":
+                _zone_rule(value)
+            elif zone and prop == "RDATE" and (dates := dates + value.count(",") + 1) > 1000:
+                raise ValueError("a time zone (VTIMEZONE) with over 1000 dates (RDATE)")
+        except Exception as err:  # noqa: BLE001 - outside a zone, the parser says what is wrong
+            if zone:
+                raise InvalidInput(f"{name} cannot be imported: {_reason(err)}. Nothing was "
+                                   "imported.") from None
 
 
 def read_meetings(data: bytes, *, name: str, today: date,
@@ -133,6 +220,7 @@ def read_meetings(data: bytes, *, name: str, today: date,
     """Every event of the file, or InvalidInput naming what is wrong (nothing is written)."""
     from icalendar import Calendar
 
+    _check_zones(data, name)
     try:
         calendar = Calendar.from_ical(data)
     except Exception as err:  # the parser raises ValueError, and others on odd input
@@ -140,6 +228,7 @@ def read_meetings(data: bytes, *, name: str, today: date,
             from err
     if getattr(calendar, "name", "") != "VCALENDAR":
         raise InvalidInput(f"{name} is not an iCalendar file (no VCALENDAR).")
+    budgets = TimeBudget(SECONDS), TimeBudget(SECONDS)  # time zones, recurrences
     meetings: dict[str, Meeting] = {}
     for n, event in enumerate(calendar.walk("VEVENT"), 1):
         title = _text(event.get("SUMMARY")) or "(untitled meeting)"
@@ -148,25 +237,48 @@ def read_meetings(data: bytes, *, name: str, today: date,
                 continue
             if _text(event.get("STATUS")).upper() == "CANCELLED":
                 continue
-            uid = _text(event.get("UID"))
-            if not uid:
-                raise ValueError("it has no UID")
-            if event.get("DTSTART") is None:
-                raise ValueError("it has no start (DTSTART)")
-            start = _local(event.decoded("DTSTART"), zone)
-            meeting = Meeting(uid[:500], int(event.get("SEQUENCE", 0) or 0), title[:300], start,
-                              _text(event.get("DESCRIPTION")), _attendees(event))
-            if event.get("RRULE") is not None:
-                meeting.every_days, meeting.next_on = _series(event, start, today)
+            meeting = _meeting(event, title, today, zone, *budgets)
+        except OutOfTime:
+            raise InvalidInput(f"{name}: event {n} ('{_printable(title)[:60]}'): working out "
+                               f"its time zone took over {SECONDS:g} s. Nothing was imported.") \
+                from None
         except Exception as err:
-            raise InvalidInput(f"{name}: event {n} ('{title[:60]}') cannot be read: "
+            raise InvalidInput(f"{name}: event {n} ('{_printable(title)[:60]}') cannot be read: "
                                f"{_reason(err)}. Nothing was imported.") from err
         meetings[meeting.uid] = meeting
     return list(meetings.values())
 
 
-def _reason(err: Exception) -> str:
-    text = " ".join(str(err).split()) or type(err).__name__
+def _meeting(event, title: str, today: date, zone: tzinfo | None, zones: TimeBudget,
+             series: TimeBudget) -> Meeting:
+    uid = _text(event.get("UID"))
+    if not uid:
+        raise ValueError("it has no UID")
+    if event.get("DTSTART") is None:
+        raise ValueError("it has no start (DTSTART)")
+    with zones.spend():  # a zone from a VTIMEZONE is expanded here
+        start = _local(event.decoded("DTSTART"), zone)
+    sequence = _whole(event.get("SEQUENCE", 0) or 0, "SEQUENCE", 0, MAX_SEQUENCE)
+    meeting = Meeting(uid[:500], sequence, title[:300], start, _text(event.get("DESCRIPTION")),
+                      _attendees(event))
+    if event.get("RRULE") is not None:
+        try:
+            meeting.every_days, meeting.next_on = _series(event, start, today, series)
+        except Unfollowed as why:
+            meeting.unfollowed = str(why)
+    return meeting
+
+
+def _printable(text: str) -> str:
+    """For a one-line message: no control characters, undecodable bytes or Python escapes (a
+    parser's message may quote the raw line)."""
+    text = re.sub(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[rnt0])", " ", text)
+    return " ".join("".join(c if c.isprintable() and c != "\ufffd" else " "
+                            for c in text).split())
+
+
+def _reason(err: BaseException) -> str:
+    text = _printable(str(err)) or type(err).__name__
     return text[:160]
 
 
@@ -198,18 +310,15 @@ def import_ics(*, session: Session, path: Path, partner_id: int, today: date | N
     today = today or date.today()
     now = now or datetime.combine(today, time(23, 59, 59))
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise InvalidInput(f"{path.name} is over {MAX_BYTES // 2**20} MB: not a calendar "
-                               "export.")
-        data = path.read_bytes()
-    except OSError as err:
-        raise InvalidInput(f"Cannot read {path}: {err.strerror or err}.") from err
-    meetings = read_meetings(data, name=path.name, today=today, zone=zone)
+    meetings = read_meetings(files.read_input(path, limit=MAX_BYTES), name=path.name,
+                             today=today, zone=zone)
     partner = journal.get_partner(session=session, partner_id=partner_id)
     people = journal.list_stakeholders(session=session, partner_id=partner.id)
     report = ImportReport()
     for m in meetings:
+        if m.unfollowed:
+            report.skipped.append(f"'{m.title[:60]}' ({m.unfollowed})")
+            continue
         link = session.get(CalendarLink, m.uid)
         if link is not None and (link.partner_id != partner.id or m.sequence <= link.sequence):
             report.unchanged += 1
