@@ -34,16 +34,33 @@ def check_variable(variable: str, error: type[ConfidantError] = InvalidInput) ->
                     "server's API key in a variable of its own.")
 
 
+def sendable(key: str, *, source: str,
+             error: type[ConfidantError] = InvalidInput) -> str:
+    """The key as it is sent: outer spaces and a 'Bearer ' the user typed are dropped (we add
+    our own); a key with spaces, tabs or control characters inside is refused, so what is
+    checked below is exactly what would be sent."""
+    key = key.strip()
+    if key[:7].lower() == "bearer ":
+        key = key[7:].strip()
+    if not key or not key.isprintable() or any(c.isspace() for c in key):
+        raise error(f"{source} is not an API key (empty, or with spaces or control "
+                    "characters inside).")
+    return key
+
+
 def check_key(key: str, *, source: str, header: Path | None,
-              error: type[ConfidantError] = InvalidInput) -> None:
-    """Refuse a key that equals a CONFIDANT_* variable's value or that opens the vault (its
-    passphrase or recovery key). `source` names where the key came from, for the message."""
+              error: type[ConfidantError] = InvalidInput) -> str:
+    """The key to send, refused if it equals or holds a CONFIDANT_* variable's value, or opens
+    the vault (its passphrase or recovery key). `source` names where the key came from."""
+    key = sendable(key, source=source, error=error)
     secret = os.fsencode(key)
     for name, value in os.environ.items():
-        if ours(name) and value and hmac.compare_digest(os.fsencode(value), secret):
-            raise error(f"{source} holds the same value as {name}: {NEVER_SENT}.")
+        if ours(name) and value and (hmac.compare_digest(os.fsencode(value), secret) or (
+                len(value) >= 8 and os.fsencode(value) in secret)):
+            raise error(f"{source} holds the value of {name}: {NEVER_SENT}.")
     if header is not None and opens_vault(header, key):
         raise error(f"{source} holds the vault's passphrase or recovery key: {NEVER_SENT}.")
+    return key
 
 
 def opens_vault(header_path: Path, key: str) -> bool:
@@ -87,17 +104,15 @@ def api_key(settings) -> str | None:
                              KEYCHAIN_PREFIX + settings.name)
         if not key:
             raise ServerFailed(f"The API key of {settings.name} is missing from the keychain.")
-        check_key(key, source=f"The API key of {settings.name} in the keychain", header=header,
-                  error=ServerFailed)
-        return key
+        return check_key(key, source=f"The API key of {settings.name} in the keychain",
+                         header=header, error=ServerFailed)
     if settings.api_key_env:
         check_variable(settings.api_key_env, ServerFailed)
         key = os.environ.get(settings.api_key_env)
         if not key:
             raise ServerFailed(f"The API key variable {settings.api_key_env} is not set.")
-        check_key(key, source=f"The API key variable {settings.api_key_env}", header=header,
-                  error=ServerFailed)
-        return key
+        return check_key(key, source=f"The API key variable {settings.api_key_env}",
+                         header=header, error=ServerFailed)
     return None
 
 

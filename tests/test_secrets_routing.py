@@ -123,6 +123,26 @@ def test_the_key_is_checked_again_each_time_it_is_sent(cli, server, monkeypatch,
     assert loopback_only == []
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("disguised", [PASSPHRASE + " ", PASSPHRASE + "\t", "Bearer " + PASSPHRASE,
+                                       "  bearer  " + PASSPHRASE, "x" + PASSPHRASE + "y"])
+def test_the_passphrase_in_disguise_is_not_sent(disguised, cli, server, monkeypatch,
+                                                loopback_only):  # noqa: F811
+    """Found by the attack rerun: a trailing space or tab, or a 'Bearer ' typed in, got the
+    passphrase past an exact comparison. What is checked is now exactly what would be sent."""
+    monkeypatch.setenv("SERVER_KEY", "sk-local-test")
+    assert cli("models", "add-server", "s", "--url", server.url, "--model", "m",
+               "--api-key-env", "SERVER_KEY")[0] == 0
+    assert cli("models", "use", "s")[0] == 0
+    monkeypatch.setenv("SERVER_KEY", disguised)
+    code, _, err = cli("advise", "--partner", "Northwind", "--max-tokens", "8")
+    assert code == 1 and "SERVER_KEY" in err and PASSPHRASE not in err, err
+    assert server.headers == []                       # nothing was sent
+    monkeypatch.setenv("SERVER_KEY", " Bearer sk-local-test ")  # a sloppy but honest key
+    assert cli("advise", "--partner", "Northwind", "--max-tokens", "8")[0] == 0
+    assert [h["Authorization"] for h in server.headers] == ["Bearer sk-local-test"]
+
+
 @pytest.fixture
 def unlocked(data_dir, monkeypatch):
     """A vault opened with a passphrase typed in, not taken from the environment."""
