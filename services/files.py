@@ -57,19 +57,20 @@ def check_target(target: Path) -> Path:
 
 
 def _refuse_vault_files(target: Path) -> None:
-    """Nothing a user asks us to write may land on a vault's live files: the journal, its
-    sidecars, its header, the app's lock, a restore's intent, or our temporary files."""
+    """Nothing a user asks us to write may land in a vault's data folder (symlinks followed):
+    not on its journal, sidecars, header or lock, nor as plain text beside them."""
     try:
         resolved = target.resolve()
     except (OSError, RuntimeError) as err:  # a symlink loop
         raise InvalidInput(f"{target} cannot be resolved ({err}).") from err
-    folder = resolved.parent
-    holds_vault = any((folder / name).exists() for name in (paths.DB_NAME, paths.HEADER_NAME))
-    live = (paths.DB_NAME, paths.HEADER_NAME, paths.LOCK_NAME)
-    if holds_vault and (resolved.name.startswith(live) or resolved.name.startswith(TEMP_PREFIX)
-                        or resolved.name.startswith("restore")):
-        raise InvalidInput(f"{target} is one of the journal's own files; give another path "
-                           "(outside the data folder).")
+    for folder in (resolved.parent, *resolved.parent.parents):
+        markers = (paths.DB_NAME, paths.HEADER_NAME) if folder == resolved.parent else (
+            paths.HEADER_NAME,)  # above it, only a vault's header marks a data folder
+        if any((folder / name).exists() for name in markers):
+            what = ("one of the journal's own files" if folder == resolved.parent and
+                    resolved.name.startswith((paths.DB_NAME, paths.HEADER_NAME, paths.LOCK_NAME))
+                    else "inside the journal's data folder")
+            raise InvalidInput(f"{target} is {what}; give a path outside the data folder.")
 
 
 def check_input(path: Path, *, limit: int | None = None) -> int:

@@ -66,8 +66,15 @@ def test_lock_drops_the_journal_from_the_views(qtbot, window, capsys):
 def _texts_holding(window, needle: str) -> list[str]:
     """Every widget and item model under the window whose text holds `needle`."""
     from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
-    from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QLabel, QLineEdit,
-                                   QPlainTextEdit, QTextEdit, QWidget)
+    from PySide6.QtWidgets import (
+        QAbstractItemView,
+        QComboBox,
+        QLabel,
+        QLineEdit,
+        QPlainTextEdit,
+        QTextEdit,
+        QWidget,
+    )
 
     found = []
     for widget in window.findChildren(QWidget):
@@ -85,6 +92,7 @@ def _texts_holding(window, needle: str) -> list[str]:
             texts += [str(model.index(r, c).data(Qt.ItemDataRole.DisplayRole))
                       for r in range(model.rowCount(QModelIndex())) for c in range(columns)]
         if hasattr(widget, "people"):  # the stakeholder map draws names itself
-            texts += [str(getattr(p, "name", p)) for p in getattr(widget, "people") or []]
-        found += [f"{type(widget).__name__} in {type(widget.parent()).__name__} < {type(widget.parent().parent()).__name__ if widget.parent() else None}" for t in texts if needle in t]
+            texts += [str(getattr(p, "name", p)) for p in widget.people or []]
+        where = f"{type(widget).__name__} in {type(widget.parent()).__name__}"
+        found += [where for t in texts if needle in t]
     return found

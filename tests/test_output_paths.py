@@ -26,12 +26,14 @@ def test_no_output_lands_on_the_live_vault(cli, data_dir, tmp_path, capsys, comm
     os.symlink(data_dir, link)  # the data folder under another name
     before = _state(data_dir)
     for target in [data_dir / name for name in LIVE] + [
-            link / paths.DB_NAME, data_dir / ".." / data_dir.name / paths.HEADER_NAME]:
+            link / paths.DB_NAME, data_dir / ".." / data_dir.name / paths.HEADER_NAME,
+            data_dir / ".lock", link / "notes.md", data_dir / "sub" / "deeper.json"]:
         capsys.readouterr()
         code = main.main(["--data-dir", str(data_dir), *command, str(target)])
         err = capsys.readouterr().err
-        assert code == 1 and "journal's own files" in err, (target, err)
+        assert code == 1 and ("journal's own files" in err or "data folder" in err), (target, err)
         assert len(err.strip().splitlines()) == 1
+    assert not (data_dir / ".lock").exists() and not (data_dir / "sub").exists()
     assert _state(data_dir).keys() >= {paths.DB_NAME, paths.HEADER_NAME}
     assert _state(data_dir)[paths.HEADER_NAME] == before[paths.HEADER_NAME]
     assert cli("list")[1].count("Margin talk") == 1  # the journal is intact

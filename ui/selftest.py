@@ -25,7 +25,7 @@ def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> in
     failures = 0
 
     with tempfile.TemporaryDirectory(prefix="confidant-self-test-") as tmp:
-        root = Path(tmp)
+        root = Path(tmp) / "vault"  # the brief goes beside it: never into a data folder
 
         def create():
             from services import vault
@@ -33,7 +33,7 @@ def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> in
             created = vault.create_vault(root, passphrase=secrets.token_hex(8),
                                          use_keychain=False)
             state["vault"] = created.vault
-            return f"vault created in {root.name} (SQLCipher, raw key wrapped by scrypt)"
+            return f"vault created in {root.parent.name} (SQLCipher, raw key wrapped by scrypt)"
 
         def write_and_search():
             from services import journal, search
@@ -82,7 +82,7 @@ def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> in
             with use_case(state["vault"], write=True) as s:
                 data = brief.build_brief(session=s, options=brief.BriefOptions(
                     partner_id=state["partner"]))
-            target = write_pdf(data, root / "brief.pdf")
+            target = write_pdf(data, root.parent / "brief.pdf")
             return f"brief written ({target.stat().st_size:,} bytes)"
 
         steps = [("vault", create), ("journal", write_and_search), ("advisor", advise),
