@@ -30,7 +30,7 @@ run: $(STAMP)
 test: $(STAMP)
 	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(FONTS) $(VOICE) $(FAULTS)"
 	$(VENV)/bin/ruff check .
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

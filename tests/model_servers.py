@@ -15,6 +15,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ALIAS = "gemma-chat"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up while the fake still writes (the app stops reading after an
+    HTTP 500) is no error of the test: http.server would print a traceback to stderr, which
+    the tests read as the app's output."""
+
+    def handle_error(self, request, client_address) -> None:
+        pass
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))      # bind only: no connection
@@ -85,7 +94,7 @@ class FakeServer:
                 fake.headers.append(dict(self.headers))
                 fake.respond(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/v1"
