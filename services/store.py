@@ -18,7 +18,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel
 
 from models import db
-from services import files
+from services import changes, files
 from services.errors import (
     Conflict,
     CorruptVault,
@@ -59,6 +59,8 @@ def translate(err: Exception) -> Exception:
 def use_case(vault, *, write: bool = False) -> Iterator[Session]:
     """One unit of work: committed when the block ends, rolled back when it raises."""
     with vault.session(write=write) as session:
+        if write:
+            changes.watch(session)  # what it wrote, for the notice after the commit
         try:
             yield session
         except (DatabaseError, OSError) as err:

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 from models.enums import QuestionKind
 from services import advisor
 from services.advisor import CITE
-from services.store import use_case
 from ui.context import AppContext
 from ui.errors import report
+from ui.notices import affects
 
 
 def advice_html(text: str) -> str:
@@ -91,6 +91,8 @@ class AdvisorPanel(QWidget):
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
         self.ctx = ctx
+        ctx.notices.partner_chosen.connect(self._partner_chosen)
+        ctx.notices.changed.connect(self._changes)
         self.partner_id: int | None = None
         self.interaction_id: int | None = None
         self.task = None
@@ -172,6 +174,16 @@ class AdvisorPanel(QWidget):
         self.ask_button.setEnabled(partner_id is not None and self.task is None)
         self.refresh_history()
 
+    def _partner_chosen(self, partner_id: int | None, _name: str) -> None:
+        self.set_partner(partner_id)
+
+    def _changes(self, changes) -> None:
+        hit = affects(self.ctx, changes, self.partner_id, ("advice",))
+        if hit is None:
+            self.set_partner(None)
+        elif hit:
+            self.refresh_history()
+
     def set_people(self, stakeholders: list) -> None:
         """The people a politics question can be about (arrives after the partner)."""
         self.person.clear()
@@ -232,24 +244,23 @@ class AdvisorPanel(QWidget):
         if request.kind == "free" and not request.question:
             self.note.setText("Type your question first.")
             return
-        vault, holder, values = self.ctx.vault, self.ctx.llm, self.ctx.settings
+        holder, values = self.ctx.llm, self.ctx.settings
         data_dir = self.ctx.data_dir
 
-        def job(task):
+        def job(*, session, task):
             def model_source():
                 task.progress.emit(("status", "Loading the model…"))
                 model = holder.for_settings(values, data_dir)
                 task.progress.emit(("status", f"{model.name} is writing…"))
                 return model
 
-            with use_case(vault) as session:
-                return advisor.advise(
-                    session=session, request=request, model_source=model_source,
-                    on_angles=lambda angles: task.progress.emit(("angles", angles)),
-                    on_token=lambda piece: task.progress.emit(("token", piece)),
-                    on_part=lambda part: task.progress.emit(("part", part)),
-                    should_stop=lambda: task.cancelled,
-                    no_contact_days=values.no_contact_days, save=False)
+            return advisor.advise(
+                session=session, request=request, model_source=model_source,
+                on_angles=lambda angles: task.progress.emit(("angles", angles)),
+                on_token=lambda piece: task.progress.emit(("token", piece)),
+                on_part=lambda part: task.progress.emit(("part", part)),
+                should_stop=lambda: task.cancelled,
+                no_contact_days=values.no_contact_days, save=False)
 
         self._text = ""
         self._parts = []
@@ -257,9 +268,9 @@ class AdvisorPanel(QWidget):
         self.note.setText("Reading the journal…")
         self.ask_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self.task = self.ctx.tasks.run(job, pool="slow", on_progress=self._progress,
-                                       on_done=lambda result: self._written(request, result),
-                                       on_error=self._failed)
+        self.task = self.ctx.db(job, slow=True, on_progress=self._progress,
+                                on_done=lambda result: self._written(request, result),
+                                on_error=self._failed)
 
     def _progress(self, event) -> None:
         what, value = event
@@ -302,8 +313,8 @@ class AdvisorPanel(QWidget):
             self.note.setText(("Stopped. " if result.stopped else "")
                               + f"Written by {result.model}; saved with "
                               f"{len(result.cited)} citation(s).{held}")
-            self.status.emit(f"{result.model} · {rate:.0f} tokens/s")
-            self.refresh_history()
+            self.status.emit(f"{result.model} · {rate:.0f} tokens/s")  # the save's notice
+            # brings the history up to date
         elif result.parts:
             self._render()
             self.note.setText(("Stopped. " if result.stopped else "") + "The model's text was "

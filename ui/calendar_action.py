@@ -23,9 +23,7 @@ def import_calendar(w) -> None:
         return
     partner_id = w.partner_id
 
-    def done(report: calendar_import.ImportReport) -> None:
-        w.refresh_partners()
-        w.timeline_page.show_partner(w.partner_id)
+    def done(report: calendar_import.ImportReport) -> None:  # its notice redraws the views
         box = QMessageBox(QMessageBox.Icon.Information, "Calendar imported",
                           "\n\n".join(report.lines()), parent=w)
         box.setObjectName("calendarImportReport")

@@ -171,7 +171,7 @@ class CheckupDialog(QDialog):
 
 def checkup_button(health) -> QPushButton:
     """The Health tab's 'Health check…' button: opens the dialog for the partner shown and
-    tells the tab something changed when a check is saved."""
+    the notice of its write redraws whatever shows health checks."""
     button = QPushButton("Health check…")
     button.setToolTip("Score the alliance: strategic fit, operations, relationship (1-5)")
 
@@ -179,7 +179,6 @@ def checkup_button(health) -> QPushButton:
         if health.partner_id is None:
             return
         dialog = CheckupDialog(health.ctx, health.partner_id, health.partner_name, health)
-        dialog.saved.connect(lambda _id: health.changed.emit())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
     button.clicked.connect(open_dialog)

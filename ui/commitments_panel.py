@@ -75,6 +75,8 @@ def _style(c, role):
 
 
 class CommitmentsPanel(RecordPanel):
+    KINDS = ("commitment", "theme")  # colours are set as rows are filled
+
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(ctx, [
             ("Owed by", lambda c: "us" if c.owed_by.value == "us" else "them"),

@@ -27,6 +27,7 @@ from ui.lock import IdleWatcher
 from ui.main_layout import build_window
 from ui.menus import install_menus
 from ui.model_dialog import ModelDialog
+from ui.notices import OVERVIEW
 from ui.partner_list import PartnerRole
 from ui.reflect_dialog import ReflectDialog
 from ui.search_dialog import SearchDialog
@@ -46,9 +47,11 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.ui_settings = ui_settings(ctx.data_dir)
         self._offer_drafts = False
+        self._select_next: int | None = None  # a partner to choose once the list has it
         build_window(self)
         install_menus(self)
         ctx.tasks.error.connect(self.show_error)
+        ctx.notices.changed.connect(self._changes)
         self.idle = IdleWatcher(self)
         self.idle.idle.connect(self.lock)
         QApplication.instance().installEventFilter(self.idle)
@@ -88,20 +91,25 @@ class MainWindow(QMainWindow):
         was_dark = theme.is_dark()
         self.ctx.settings = values
         self.idle.minutes = values.idle_lock_minutes
-        if theme.apply(values.colour_scheme) != was_dark and self.partner_id is not None:
-            self.health.load(self.partner_id, self.health.partner_name)  # colours set at fill
-            self.commitments.load(self.partner_id)
+        if theme.apply(values.colour_scheme) != was_dark:
+            self.ctx.notices.announce_kind("theme", initiator=self)  # colours set at fill
 
-    def refresh_partners(self, *_, select: int | None = None) -> None:
+    def _changes(self, changes) -> None:
+        """The partner list and the portfolio follow the notices, as every view does."""
+        if self.ctx.vault is not None and not self.ctx.vault.is_locked and \
+                changes.touches(*OVERVIEW):
+            self.refresh_partners()
+
+    def refresh_partners(self) -> None:
         """Reload the partners list and the portfolio home, keeping the current partner (or
-        choosing `select`)."""
+        choosing the one `_select_next` names)."""
         values = self.ctx.settings
         self.ctx.db(health.partners_overview, no_contact_days=values.no_contact_days,
-                    trust_drop=values.trust_drop_alert,
-                    on_done=lambda overview: self._partners_arrived(overview, select))
+                    trust_drop=values.trust_drop_alert, on_done=self._partners_arrived)
 
-    def _partners_arrived(self, overview, select: int | None = None) -> None:
+    def _partners_arrived(self, overview) -> None:
         partners, rows = overview
+        select, self._select_next = self._select_next, None
         keep = self.partner_id if select is None else select
         if select is not None:
             self.partner_id = None  # so that choosing it loads its tabs
@@ -145,17 +153,10 @@ class MainWindow(QMainWindow):
         if partner is not None:
             self.middle.setCurrentWidget(self.tabs)
         self.right.setVisible(partner is not None)
-        self._reload_timeline()
-        self.stakeholders.load(new_id)
-        self.commitments.load(new_id)
-        self.health.load(new_id, partner.name if partner else "")
-        self.advisor.set_partner(new_id)
+        self.ctx.notices.partner_chosen.emit(new_id, partner.name if partner else "")
         if self.editor.partner_id not in (None, new_id):
             self.editor.save_draft()
             self.editor.clear()
-
-    def _reload_timeline(self, *_) -> None:
-        self.timeline_page.show_partner(self.partner_id)
 
     def open_entry(self, partner_id: int, interaction_id: int) -> None:
         if self.editor.dirty:
@@ -179,8 +180,6 @@ class MainWindow(QMainWindow):
     def _entry_saved(self, interaction_id: int) -> None:
         self.message.clear()
         self.statusBar().showMessage("Entry saved", 4000)
-        self._reload_timeline()
-        self.refresh_partners()
 
     # --- actions -----------------------------------------------------------------------------
     def new_entry(self) -> None:
@@ -193,9 +192,7 @@ class MainWindow(QMainWindow):
 
     def reflect(self) -> None:
         dialog = ReflectDialog(self.ctx, self.partner_model.partners, self.partner_id, self)
-        dialog.recorded.connect(lambda pid, iid: (self.refresh_partners(),
-                                                  self._reload_timeline(),
-                                                  self.open_entry(pid, iid)))
+        dialog.recorded.connect(self.open_entry)  # the notice of its write redraws the views
         dialog.open()
         self.dialog = dialog
 
@@ -222,7 +219,7 @@ class MainWindow(QMainWindow):
             self.editor.save_draft()
         self.editor.clear()  # a new partner has no entry open yet
         self.message.clear()
-        self.refresh_partners(select=partner.id)
+        self._select_next = partner.id  # the notice of its write reloads the list
 
     def edit_partner(self) -> None:
         index = self.partner_view.currentIndex()
@@ -230,8 +227,7 @@ class MainWindow(QMainWindow):
             return
         partner = index.data(PartnerRole)
         self._dialog(PartnerDialog(partner, self), lambda values: self.ctx.db(
-            journal.update_partner, write=True, partner_id=partner.id, partner_in=values,
-            on_done=self.refresh_partners))
+            journal.update_partner, write=True, partner_id=partner.id, partner_in=values))
 
     def delete_partner(self) -> None:
         index = self.partner_view.currentIndex()
@@ -246,7 +242,7 @@ class MainWindow(QMainWindow):
             self.partner_id = None
             self.editor.clear()
             self.ctx.db(journal.delete_partner, write=True, partner_id=partner.id,
-                        with_interactions=True, on_done=self.refresh_partners)
+                        with_interactions=True)
 
     def load_sample(self) -> None:
         self.sample_button.setEnabled(False)
@@ -258,7 +254,6 @@ class MainWindow(QMainWindow):
         self.sample_button.setEnabled(True)
         self.statusBar().showMessage(f"Sample journal loaded: {counts['interactions']} entries "
                                      f"across {counts['partners']} partners", 6000)
-        self.refresh_partners()
 
     def _sample_failed(self, err) -> None:
         self.sample_button.setEnabled(True)
@@ -335,12 +330,9 @@ class MainWindow(QMainWindow):
             if dialog is not None and dialog.isVisible():
                 dialog.reject()  # an open search or form would read a locked journal
         self.partner_id = None
-        self.advisor.set_partner(None)
         self.partner_model.set_partners([], {})
         self.portfolio.show_rows([])
-        self.timeline.clear()
-        for view in (self.stakeholders, self.commitments, self.health):
-            view.load(None)  # no partner's people, promises or readings behind the lock
+        self.ctx.notices.announce_kind("vault", initiator=self)  # every view drops its rows
         self.pages.setCurrentIndex(1)
         self.lock_screen.form.secret.setFocus()
 

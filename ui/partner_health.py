@@ -24,6 +24,7 @@ from services import commitments, dashboard, journal, since, trust
 from ui import theme
 from ui.checkup_dialog import checkup_button
 from ui.context import AppContext
+from ui.notices import affects
 from ui.stakeholder_map import StakeholderMap
 from ui.trust_chart import TrustChart
 
@@ -101,11 +102,14 @@ class CommitmentsBoard(QWidget):
 
 class PartnerHealth(QWidget):
     open_entry = Signal(int)
-    changed = Signal()
+    KINDS = ("trust_reading", "stakeholder", "stance_change", "commitment", "interaction",
+             "health_check", "theme")  # the theme: colours are set as the board is filled
 
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
         self.ctx = ctx
+        ctx.notices.partner_chosen.connect(self.load)
+        ctx.notices.changed.connect(self._changes)
         self.partner_id: int | None = None
         self.partner_name = ""
         self.who = QComboBox()
@@ -167,6 +171,13 @@ class PartnerHealth(QWidget):
         self.ctx.db(journal.list_stakeholders, partner_id=partner_id, on_done=self._people)
         self.ctx.db(commitments.list_commitments, partner_id=partner_id, on_done=self._promises)
 
+    def _changes(self, changes) -> None:
+        hit = affects(self.ctx, changes, self.partner_id, self.KINDS)
+        if hit is None:
+            self.load(None)
+        elif hit:
+            self.load(self.partner_id, self.partner_name)
+
     def _people(self, people) -> None:
         self.map.set_people(people)
         self.ctx.db(since.lines_for_partner, partner_id=self.partner_id,  # issue 14: hover
@@ -199,9 +210,7 @@ class PartnerHealth(QWidget):
 
     def set_stance(self, stakeholder_id: int, stance: str) -> None:
         self.ctx.db(journal.update_stakeholder, write=True, stakeholder_id=stakeholder_id,
-                    stakeholder_in={"stance": stance},
-                    on_done=lambda _: (self.load(self.partner_id, self.partner_name),
-                                       self.changed.emit()))
+                    stakeholder_in={"stance": stance})  # its notice redraws the map
 
 
 class StanceCommand(QUndoCommand):

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.notices import affects
+
 RecordRole = Qt.ItemDataRole.UserRole + 1
 
 
@@ -76,11 +78,14 @@ def selected_record(view: QTableView):
 
 
 class RecordPanel(QWidget):
-    """A partner's records as a table under a row of buttons, reloaded after every write.
+    """A partner's records as a table under a row of buttons. It follows the partner chosen
+    and reloads when a notice says rows of its `KINDS` changed for that partner, whoever
+    wrote them.
 
-    Subclasses give the columns, the buttons and `fetch` (the service that lists the records)."""
+    Subclasses give the columns, the buttons, `KINDS` and `fetch` (the service that lists the
+    records)."""
 
-    changed = Signal()
+    KINDS: tuple[str, ...] = ()
     loaded = Signal(list)
 
     def __init__(self, ctx, columns, style, name: str, buttons: list[tuple[str, Callable]],
@@ -88,6 +93,8 @@ class RecordPanel(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.partner_id: int | None = None
+        ctx.notices.changed.connect(self._changes)
+        ctx.notices.partner_chosen.connect(self._partner_chosen)
         self.model = RecordTableModel(columns, style, self)
         self.view = record_view(self.model, name)
         row = QHBoxLayout()
@@ -120,13 +127,19 @@ class RecordPanel(QWidget):
         self.model.set_records(self.arrange(records))
         self.loaded.emit(records)
 
-    def write(self, service, **kwargs) -> None:
-        """A write through the task helper, then reload and tell the window."""
-        self.ctx.db(service, write=True, on_done=self._after_write, **kwargs)
+    def _partner_chosen(self, partner_id: int | None, _name: str) -> None:
+        self.load(partner_id)
 
-    def _after_write(self, *_) -> None:
-        self.load(self.partner_id)
-        self.changed.emit()
+    def _changes(self, changes) -> None:
+        hit = affects(self.ctx, changes, self.partner_id, self.KINDS)
+        if hit is None:
+            self.load(None)
+        elif hit:
+            self.load(self.partner_id)
+
+    def write(self, service, **kwargs) -> None:
+        """A write through the task helper; its notice reloads every view that shows it."""
+        self.ctx.db(service, write=True, **kwargs)
 
     def open_form(self, dialog, on_accept) -> None:
         """A form that does not block; on_accept(values) runs when it is saved."""

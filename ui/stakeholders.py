@@ -76,6 +76,8 @@ def _style(person, role):
 
 
 class StakeholdersPanel(RecordPanel):
+    KINDS = ("stakeholder", "stance_change")
+
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(ctx, [
             ("Name", lambda s: s.name + ("" if s.active else " (left)")),

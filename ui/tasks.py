@@ -74,7 +74,7 @@ class TaskRunner(QObject):
             on_error: Callable | None = None, on_progress: Callable | None = None,
             pool: str = "reads", **kwargs) -> Task:
         task = Task(getattr(fn, "__name__", "task"))
-        if "task" in _parameters(fn):
+        if "task" in parameters(fn):
             kwargs["task"] = task
         if on_done:
             task.done.connect(on_done)
@@ -106,7 +106,7 @@ class TaskRunner(QObject):
         return bool(self._live)
 
 
-def _parameters(fn: Callable) -> set[str]:
+def parameters(fn: Callable) -> set[str]:
     try:
         return set(inspect.signature(fn).parameters)
     except (TypeError, ValueError):

@@ -22,6 +22,7 @@ from services import journal
 from ui import theme
 from ui.context import AppContext
 from ui.icons import kind_icon
+from ui.notices import affects
 
 PAGE = 200
 COLUMNS = ("Date", "Kind", "Title", "Difficulty")
@@ -139,6 +140,7 @@ class TimelinePage(QWidget):
 
     entry_chosen = Signal(int)
     new_entry = Signal()
+    KINDS = ("interaction", "interaction_participant", "interaction_tag")
 
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
@@ -170,6 +172,19 @@ class TimelinePage(QWidget):
         layout.addWidget(self.view)
         self.pending: int | None = None  # an entry to select once its page has arrived
         self.model.loaded.connect(self._select_pending)
+        self.ctx = ctx
+        ctx.notices.partner_chosen.connect(self._partner_chosen)
+        ctx.notices.changed.connect(self._changes)
+
+    def _partner_chosen(self, partner_id: int | None, _name: str) -> None:
+        self.show_partner(partner_id)
+
+    def _changes(self, changes) -> None:
+        hit = affects(self.ctx, changes, self.partner_id, self.KINDS)
+        if hit is None:
+            self.show_partner(None)
+        elif hit:
+            self.reload()
 
     def select_entry(self, interaction_id: int) -> None:
         """Select and show an entry opened elsewhere (search, a citation, an alert), loading
