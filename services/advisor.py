@@ -15,16 +15,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from sqlmodel import Session, select
 
 from models.enums import QuestionKind
-from models.tables import Advice, AdviceCitation, Interaction
-from services import advice_writer, playbook, prompts, search
+from models.tables import Advice, AdviceCitation, Interaction, Partner
+from services import advice_writer, model_library, playbook, prompts, search
 from services.advice_writer import Part
+from services.engine import Generation, TextEngine
+from services.errors import InvalidInput, ModelUnavailable
 from services.focus import focus_first
 from services.journal import excerpt
-from services.llm import Generation, LocalModel, ModelUnavailable
+from services.server_model import ServerModel, ServerSettings, shown_request
+from services.settings import get_settings
 from services.signals import PartnerSnapshot, load_snapshot
 from services.store import end_read, flush
 
@@ -153,7 +157,7 @@ def general_angle(context: AdviceContext) -> playbook.Angle:
 
 
 # --- write (services/advice_writer.py) --------------------------------------------------------
-def write(context: AdviceContext, model: LocalModel, *, on_token: Callable[[str], None]
+def write(context: AdviceContext, model: TextEngine, *, on_token: Callable[[str], None]
           | None = None, should_stop: Callable[[], bool] | None = None,
           max_tokens: int | None = None, temperature: float | None = None,
           on_part: Callable[[Part], None] | None = None,
@@ -202,7 +206,7 @@ def citations(*, session: Session, advice_id: int) -> list[int]:
 
 # --- the whole path ------------------------------------------------------------------------------
 def advise(*, session: Session, request: AdviceRequest,
-           model_source: Callable[[], LocalModel] | None,
+           model_source: Callable[[], TextEngine] | None,
            on_token: Callable[[str], None] | None = None,
            should_stop: Callable[[], bool] | None = None, no_contact_days: int = 30,
            max_tokens: int | None = None, temperature: float | None = None,
@@ -235,3 +239,24 @@ def advise(*, session: Session, request: AdviceRequest,
     if result.text and save:
         save_advice(session=session, request=request, result=result)
     return result
+
+
+def server_request(*, session: Session, name: str, data_dir: Path, partner_id: int | None,
+                   kind: str = "prepare", question: str | None = None) -> str:
+    """Exactly what the server entry `name` would be sent for this question on this partner
+    (the first partner when none is given); nothing is sent."""
+    values = get_settings(session=session)
+    settings = model_library.settings_for(values, data_dir, name)
+    if not isinstance(settings, ServerSettings):
+        raise InvalidInput(f"{name} is not a server: nothing leaves this machine.")
+    model = ServerModel(settings)
+    if partner_id is None:
+        partner_id = session.exec(select(Partner.id).order_by(Partner.name)).first()
+        if partner_id is None:
+            raise InvalidInput("The journal has no partner yet: nothing would be sent.")
+    request = AdviceRequest(partner_id=partner_id, kind=kind, question=question)
+    context = gather(session=session, request=request, no_contact_days=values.no_contact_days)
+    budget = min(prompts.INSTRUCT_PROMPT_TOKENS,
+                 settings.context_length - settings.max_tokens - 64)
+    chat = prompts.chat_prompt(context, model, budget)
+    return shown_request(settings, model.request(messages=chat.messages))

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from services.errors import InvalidInput, ModelUnavailable, StorageFull
+from services.engine import Generation
+from services.errors import ModelUnavailable, StorageFull
 from services.gguf import ModelFacts, read_facts
 from services.paths import APP_ROOT
 
@@ -39,21 +40,6 @@ class ModelSettings:
     @property
     def n_threads(self) -> int:
         return self.threads or max(1, os.cpu_count() or 1)
-
-
-@dataclass
-class Generation:
-    text: str
-    prompt_tokens: int
-    prompt_evaluated: int | None   # tokens actually evaluated (the rest came from the KV cache)
-    completion_tokens: int
-    seconds: float
-    first_token_seconds: float | None
-    stopped: bool
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.completion_tokens / self.seconds if self.seconds > 0 else 0.0
 
 
 # --- the bundled model -------------------------------------------------------------------------
@@ -232,6 +218,15 @@ class LocalModel:
             self.llm.eval(chunk)
         return [t for chunk in chunks for t in chunk]
 
+    def request(self, *, prompt: str | list[str] | None = None,
+                messages: list[dict] | None = None, max_tokens: int | None = None,
+                temperature: float | None = None, stop: list[str] | None = None) -> dict:
+        """What generate would hand llama.cpp in this process (nothing leaves the machine)."""
+        return {"model": self.name, "prompt": prompt, "messages": messages,
+                "max_tokens": max_tokens or self.settings.max_tokens,
+                "temperature": self.settings.temperature if temperature is None else temperature,
+                "stop": stop or [], "sent_to": None}
+
     def generate(self, *, prompt: str | list[str] | None = None,
                  messages: list[dict] | None = None,
                  max_tokens: int | None = None, temperature: float | None = None,
@@ -318,59 +313,6 @@ def check_recorded(settings: ModelSettings) -> None:
         raise ModelUnavailable(f"{settings.path.name} no longer matches the SHA-256 recorded "
                                "when it was added; it is refused. Add it again if you changed "
                                "it on purpose.")
-
-
-class ModelHolder:
-    """Keeps at most one model loaded (in-process, or a server); switching settings closes the
-    old one first."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.model = None            # LocalModel | ServerModel
-        self.error: str | None = None
-
-    def get(self, settings):
-        """settings: ModelSettings (a GGUF, in-process) or ServerSettings (a server)."""
-        with self._lock:
-            if self.model is not None and self.model.settings == settings:
-                return self.model
-            if self.model is not None:
-                self.model.close()
-                self.model = None
-            try:
-                if isinstance(settings, ModelSettings):
-                    from services.template_sandbox import check_template
-
-                    facts = inspect_model(settings.path, settings.context_length)
-                    check_recorded(settings)
-                    check_template(facts.chat_template)
-                    self.model = LocalModel(settings, facts)
-                else:
-                    from services.server_model import ServerModel
-
-                    self.model = ServerModel(settings)
-            except InvalidInput as err:
-                self.error = str(err)
-                raise ModelUnavailable(str(err)) from None
-            self.error = None
-            return self.model
-
-    def for_settings(self, values: Preferences, data_dir: Path):
-        """The model the preferences name: the library entry in use (a GGUF or a server), or
-        the bundled model (installed on first use)."""
-        from services.model_library import settings_for
-
-        try:
-            return self.get(settings_for(values, data_dir))
-        except ModelUnavailable as err:
-            self.error = str(err)
-            raise
-
-    def close(self) -> None:
-        with self._lock:
-            if self.model is not None:
-                self.model.close()
-                self.model = None
 
 
 def settings_from(values: Preferences, data_dir: Path) -> ModelSettings:

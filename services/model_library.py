@@ -299,31 +299,3 @@ def describe(entry: Entry, values: Preferences, data_dir: Path) -> dict:
                    "chat_template": facts.has_chat_template, "file_size": facts.file_size,
                    "ram_needed": need, "ram_free": free_memory(),
                    "ram_total": llm.machine_memory()}
-
-
-def request_for(*, session: Session, name: str, data_dir: Path, partner_id: int | None,
-                kind: str = "prepare", question: str | None = None) -> str:
-    """Exactly what the server entry `name` would be sent for this question on this partner
-    (the first partner when none is given); nothing is sent."""
-    from sqlmodel import select
-
-    from models.tables import Partner
-    from services import advisor, prompts
-    from services.server_model import ServerModel, shown_request
-
-    values = settings_service.get_settings(session=session)
-    settings = settings_for(values, data_dir, name)
-    if not isinstance(settings, ServerSettings):
-        raise InvalidInput(f"{name} is not a server: nothing leaves this machine.")
-    model = ServerModel(settings)
-    if partner_id is None:
-        partner_id = session.exec(select(Partner.id).order_by(Partner.name)).first()
-        if partner_id is None:
-            raise InvalidInput("The journal has no partner yet: nothing would be sent.")
-    request = advisor.AdviceRequest(partner_id=partner_id, kind=kind, question=question)
-    context = advisor.gather(session=session, request=request,
-                             no_contact_days=values.no_contact_days)
-    budget = min(prompts.INSTRUCT_PROMPT_TOKENS,
-                 settings.context_length - settings.max_tokens - 64)
-    chat = prompts.chat_prompt(context, model, budget)
-    return shown_request(settings, model.request(messages=chat.messages))

@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from services.engine import Generation
 from services.errors import InvalidInput, ModelUnavailable, ServerFailed
-from services.llm import Generation
 from services.server_secrets import api_key, forget_key, store_key
 
 CONNECT_TIMEOUT = 5.0     # seconds to open the connection

@@ -12,7 +12,7 @@ import gguf
 import numpy as np
 import pytest
 
-from services import advisor, demo, journal, llm, model_library
+from services import advisor, demo, journal, llm, model_holder, model_library
 from services import settings as settings_service
 from services.errors import InvalidInput, ModelUnavailable
 from services.store import use_case
@@ -163,7 +163,7 @@ def test_a_template_failing_on_the_journal_is_one_line_and_never_logged(
         model_library.add_gguf(session=s, path=path, data_dir=data_dir, name="hidden")
         model_library.use(session=s, name="hidden")
         values = settings_service.get_settings(session=s)
-    holder = llm.ModelHolder()
+    holder = model_holder.ModelHolder()
     angles = []
     try:
         with use_case(vault) as s, pytest.raises(ModelUnavailable) as caught:

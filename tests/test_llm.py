@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from services import advisor, demo, journal, llm
+from services import advisor, demo, journal, llm, model_holder
 from services.advice_writer import STOPPED
 from services.errors import InvalidInput
 from services.gguf import read_facts
@@ -81,7 +81,7 @@ def test_bad_files_are_refused_before_llama_cpp(tmp_path, model_dir, monkeypatch
 
 
 def test_holder_reports_a_missing_model(tmp_path):
-    holder = llm.ModelHolder()
+    holder = model_holder.ModelHolder()
     with pytest.raises(llm.ModelUnavailable, match="No model file"):
         holder.get(llm.ModelSettings(path=tmp_path / "gone.gguf"))
     assert holder.model is None and "No model file" in holder.error
@@ -248,7 +248,7 @@ def test_a_fragment_saved_before_the_check_is_not_printed(sample):
 
 def test_no_model_gives_angles_and_a_reason_and_touches_nothing(sample, tmp_path):
     vault, partner = sample
-    holder = llm.ModelHolder()
+    holder = model_holder.ModelHolder()
     missing = llm.ModelSettings(path=tmp_path / "missing.gguf")
     with use_case(vault) as s:
         result = advisor.advise(session=s, request=advisor.AdviceRequest(partner_id=partner.id),
@@ -291,7 +291,7 @@ def test_whole_advise_path_runs_offline(no_network, data_dir, model_dir):
     with use_case(created.vault) as s:
         demo.load_sample(session=s)
         partner = journal.resolve_partner(session=s, name="Kestrel")
-        holder = llm.ModelHolder()
+        holder = model_holder.ModelHolder()
         settings = llm.resolve_model(Preferences(temperature=0), data_dir)
         result = advisor.advise(session=s, request=advisor.AdviceRequest(partner_id=partner.id),
                                 model_source=lambda: holder.get(settings), max_tokens=8)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import main
-from services import llm, model_library
+from services import llm, model_holder, model_library
 from services import settings as settings_service
 from services.errors import InvalidInput, ModelUnavailable
 from services.model_probe import probe
@@ -65,7 +65,7 @@ def test_a_file_changed_after_it_was_added_is_refused_at_load(tmp_path, session,
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF                                  # one bit of the weights, same size
     path.write_bytes(bytes(data))
-    holder = llm.ModelHolder()
+    holder = model_holder.ModelHolder()
     with pytest.raises(ModelUnavailable, match="no longer matches the SHA-256"):
         holder.for_settings(values, data_dir)
     assert holder.model is None

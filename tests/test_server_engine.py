@@ -15,7 +15,7 @@ import socket
 import pytest
 
 import main
-from services import advisor, demo, journal, llm, model_library
+from services import advisor, demo, journal, llm, model_holder, model_library
 from services import settings as settings_service
 from services.advice_writer import STOPPED
 from services.errors import InvalidInput, ServerFailed
@@ -86,7 +86,7 @@ def use_server(vault, url: str, name: str = "srv", max_tokens: int = 32, **kw) -
 
 
 def ask(vault, partner, data_dir, **kw):
-    holder = llm.ModelHolder()
+    holder = model_holder.ModelHolder()
     with use_case(vault, write=True) as s:
         values = settings_service.get_settings(session=s)
         try:

@@ -11,7 +11,8 @@ import pytest
 from PySide6.QtCore import QUrl
 
 from services import advisor, demo, journal
-from services.llm import Generation, ModelSettings
+from services.engine import Generation
+from services.llm import ModelSettings
 from services.store import use_case
 from tests.ui_support import open_window, settle
 

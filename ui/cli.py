@@ -332,7 +332,7 @@ def _advise_and_save(args) -> None:
 
 
 def _advise(args, session):
-    from services import advisor, llm
+    from services import advisor, model_holder
     from services import settings as settings_service
 
     partner = journal.resolve_partner(session=session, name=args.partner)
@@ -346,7 +346,7 @@ def _advise(args, session):
     request = advisor.AdviceRequest(partner_id=partner.id, kind=kind, question=args.question,
                                     interaction_id=args.interaction, stakeholder_id=person_id)
     values = settings_service.get_settings(session=session)
-    holder = llm.ModelHolder()
+    holder = model_holder.ModelHolder()
 
     def model_source():
         return holder.for_settings(values, _root(args))

@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from services import llm, model_library, server_secrets
+from services import llm, model_holder, model_library, server_secrets
 from services import settings as settings_service
 from services.errors import InvalidInput
 from services.store import use_case
@@ -137,7 +137,7 @@ def models_probe(args) -> None:
         with use_case(vault) as session:
             values = settings_service.get_settings(session=session)
             settings = model_library.settings_for(values, _root(args), args.name)
-        holder = llm.ModelHolder()
+        holder = model_holder.ModelHolder()
         try:
             figures = probe(holder.get(settings))
         finally:
@@ -157,10 +157,10 @@ def models_probe(args) -> None:
 @_with_session()
 def models_show_request(args, session) -> None:
     """Exactly what the server entry would be sent for this question; nothing is sent."""
-    from services import journal
+    from services import advisor, journal
 
     partner = journal.resolve_partner(session=session, name=args.partner)
-    text = model_library.request_for(
+    text = advisor.server_request(
         session=session, name=args.name, data_dir=_root(args), partner_id=partner.id,
         kind=args.about or ("free" if args.question else "prepare"), question=args.question)
     print(shown(text, lines=True))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from services.changes import collected
-from services.llm import ModelHolder
+from services.model_holder import ModelHolder
 from services.settings import Preferences
 from services.store import use_case
 from services.vault import Vault

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from services import llm, model_library
+from services import advisor, llm, model_holder, model_library
 from services import settings as settings_service
 from ui import theme
 from ui.context import AppContext
@@ -276,7 +276,7 @@ class ModelDialog(QDialog):
         def measure():
             from services.model_probe import probe
 
-            holder = llm.ModelHolder()
+            holder = model_holder.ModelHolder()
             try:
                 return probe(holder.get(model_library.settings_for(values, data_dir,
                                                                    entry.name)))
@@ -296,7 +296,7 @@ class ModelDialog(QDialog):
         if entry is None or entry.kind != "server":
             self.facts.setText("Only a server is sent anything; this model runs here.")
             return
-        self.ctx.db(model_library.request_for, name=entry.name, data_dir=self.ctx.data_dir,
+        self.ctx.db(advisor.server_request, name=entry.name, data_dir=self.ctx.data_dir,
                     partner_id=self.partner_id, on_done=self._show_request,
                     on_error=self._refused)
 

@@ -53,10 +53,10 @@ def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> in
             return f"entry #{entry.id} written and found by search"
 
         def advise():
-            from services import advisor, llm
+            from services import advisor, model_holder
             from services.settings import Preferences
 
-            holder = llm.ModelHolder()
+            holder = model_holder.ModelHolder()
             pieces: list[str] = []
             try:
                 with use_case(state["vault"], write=True) as s:
