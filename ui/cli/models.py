@@ -1,6 +1,6 @@
 """The command line's model library (issue 12): list, add a GGUF or a server, use, remove,
-probe, and show exactly what a server would be sent. Registered in ui/cli.py's COMMANDS as
-'models'; same rules: one use case each, one line on a user error, journal text through
+probe, and show exactly what a server would be sent. Listed in ui/cli/__init__.py's PARTS as
+'models'; the same rules: one use case each, one line on a user error, journal text through
 `shown`."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from services import settings as settings_service
 from services.errors import InvalidInput
 from services.store import use_case
 from services.terminal import shown
-from ui.cli import _open, _root, _with_session
+from ui.cli.common import data_dir_of, open_vault, with_session
 
 
 def _gb(n: int) -> str:
@@ -47,10 +47,10 @@ def _line(info: dict) -> str:
     return text
 
 
-@_with_session()
+@with_session()
 def models_list(args, session) -> None:
     values = settings_service.get_settings(session=session)
-    infos = [model_library.describe(e, values, _root(args))
+    infos = [model_library.describe(e, values, data_dir_of(args))
              for e in model_library.entries(values)]
     if args.json:
         print(json.dumps(infos, ensure_ascii=False, indent=1))
@@ -74,10 +74,10 @@ def models_recommended(args) -> None:
               f"({m['quantization']}, about {m['size_gb']} GB), {m['licence']}\n  {m['source']}")
 
 
-@_with_session(write=True)
+@with_session(write=True)
 def models_add(args, session) -> None:
     entry, facts = model_library.add_gguf(session=session, path=Path(args.path),
-                                          data_dir=_root(args), copy=args.copy, name=args.name)
+                                          data_dir=data_dir_of(args), copy=args.copy, name=args.name)
     where = "copied into the data folder" if entry.copied else "used where it is"
     print(f"Added {entry.name}: {shown(facts.name)}, {facts.parameter_label}, "
           f"{facts.quantization}, {'chat template checked' if facts.has_chat_template else 'base model'}"
@@ -95,12 +95,12 @@ def models_add_server(args) -> None:
         if not key:
             raise InvalidInput(f"The variable {args.api_key_env} is not set.")
 
-    @_with_session(write=True)
+    @with_session(write=True)
     def add(args, session):
         entry = model_library.add_server(
             session=session, name=args.name, url=args.url, model=args.model,
             api_key_env=args.api_key_env or "", key_in_keychain=key is not None, key=key,
-            allow_remote=args.allow_remote, data_dir=_root(args))
+            allow_remote=args.allow_remote, data_dir=data_dir_of(args))
         if key is not None:
             server_secrets.store_key(entry.name, key)
         host = entry.host
@@ -111,20 +111,20 @@ def models_add_server(args) -> None:
     return add(args)
 
 
-@_with_session(write=True)
+@with_session(write=True)
 def models_use(args, session) -> None:
     entry = model_library.use(session=session, name=args.name)
     print(f"The advisor now uses {entry.name}.")
 
 
 def models_remove(args) -> None:
-    vault = _open(args)
+    vault = open_vault(args)
     try:
         with use_case(vault, write=True) as session:
             entry = model_library.remove(session=session, name=args.name)
     finally:
         vault.lock()
-    model_library.delete_copy(entry, _root(args))
+    model_library.delete_copy(entry, data_dir_of(args))
     print(f"Removed {entry.name}" + (" and its copy in the data folder." if entry.copied
                                       else "."))
 
@@ -132,11 +132,11 @@ def models_remove(args) -> None:
 def models_probe(args) -> None:
     from services.model_probe import probe
 
-    vault = _open(args)
+    vault = open_vault(args)
     try:
         with use_case(vault) as session:
             values = settings_service.get_settings(session=session)
-            settings = model_library.settings_for(values, _root(args), args.name)
+            settings = model_library.settings_for(values, data_dir_of(args), args.name)
         holder = model_holder.ModelHolder()
         try:
             figures = probe(holder.get(settings))
@@ -154,22 +154,22 @@ def models_probe(args) -> None:
           f"{figures['first_token_seconds']:.2f} s ({figures['generated_tokens']} tokens).")
 
 
-@_with_session()
+@with_session()
 def models_show_request(args, session) -> None:
     """Exactly what the server entry would be sent for this question; nothing is sent."""
     from services import advisor, journal
 
     partner = journal.resolve_partner(session=session, name=args.partner)
     text = advisor.server_request(
-        session=session, name=args.name, data_dir=_root(args), partner_id=partner.id,
+        session=session, name=args.name, data_dir=data_dir_of(args), partner_id=partner.id,
         kind=args.about or ("free" if args.question else "prepare"), question=args.question)
     print(shown(text, lines=True))
 
 
-COMMANDS = {"list": models_list, "recommended": models_recommended, "add": models_add,
+ACTIONS = {"list": models_list, "recommended": models_recommended, "add": models_add,
             "add-server": models_add_server, "use": models_use, "remove": models_remove,
             "probe": models_probe, "show-request": models_show_request}
 
 
 def cmd_models(args):
-    return COMMANDS[args.action](args)
+    return ACTIONS[args.action](args)

@@ -18,7 +18,7 @@ from services import settings as settings_service
 from services.errors import InvalidInput, NotFound
 from services.store import use_case
 from services.terminal import shown
-from ui.cli import _open, _read, _root
+from ui.cli.common import data_dir_of, open_vault, read_text
 
 
 def _language(code: str | None) -> str | None:
@@ -52,7 +52,7 @@ def _transcript(args, vault, path: str, partner_name: str | None) -> voice.Trans
     clip = audio.decode_file(path)
     with use_case(vault) as session:
         words, threads = _words_and_threads(session, partner_name)
-    model = voice.load_model(voice.install_model(_root(args)), threads)
+    model = voice.load_model(voice.install_model(data_dir_of(args)), threads)
     try:
         return voice.transcribe(clip, model=model, words=words, language=language,
                                 on_progress=_progress if sys.stderr.isatty() else None)
@@ -75,7 +75,7 @@ def _offer(transcript: voice.Transcript) -> None:
 
 
 def cmd_transcribe(args) -> None:
-    vault = _open(args)
+    vault = open_vault(args)
     try:
         transcript = _transcript(args, vault, args.file, args.partner)
     finally:
@@ -92,12 +92,12 @@ def cmd_transcribe(args) -> None:
 def log_audio(args, write_entry) -> None:
     """`log --audio FILE`: the transcript joins the notes or the private reflection given (if
     any), then `write_entry(args, session)` (cmd_log's own body) runs as one write."""
-    vault = _open(args)
+    vault = open_vault(args)
     out, err = io.StringIO(), io.StringIO()
     try:
         transcript = _transcript(args, vault, args.audio, args.partner)
         into = args.into or "notes"
-        given = _read(getattr(args, f"{into}_file"), getattr(args, into))
+        given = read_text(getattr(args, f"{into}_file"), getattr(args, into))
         setattr(args, into, (given.rstrip() + "\n\n" if given.strip() else "") + transcript.text)
         setattr(args, f"{into}_file", None)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -112,5 +112,3 @@ def log_audio(args, write_entry) -> None:
     sys.stderr.write(err.getvalue())
     sys.stdout.write(out.getvalue())
 
-
-COMMANDS = {"transcribe": cmd_transcribe}

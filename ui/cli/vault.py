@@ -1,7 +1,7 @@
 """The vault's commands: init, demo, passphrase (and --rotate-key), keychain, backup, restore,
 check.
 
-Exit codes as in ui/cli.py, whose helpers (opening the vault, asking for a passphrase) these
+Exit codes as in ui/cli/common.py, whose helpers (opening the vault, asking for a passphrase) these
 share.
 """
 
@@ -15,14 +15,14 @@ from services import vault as vaults
 from services.errors import ConfidantError, CorruptVault, InvalidInput
 from services.store import use_case
 from services.terminal import shown
-from ui.cli import ENV_NEW_PASSPHRASE, _ask, _new_passphrase, _open, _root
+from ui.cli.common import ENV_NEW_PASSPHRASE, ask, data_dir_of, new_passphrase, open_vault
 
 
 def cmd_init(args) -> None:
-    root = _root(args)
+    root = data_dir_of(args)
     if vaults.exists(root):
         raise InvalidInput(vaults.exists_message(root))
-    created = vaults.create_vault(root, passphrase=_new_passphrase(optional=True,
+    created = vaults.create_vault(root, passphrase=new_passphrase(optional=True,
                                                                   env=vaults.ENV_PASSPHRASE))
     created.vault.lock()
     print(f"Vault created in {root}.")
@@ -33,10 +33,10 @@ def cmd_init(args) -> None:
 
 
 def cmd_demo(args) -> None:
-    root = _root(args)
+    root = data_dir_of(args)
     if not vaults.exists(root):
         cmd_init(args)
-    vault = _open(args)
+    vault = open_vault(args)
     try:
         with use_case(vault, write=True) as session:
             counts = demo.load_sample(session=session)
@@ -47,11 +47,11 @@ def cmd_demo(args) -> None:
 
 
 def cmd_passphrase(args) -> None:
-    vault = _open(args)  # proves the caller may open it
+    vault = open_vault(args)  # proves the caller may open it
     try:
         if args.rotate_key:
             return _rotate_key(vault)
-        new = _new_passphrase(optional=False, env=ENV_NEW_PASSPHRASE)
+        new = new_passphrase(optional=False, env=ENV_NEW_PASSPHRASE)
         if not new:
             raise InvalidInput(f"Give the new passphrase on a terminal or in "
                                f"{ENV_NEW_PASSPHRASE}.")
@@ -65,7 +65,7 @@ def _rotate_key(vault) -> None:
     from services.key_rotation import finish_rotation, rotate_key
 
     optional = not vaults.uses_passphrase(vault.root)
-    new = _new_passphrase(optional=optional, env=ENV_NEW_PASSPHRASE)
+    new = new_passphrase(optional=optional, env=ENV_NEW_PASSPHRASE)
     if not new and not optional:
         raise InvalidInput(f"Give the passphrase (the current one or a new one) on a terminal "
                            f"or in {ENV_NEW_PASSPHRASE}: the new key is kept under it.")
@@ -83,7 +83,7 @@ def _rotate_key(vault) -> None:
 
 
 def cmd_keychain(args) -> None:
-    vault = _open(args)
+    vault = open_vault(args)
     try:
         kept = vaults.set_keychain(vault.root, key=vault.key, remember=args.action == "remember")
     finally:
@@ -94,7 +94,7 @@ def cmd_keychain(args) -> None:
 
 
 def cmd_backup(args) -> None:
-    vault = _open(args)
+    vault = open_vault(args)
     try:
         target = backup.backup(vault=vault, target=Path(args.output))
     finally:
@@ -108,9 +108,9 @@ def cmd_check(args) -> int:
     from services import check
 
     try:
-        vault = _open(args)
+        vault = open_vault(args)
     except CorruptVault as err:  # damaged past opening: that is the report
-        print(f"{_root(args)}: the vault cannot be opened.\n{err}")
+        print(f"{data_dir_of(args)}: the vault cannot be opened.\n{err}")
         return 1
     try:
         found = check.check_journal(vault=vault)
@@ -133,6 +133,6 @@ def _confirm_restore(args):
 
 
 def cmd_restore(args) -> None:
-    aside = backup.restore(root=_root(args), source=Path(args.file), ask=_ask,
+    aside = backup.restore(root=data_dir_of(args), source=Path(args.file), ask=ask,
                            confirm=_confirm_restore(args))
     print(f"Restored. The previous vault is kept in {aside}.")

@@ -1,7 +1,7 @@
 """The command line's alliance-practice commands (issue 14): health checks, stage and
 governance, keeping in touch, since we last spoke, what worked before, the portfolio, and the
-calendar import. Registered in ui/cli.py's COMMANDS; same rules: one use case each, one line on
-a user error, journal text printed through `shown`."""
+calendar import. Listed in ui/cli/__init__.py's PARTS; the same rules as every command: one use
+case each, one line on a user error, journal text printed through `shown`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from services import (
 from services import settings as settings_service
 from services.errors import InvalidInput
 from services.terminal import shown
-from ui.cli import _parse_day, _stakeholder_id, _with_session
+from ui.cli.common import parse_day, stakeholder_id_of, with_session
 
 
 def _dumps(value) -> str:
@@ -39,7 +39,7 @@ def partner_set(args, session) -> None:
 
 def stakeholder_set(args, session) -> None:
     partner = journal.resolve_partner(session=session, name=args.partner)
-    person_id = _stakeholder_id(session, partner, args.name)
+    person_id = stakeholder_id_of(session, partner, args.name)
     if args.email is not None:
         journal.update_stakeholder(session=session, stakeholder_id=person_id,
                                    stakeholder_in={"email": args.email.strip()})
@@ -65,7 +65,7 @@ def _check_json(check, before=None) -> dict:
                       for d in (checkups.drops(before, check) if before else [])]}
 
 
-@_with_session(write=lambda args: args.action == "add")
+@with_session(write=lambda args: args.action == "add")
 def cmd_checkup(args, session) -> None:
     partner = journal.resolve_partner(session=session, name=args.partner)
     if args.action == "list":
@@ -89,7 +89,7 @@ def cmd_checkup(args, session) -> None:
         data[f"their_{axis}"] = getattr(args, f"their_{axis}")
         data[f"{axis}_evidence"] = getattr(args, f"{axis}_evidence")
     if args.date:
-        data["taken_on"] = _parse_day(args.date, "--date")
+        data["taken_on"] = parse_day(args.date, "--date")
     check = checkups.add_checkup(session=session, checkup_in=data)
     print(check.id)
     gaps = checkups.gaps(check)
@@ -98,11 +98,11 @@ def cmd_checkup(args, session) -> None:
 
 
 # --- governance ------------------------------------------------------------------------------
-@_with_session(write=lambda args: args.action == "add")
+@with_session(write=lambda args: args.action == "add")
 def cmd_governance(args, session) -> None:
     if args.action == "add":
         partner = journal.resolve_partner(session=session, name=args.partner)
-        due = _parse_day(args.next, "--next") or date.today() + timedelta(days=args.every)
+        due = parse_day(args.next, "--next") or date.today() + timedelta(days=args.every)
         cadence = governance.add_cadence(session=session, cadence_in={
             "partner_id": partner.id, "kind": args.kind, "every_days": args.every,
             "next_due": due, "label": args.label})
@@ -127,7 +127,7 @@ def cmd_governance(args, session) -> None:
 
 
 # --- keeping in touch, since we last spoke -----------------------------------------------------
-@_with_session()
+@with_session()
 def cmd_touch(args, session) -> None:
     pid = journal.resolve_partner(session=session, name=args.partner).id \
         if args.partner else None
@@ -150,11 +150,11 @@ def cmd_touch(args, session) -> None:
               f"{t.ideal_days}, at most {t.max_days}")
 
 
-@_with_session()
+@with_session()
 def cmd_since(args, session) -> None:
     partner = journal.resolve_partner(session=session, name=args.partner)
     found = since.since_last_spoke(session=session,
-                                   stakeholder_id=_stakeholder_id(session, partner,
+                                   stakeholder_id=stakeholder_id_of(session, partner,
                                                                   args.stakeholder))
     if args.json:
         print(_dumps(found.as_json()))
@@ -173,7 +173,7 @@ def cmd_since(args, session) -> None:
 
 
 # --- what worked before ----------------------------------------------------------------------
-@_with_session()
+@with_session()
 def cmd_precedents(args, session) -> None:
     found = precedents.episodes(session=session)
     if args.partner:
@@ -222,7 +222,7 @@ def portfolio_json(rows: list[dashboard.PortfolioRow]) -> list[dict]:
                    for a in r.alerts]} for r in rows]
 
 
-@_with_session()
+@with_session()
 def cmd_portfolio(args, session) -> None:
     values = settings_service.get_settings(session=session)
     rows = dashboard.portfolio(session=session, no_contact_days=values.no_contact_days,
@@ -243,7 +243,7 @@ def cmd_portfolio(args, session) -> None:
 
 
 # --- calendar import -------------------------------------------------------------------------
-@_with_session(write=True)
+@with_session(write=True)
 def cmd_import(args, session) -> None:
     if args.source != "ics":
         raise InvalidInput(f"Unknown import source '{args.source}'.")
@@ -256,7 +256,3 @@ def cmd_import(args, session) -> None:
     for line in report.lines():
         print(shown(line))
 
-
-COMMANDS = {"checkup": cmd_checkup, "governance": cmd_governance, "touch": cmd_touch,
-            "since": cmd_since, "precedents": cmd_precedents, "portfolio": cmd_portfolio,
-            "import": cmd_import}

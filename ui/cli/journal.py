@@ -1,183 +1,35 @@
-"""The command-line front end: each command opens the vault, calls services, prints.
-
-Exit codes: 0 success; 1 a user error (one line on stderr); 2 the vault cannot be opened.
-"""
+"""The journal's commands: partner, log, stakeholder, commitment, trust, list, search,
+export, advise, brief."""
 
 from __future__ import annotations
 
-import contextlib
-import getpass
-import io
 import json
 import os
 import sys
-from datetime import date, datetime
 from pathlib import Path
 
-from services import commitments, export, files, journal, paths, search, trust
-from services import vault as vaults
-from services.errors import ConfidantError, InvalidInput, VaultError
+from services import commitments, export, journal, search, trust
+from services.errors import ConfidantError, InvalidInput
 from services.store import use_case
 from services.terminal import shown
-
-ENV_NEW_PASSPHRASE = "CONFIDANT_NEW_PASSPHRASE"
-
-
-def run_command(args) -> int:
-    try:
-        return COMMANDS[args.command](args) or 0
-    except VaultError as err:
-        print(f"confidant: {shown(str(err))}", file=sys.stderr)
-        return 2
-    except ConfidantError as err:
-        print(f"confidant: {shown(str(err))}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("confidant: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # `confidant search x | head -1`: the reader has gone, quietly
-        _quiet_stdout()
-        return 141
-    except OSError as err:  # stdout or stderr itself failed (a full disk, an I/O error)
-        with contextlib.suppress(OSError):
-            print(f"confidant: cannot write the output: {err.strerror or err}.",
-                  file=sys.stderr)
-        return 1
+from ui.cli.common import (
+    data_dir_of,
+    entry_json,
+    names,
+    open_vault,
+    parse_day,
+    parse_when,
+    partner_id_of,
+    read_text,
+    stakeholder_id_of,
+    with_session,
+)
 
 
-def _quiet_stdout() -> None:
-    """Point stdout at /dev/null, so the interpreter's last flush raises nothing."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-
-
-# --- helpers ---------------------------------------------------------------------------------
-def _root(args) -> Path:
-    root = paths.data_dir(args.data_dir)
-    if root.exists() and not root.is_dir():
-        raise InvalidInput(f"The data folder {root} is a file, not a folder.")
-    return root
-
-
-def _ask() -> str | None:
-    if not sys.stdin.isatty():
-        return None
-    return getpass.getpass("Passphrase or recovery key: ")
-
-
-def _open(args) -> vaults.Vault:
-    vault = vaults.open_vault(_root(args), ask=_ask)
-    if vault.rotation_unfinished:
-        print("confidant: a key rotation was not finished: the previous passphrase and "
-              "recovery key still open the journal; rotate the key again to retire them.",
-              file=sys.stderr)
-    return vault
-
-
-def _new_passphrase(optional: bool, env: str) -> str | None:
-    """From the environment variable `env`, or asked twice on a TTY."""
-    given = os.environ.get(env)
-    if given or not sys.stdin.isatty():
-        return given
-    hint = " (empty: rely on the system keychain)" if optional else ""
-    first = getpass.getpass(f"New passphrase{hint}: ")
-    if not first and optional:
-        return None
-    if getpass.getpass("Repeat it: ") != first:
-        raise InvalidInput("The two passphrases differ.")
-    return first
-
-
-def parse_when(text: str | None, what: str = "--date") -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"{what}: use YYYY-MM-DD or YYYY-MM-DD HH:MM, not '{text}'.") from None
-
-
-def _parse_day(text: str | None, what: str) -> date | None:
-    """A day typed for a journal fact: ISO, within the journal's years (models.tables)."""
-    from models.tables import journal_date
-
-    when = parse_when(text, what)
-    try:
-        return journal_date(when.date(), f"{what}: the date") if when else None
-    except ValueError as err:
-        raise InvalidInput(f"{err}.") from None
-
-
-NOTE_LIMIT = 16 * 2**20  # a note file: far beyond any real note, short of a memory hazard
-
-
-def _read(path: str | None, text: str | None) -> str:
-    if path is None:
-        return text or ""
-    try:
-        return files.read_input(Path(path), limit=NOTE_LIMIT).decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise InvalidInput(f"Cannot read {path}: it is not UTF-8 text.") from err
-
-
-def _names(text: str | None) -> list[str]:
-    return [n.strip() for n in (text or "").split(",") if n.strip()]
-
-
-def _partner_id(session, name: str | None) -> int | None:
-    return journal.resolve_partner(session=session, name=name).id if name is not None else None
-
-
-def _stakeholder_id(session, partner, name: str | None) -> int | None:
-    """The person `name` names at `partner` (the one resolver: any case, a unique prefix of
-    any part of the name); None when no name was given at all."""
-    if name is None:
-        return None
-    return journal.resolve_stakeholder(session=session, partner_id=partner.id, name=name).id
-
-
-def _entry_json(interaction, partner_name: str) -> dict:
-    return {"id": interaction.id, "partner": partner_name, "title": interaction.title,
-            "date": interaction.occurred_at.isoformat(), "kind": interaction.kind.value,
-            "difficulty": interaction.difficulty}
-
-
-# --- commands --------------------------------------------------------------------------------
-def _with_session(write=False):
-    """Run fn(args, session) as one use case inside an open vault, locking it afterwards.
-
-    `write` (a bool, or a function of args) makes it a write: its transaction begins IMMEDIATE,
-    and what it prints is held back until the commit succeeded, so a refused or failed command
-    prints only its one error line and leaves the journal as it was.
-    """
-    def decorate(fn):
-        def command(args):
-            writes = write(args) if callable(write) else write
-            vault = _open(args)
-            out, err = io.StringIO(), io.StringIO()
-            try:
-                if not writes:
-                    with use_case(vault) as session:
-                        return fn(args, session)
-                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                    with use_case(vault, write=True) as session:
-                        result = fn(args, session)
-            finally:
-                vault.lock()
-            sys.stderr.write(err.getvalue())
-            sys.stdout.write(out.getvalue())
-            return result
-        command.__name__ = fn.__name__
-        return command
-    return decorate
-
-
-@_with_session(write=lambda args: args.action in ("add", "set"))
+@with_session(write=lambda args: args.action in ("add", "set"))
 def cmd_partner(args, session) -> None:
     if args.action == "set":
-        from ui.cli_practice import partner_set
+        from ui.cli.practice import partner_set
 
         return partner_set(args, session)
     if args.action == "add":
@@ -193,10 +45,10 @@ def cmd_log(args) -> None:
                                              getattr(args, "language", None)):
         raise InvalidInput("--into and --language go with --audio FILE.")
     if getattr(args, "audio", None):  # issue 15: transcribed first, then the same write
-        from ui.cli_voice import log_audio
+        from ui.cli.voice import log_audio
 
         return log_audio(args, _log_entry)
-    return _with_session(write=True)(_log_entry)(args)
+    return with_session(write=True)(_log_entry)(args)
 
 
 def _log_entry(args, session) -> None:
@@ -205,7 +57,7 @@ def _log_entry(args, session) -> None:
         print(f"Added partner {shown(partner.name)} (no partner's name starts with it).",
               file=sys.stderr)
     people = []
-    for name in _names(args.with_):
+    for name in names(args.with_):
         person = journal.find_stakeholder(session=session, partner_id=partner.id, name=name)
         if person is None:
             person = journal.create_stakeholder(session=session, stakeholder_in={
@@ -214,18 +66,18 @@ def _log_entry(args, session) -> None:
                   file=sys.stderr)
         people.append(person.id)
     data = {"partner_id": partner.id, "title": args.title, "kind": args.kind,
-            "notes": _read(args.notes_file, args.notes),
-            "reflection": _read(args.reflection_file, args.reflection),
-            "difficulty": args.difficulty, "participant_ids": people, "tags": _names(args.tags)}
+            "notes": read_text(args.notes_file, args.notes),
+            "reflection": read_text(args.reflection_file, args.reflection),
+            "difficulty": args.difficulty, "participant_ids": people, "tags": names(args.tags)}
     if args.date:
         data["occurred_at"] = parse_when(args.date)
     print(journal.create_interaction(session=session, interaction_in=data).id)
 
 
-@_with_session(write=True)
+@with_session(write=True)
 def cmd_stakeholder(args, session) -> None:
     if args.action == "set":
-        from ui.cli_practice import stakeholder_set
+        from ui.cli.practice import stakeholder_set
 
         return stakeholder_set(args, session)
     partner = journal.resolve_partner(session=session, name=args.partner)
@@ -235,7 +87,7 @@ def cmd_stakeholder(args, session) -> None:
         "side": "internal" if args.internal else "partner"}).id)
 
 
-@_with_session(write=True)
+@with_session(write=True)
 def cmd_commitment(args, session) -> None:
     if args.action == "set":
         commitments.set_status(session=session, commitment_id=args.id, status=args.status)
@@ -244,15 +96,15 @@ def cmd_commitment(args, session) -> None:
     partner = journal.resolve_partner(session=session, name=args.partner)
     print(commitments.add_commitment(session=session, commitment_in={
         "partner_id": partner.id, "owed_by": args.owed_by, "text": args.text,
-        "due": _parse_day(args.due, "--due"), "status": args.status,
+        "due": parse_day(args.due, "--due"), "status": args.status,
         "interaction_id": args.interaction}).id)
 
 
-@_with_session(write=True)
+@with_session(write=True)
 def cmd_trust(args, session) -> None:
     partner = journal.resolve_partner(session=session, name=args.partner)
     data = {"partner_id": partner.id,
-            "stakeholder_id": _stakeholder_id(session, partner, args.stakeholder),
+            "stakeholder_id": stakeholder_id_of(session, partner, args.stakeholder),
             "credibility": args.credibility, "reliability": args.reliability,
             "intimacy": args.intimacy, "self_orientation": args.self_orientation,
             "interaction_id": args.interaction}
@@ -262,13 +114,13 @@ def cmd_trust(args, session) -> None:
     print(reading.id)
 
 
-@_with_session()
+@with_session()
 def cmd_list(args, session) -> None:
     names = {p.id: p.name for p in journal.list_partners(session=session)}
-    rows = journal.list_interactions(session=session, partner_id=_partner_id(session, args.partner),
+    rows = journal.list_interactions(session=session, partner_id=partner_id_of(session, args.partner),
                                      limit=args.limit)
     if args.json:
-        print(json.dumps([_entry_json(i, names[i.partner_id]) for i in rows],
+        print(json.dumps([entry_json(i, names[i.partner_id]) for i in rows],
                          ensure_ascii=False, indent=1))
         return
     for i in rows:
@@ -276,10 +128,10 @@ def cmd_list(args, session) -> None:
               f"{i.kind.value:<8}  {shown(i.title)}")
 
 
-@_with_session()
+@with_session()
 def cmd_search(args, session) -> None:
     hits = search.search(session=session, query=args.query,
-                         partner_id=_partner_id(session, args.partner),
+                         partner_id=partner_id_of(session, args.partner),
                          kind=args.kind, since=parse_when(args.since, "--since"),
                          until=parse_when(args.until, "--until"), limit=args.limit)
     if args.json:
@@ -308,7 +160,7 @@ def _advise_and_save(args) -> None:
     holds no lock), then saved in a short write of its own."""
     from services import advisor
 
-    vault = _open(args)
+    vault = open_vault(args)
     try:
         with use_case(vault) as session:
             request, result = _advise(args, session)
@@ -336,7 +188,7 @@ def _advise(args, session):
     from services import settings as settings_service
 
     partner = journal.resolve_partner(session=session, name=args.partner)
-    person_id = _stakeholder_id(session, partner, args.stakeholder)
+    person_id = stakeholder_id_of(session, partner, args.stakeholder)
     if args.interaction is not None:
         item = journal.get_interaction(session=session, interaction_id=args.interaction)
         if item.partner_id != partner.id:
@@ -349,7 +201,7 @@ def _advise(args, session):
     holder = model_holder.ModelHolder()
 
     def model_source():
-        return holder.for_settings(values, _root(args))
+        return holder.for_settings(values, data_dir_of(args))
 
     by_rule: dict = {}
 
@@ -390,7 +242,7 @@ def _advise(args, session):
     return request, result
 
 
-@_with_session()
+@with_session()
 def cmd_brief(args, session) -> None:
     from services import brief
     from services import settings as settings_service
@@ -400,7 +252,7 @@ def cmd_brief(args, session) -> None:
         raise InvalidInput("--recent must be 0 or more.")
     values = settings_service.get_settings(session=session)
     options = brief.BriefOptions(
-        partner_id=partner.id, meeting_date=_parse_day(args.meeting_date, "--meeting-date"),
+        partner_id=partner.id, meeting_date=parse_day(args.meeting_date, "--meeting-date"),
         purpose=args.purpose, prepared_by=args.prepared_by,
         include_reflections=args.include_reflections, with_advice=args.with_advice,
         recent=args.recent, page_size=args.page_size or values.page_size)
@@ -419,34 +271,7 @@ def cmd_brief(args, session) -> None:
     print(f"Brief for {shown(partner.name)} written to {target} ({private}).")
 
 
-@_with_session()
+@with_session()
 def cmd_export(args, session) -> None:
     target = export.export(session=session, fmt=args.format, target=Path(args.output))
     print(f"Exported to {target} (plain text: keep it somewhere safe).")
-
-
-COMMANDS = {
-    "partner": cmd_partner, "log": cmd_log, "stakeholder": cmd_stakeholder,
-    "commitment": cmd_commitment, "trust": cmd_trust, "list": cmd_list, "search": cmd_search,
-    "export": cmd_export, "advise": cmd_advise, "brief": cmd_brief,
-}
-
-
-def _elsewhere(module: str, name: str, function: str | None = None):
-    """A command that lives in ui/<module>.py, imported only when it runs (start-up stays
-    light): the vault's (cli_vault), alliance practice (cli_practice, issue 14), the model
-    library (cli_models, issue 12) and speech (cli_voice, issue 15)."""
-    def command(args):
-        import importlib
-
-        return getattr(importlib.import_module(f"ui.{module}"), function or f"cmd_{name}")(args)
-    command.__name__ = f"cmd_{name}"
-    return command
-
-
-COMMANDS.update({name: _elsewhere("cli_vault", name) for name in (
-    "init", "demo", "passphrase", "keychain", "backup", "restore", "check")})
-COMMANDS.update({name: _elsewhere("cli_practice", name) for name in (
-    "checkup", "governance", "touch", "since", "precedents", "portfolio", "import")})
-COMMANDS["models"] = _elsewhere("cli_models", "models")
-COMMANDS["transcribe"] = _elsewhere("cli_voice", "transcribe")
