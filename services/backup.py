@@ -62,6 +62,7 @@ def backup(*, vault, target: Path) -> Path:
     except OSError as err:
         raise files.file_error(err, target) from err
     try:
+        _refuse_damaged(vault)
         copy = work / paths.DB_NAME
         _copy_journal(vault, copy, target)
         _prove_copy(vault, copy, target)
@@ -114,19 +115,22 @@ def _write_error(err: db.DatabaseError, target: Path) -> Exception:
     return translate(err)
 
 
-def _prove_copy(vault, copy: Path, target: Path) -> None:
-    """The copy is whole, or nothing is written: a damaged journal is refused, naming the
-    damage (its backup could never be restored)."""
-    copied = check.check_file(copy, vault.key)
-    if copied.ok:
-        return
+def _refuse_damaged(vault) -> None:
+    """A damaged journal is refused, naming the damage: even a page the copy would leave out
+    (a free page) means the disk or a tool is damaging the file, and check would say so."""
     source = check.check_journal(vault=vault)
     if not source.ok:
         raise CorruptVault(f"The journal is damaged ({source.damage()}): no backup was "
                            "written, since it could not be restored. 'confidant check' "
                            "(File > Check the journal) reports the damage.")
-    raise InvalidInput(f"The copy made for {target} does not verify ({copied.damage()}): "
-                       "nothing was written. Check that disk, then back up again.")
+
+
+def _prove_copy(vault, copy: Path, target: Path) -> None:
+    """The copy is whole, or nothing is written."""
+    copied = check.check_file(copy, vault.key)
+    if not copied.ok:
+        raise InvalidInput(f"The copy made for {target} does not verify ({copied.damage()}): "
+                           "nothing was written. Check that disk, then back up again.")
 
 
 def _write_archive(partial: Path, copy: Path, header_file: Path, target: Path) -> None:

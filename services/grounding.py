@@ -302,6 +302,9 @@ _END = re.compile(r"(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bSt)(?<!\bvs)(?<!\
 
 
 LIST_MARKER = re.compile(r"\s*(?:\d{1,2}|[a-zA-Z])[.)]\s*")
+_BREAK = re.compile(r"\n[ \t]*\n")
+LOOK_BACK = 64        # characters before a new piece that a sentence end may still involve
+MAX_SENTENCE = 2000   # characters without a sentence end: a ramble, handed on as one
 
 
 class SentenceBuffer:
@@ -309,35 +312,51 @@ class SentenceBuffer:
     end; what remains at the end of the stream is given by rest()."""
 
     def __init__(self):
-        self.text = self.carry = self.consumed = ""
+        self.text = self.carry = self.tail = ""
+        self.breaks = 0  # paragraph breaks in what was handed on
 
     def feed(self, piece: str) -> list[str]:
         return [sentence for _paragraph, sentence in self.feed_numbered(piece)]
 
     def feed_numbered(self, piece: str) -> list[tuple[int, str]]:
-        """Whole sentences, each with the number of its paragraph (from 1)."""
+        """Whole sentences, each with the number of its paragraph (from 1). Only the new text
+        and the few characters before it are searched (no end was found in the rest): a
+        stream without a sentence end costs linear time, not quadratic; one that runs past
+        MAX_SENTENCE characters is handed on as it is (the check then judges it)."""
+        start = max(0, len(self.text) - LOOK_BACK)
         self.text += piece
         done = []
         while True:
-            match = _END.search(self.text)
+            match = _END.search(self.text, start)
+            start = 0
             if match is None:
-                return done
-            sentence, self.text = self.text[:match.end()], self.text[match.end():]
+                if len(self.text) <= MAX_SENTENCE:
+                    return done
+                cut = MAX_SENTENCE
+            else:
+                cut = match.end()
+            sentence, self.text = self.text[:cut], self.text[cut:]
             if LIST_MARKER.fullmatch(sentence):  # "1." opens a list item, not a sentence
                 self.carry += sentence
                 continue
             sentence, self.carry = self.carry + sentence, ""
             if sentence.strip():
                 done.append((self.paragraph, sentence.strip()))
-            self.consumed += sentence
+            self._consume(sentence)
             if not self.text.startswith("\n"):
-                self.consumed += self.text[:len(self.text) - len(self.text.lstrip(" \t"))]
+                self._consume(self.text[:len(self.text) - len(self.text.lstrip(" \t"))])
                 self.text = self.text.lstrip(" \t")
 
     @property
     def paragraph(self) -> int:
         """The paragraph the next sentence belongs to (from 1)."""
-        return 1 + len(re.findall(r"\n[ \t]*\n", self.consumed))
+        return 1 + self.breaks
+
+    def _consume(self, text: str) -> None:
+        """Count the paragraph breaks in `text`, one that straddles the last piece included."""
+        joined = self.tail + text
+        self.breaks += len(_BREAK.findall(joined)) - len(_BREAK.findall(self.tail))
+        self.tail = joined[-LOOK_BACK:]
 
     def rest(self) -> str:
         rest, self.text, self.carry = (self.carry + self.text).strip(), "", ""

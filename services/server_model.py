@@ -296,6 +296,9 @@ class ServerModel:
                 if guard.should_stop is not None and guard.should_stop():
                     guard.stopped.set()
                     break
+                if time.perf_counter() > start + s.deadline:  # a flood keeps the reads busy
+                    guard.expired.set()
+                    break
         except ServerFailed as err:
             failure = err
         except TimeoutError:
@@ -399,6 +402,8 @@ def _delta(data: bytes, where: str) -> tuple[str | None, bool]:
         event = json.loads(data)
         if isinstance(event, dict) and "error" in event:
             raise ServerFailed(f"{where} reported an error in the stream.")
+        if event["choices"] == []:  # a usage-only chunk (OpenAI's last, Azure's first)
+            return None, False
         choice = event["choices"][0]
         delta = choice.get("delta") or {}
         piece = delta.get("content")

@@ -242,3 +242,45 @@ def test_cli_advise_on_a_bad_answer_is_one_line_and_exit_1(script, cli,
     assert code == 1 and err.count("\n") == 1
     answer = json.loads(out)
     assert isinstance(answer, dict) and "The model server at" in answer["error"]
+
+
+# --- found by the attack rerun ----------------------------------------------------------------
+def word_flood(send, pause):              # words as fast as they go, never a sentence end
+    forever(send, pause, event("word ") * 200, 0)
+
+
+@pytest.mark.timeout(30)
+def test_a_flood_without_sentence_ends_stops_at_the_deadline(loopback_only):  # noqa: F811
+    """Through the sentence buffer the advisor feeds (it searched the whole growing text per
+    token: quadratic, so the deadline came 45-55 s late)."""
+    from services.grounding import MAX_SENTENCE, SentenceBuffer
+
+    server = HostileServer(word_flood)
+    buffer, sentences = SentenceBuffer(), []
+    try:
+        started = time.monotonic()
+        with pytest.raises(ServerFailed) as caught:
+            model(server.url, deadline=3.0).generate(
+                messages=MESSAGES, on_token=lambda piece: sentences.extend(buffer.feed(piece)))
+        seconds = time.monotonic() - started
+    finally:
+        server.close()
+    message = str(caught.value)  # the deadline or the byte cap, whichever comes first
+    assert "did not finish within 3 s" in message or "sent more than" in message, message
+    assert seconds < 10, seconds
+    assert sentences and all(len(s) <= MAX_SENTENCE for s in sentences)  # rambles handed on
+
+
+def usage_at_the_end(send, pause):       # OpenAI's last chunk: usage, no choices
+    send(STREAM + event("Call Dana today.") + b'data: {"choices": [], "usage": '
+         b'{"prompt_tokens": 9, "completion_tokens": 4}}\n\n' + b"data: [DONE]\n\n")
+
+
+@pytest.mark.timeout(15)
+def test_a_usage_only_chunk_is_not_an_error(loopback_only):  # noqa: F811
+    server = HostileServer(usage_at_the_end)
+    try:
+        reply = model(server.url).generate(messages=MESSAGES)
+    finally:
+        server.close()
+    assert reply.text == "Call Dana today."
