@@ -30,10 +30,12 @@ from pathlib import Path
 
 from common import OUT, env_note
 
-from services import advisor, demo, journal, llm
+from services import journal
 from services import vault as vaults
-from services.advice_writer import STOPPED
-from services.grounding import CITE
+from services.advice import advisor, llm
+from services.advice.advice_writer import STOPPED
+from services.advice.grounding import CITE
+from services.journal import demo
 from services.store import use_case
 from tests.gguf_chat import build_chat_model
 

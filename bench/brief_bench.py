@@ -14,7 +14,7 @@ from dashboard_bench import add_signals  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 
-from services import brief  # noqa: E402
+from services.practice import brief  # noqa: E402
 from services.store import use_case
 from services.vault import open_with_key  # noqa: E402
 from ui.render.brief_pdf import write_pdf  # noqa: E402

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from models import db  # noqa: E402
 from services import paths  # noqa: E402
-from services.vault_header import Header, key_check, read_header, write_header  # noqa: E402
+from services.vault.vault_header import Header, key_check, read_header, write_header  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 

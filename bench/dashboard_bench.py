@@ -22,7 +22,9 @@ from PySide6.QtCore import QRectF, Qt  # noqa: E402
 from PySide6.QtGui import QGuiApplication, QImage, QPainter  # noqa: E402
 
 from models import db  # noqa: E402
-from services import dashboard, paths, trust  # noqa: E402
+from services import paths
+from services.journal import trust  # noqa: E402
+from services.practice import dashboard
 from services.store import use_case
 from services.vault import open_with_key  # noqa: E402
 from ui.render.charts import paint_trust_chart  # noqa: E402

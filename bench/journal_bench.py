@@ -14,7 +14,8 @@ import time
 from common import build_journal, env_note, ms, p95, timed, vocabulary
 
 from models import db
-from services import journal, paths, search
+from services import journal, paths
+from services.journal import search
 from services.store import use_case
 from services.vault import open_with_key
 

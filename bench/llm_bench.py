@@ -22,8 +22,10 @@ from pathlib import Path
 
 from common import env_note, peak_rss_mb
 
-from services import advisor, demo, journal, llm
+from services import journal
 from services import vault as vaults
+from services.advice import advisor, llm
+from services.journal import demo
 from services.store import use_case
 
 ROUNDS = int(os.environ.get("LLM_BENCH_ROUNDS", 5))
@@ -120,8 +122,8 @@ def timed(generate) -> tuple[float, float]:
 
 
 def server_path(vault, partner, data_dir: Path, threads: int) -> None:
-    from services import prompts
-    from services.server_model import ServerModel, ServerSettings
+    from services.advice import prompts
+    from services.advice.server_model import ServerModel, ServerSettings
     from tests.gguf_chat import GEMMA3_CHAT_TEMPLATE
     from tests.model_servers import ALIAS, LlamaServer, with_chat_template
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from common import ROOT, env_note, peak_rss_mb
 
-from services import audio, voice
+from services import voice
+from services.voice import audio
 
 sys.path.insert(0, str(ROOT))
 from tests.voice_support import wer  # noqa: E402

@@ -135,7 +135,7 @@ def window(qtbot, ctx):
 # --- the real bundled model, installed once per test session ------------------------------------
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory):
-    from services import llm
+    from services.advice import llm
 
     folder = tmp_path_factory.mktemp("model-data")
     llm.install_bundled_model(folder)
@@ -144,7 +144,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def local_model(model_dir):
-    from services import llm
+    from services.advice import llm
 
     settings = llm.ModelSettings(path=llm.bundled_path(model_dir), temperature=0.0,
                                  context_length=1024, max_tokens=24)

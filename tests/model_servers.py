@@ -148,7 +148,7 @@ def with_chat_template(source, target, template: str):
     import shutil
     import struct
 
-    from services.gguf import _Reader
+    from services.advice.gguf import _Reader
 
     with open(source, "rb") as fh:
         r = _Reader(fh)

@@ -11,21 +11,12 @@ import pytest
 from sqlmodel import func, select
 
 from models.tables import HealthCheck, OwedBy, Partner, StanceChange
-from services import (
-    checkups,
-    commitments,
-    dashboard,
-    demo,
-    governance,
-    journal,
-    keep_in_touch,
-    playbook,
-    precedents,
-    since,
-    trust,
-)
+from services import journal
+from services.advice import playbook, precedents
+from services.advice.signals import load_snapshot
 from services.errors import InvalidInput
-from services.signals import load_snapshot
+from services.journal import commitments, demo, trust
+from services.practice import checkups, dashboard, governance, keep_in_touch, since
 from services.store import use_case
 
 TODAY = date(2026, 6, 1)
@@ -389,7 +380,7 @@ def test_cli_practice_user_errors_are_one_line_and_save_nothing(cli, vault, argv
 
 
 def test_export_holds_health_checks_and_governance(vault, tmp_path):
-    from services import export
+    from services.journal import export
 
     with use_case(vault, write=True) as s:
         demo.load_sample(session=s)

@@ -7,10 +7,11 @@ import zipfile
 
 import pytest
 
-from services import backup, journal, paths
+from services import journal, paths
 from services import vault as vaults
 from services.errors import CorruptVault, InvalidInput, WrongKey
 from services.store import use_case
+from services.vault import backup
 from tests.helpers import snapshot
 
 
@@ -44,8 +45,8 @@ def test_backup_is_encrypted_and_restores(vault, data_dir, tmp_path):
 
 
 def _key_of(root):
-    from services import keychain
-    from services.vault_header import read_header
+    from services.vault import keychain
+    from services.vault.vault_header import read_header
 
     return keychain.load_key(read_header(paths.header_path(root)).vault_id)
 

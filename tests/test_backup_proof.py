@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from services import backup, check, journal, paths
+from services import journal, paths
 from services import vault as vaults
 from services.errors import CorruptVault
 from services.store import use_case
+from services.vault import backup, check
 from tests import fault_injection
 from tests.test_vault_robustness import in_namespace, needs_namespace, pass_vault  # noqa: F401
 

@@ -10,8 +10,10 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from services import brief, commitments, demo, export, journal
+from services import journal
 from services.errors import InvalidInput
+from services.journal import commitments, demo, export
+from services.practice import brief
 from ui.render.brief_pdf import page_pixels, preview_images, write_pdf
 
 MARKER = "PRIVATE-MARKER-7f3a"
@@ -60,7 +62,7 @@ def test_private_reflections_only_when_asked(qapp, session, sample, tmp_path):
 
 
 def test_sections_recent_limit_and_advice(qapp, session, sample, tmp_path):
-    from services import advisor
+    from services.advice import advisor
 
     result = advisor.AdviceResult(angles=[], question="How should I prepare?",
                                   text="Open with the campaign plan. [#9]", model="Test model",

@@ -11,8 +11,9 @@ import pytest
 from sqlmodel import func, select
 
 from models.tables import CalendarLink, GovernanceCadence, Interaction, Stakeholder
-from services import calendar_import, governance, journal
+from services import journal
 from services.errors import InvalidInput
+from services.practice import calendar_import, governance
 from services.store import use_case
 
 TODAY = date(2026, 6, 1)

@@ -135,7 +135,7 @@ def test_advise_angles_only_as_json(cli):
 def test_advise_with_the_real_model(cli, data_dir, model_dir):
     import shutil
 
-    from services import llm
+    from services.advice import llm
 
     cli("demo")
     (data_dir / "models").mkdir()
@@ -198,7 +198,7 @@ def test_version_comes_from_pyproject(capsys):
 def test_self_test_runs_every_step_with_the_real_model(capsys, model_dir, monkeypatch):
     import shutil
 
-    from services import llm
+    from services.advice import llm
 
     real_install = llm.install_bundled_model
 
@@ -217,7 +217,7 @@ def test_self_test_runs_every_step_with_the_real_model(capsys, model_dir, monkey
 
 
 def test_self_test_reports_a_failing_step(capsys, monkeypatch):
-    from services import llm
+    from services.advice import llm
 
     def broken(data_dir):
         raise llm.ModelUnavailable("The bundled model is damaged.")

@@ -8,7 +8,9 @@ import pytest
 from sqlmodel import select
 
 from models.tables import OwedBy, StanceChange
-from services import commitments, dashboard, journal, trust
+from services import journal
+from services.journal import commitments, trust
+from services.practice import dashboard
 
 TODAY = date(2026, 6, 1)
 

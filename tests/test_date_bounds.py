@@ -11,8 +11,10 @@ import pytest
 from PySide6.QtCore import QDate, QDateTime, QTime
 
 from models.tables import TrustReading
-from services import checkups, commitments, governance, journal, trust
+from services import journal
 from services.errors import InvalidInput
+from services.journal import commitments, trust
+from services.practice import checkups, governance
 from services.store import flush, use_case
 from ui.dates import date_edit, datetime_edit
 from ui.partner_health import PartnerHealth

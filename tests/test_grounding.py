@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from services.grounding import Grounds, SentenceBuffer, check, fragment_reason, invented_names
+from services.advice.grounding import (
+    Grounds,
+    SentenceBuffer,
+    check,
+    fragment_reason,
+    invented_names,
+)
 
 EXAMPLES = """Partner: Orion Systems (reseller). Question: How do I rebuild trust?
 Situation: We missed the listing date we had promised; the partner's VP heard it first.

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services import vault_header
 from services.errors import CorruptVault
-from services.vault_header import Header, key_check, read_header
+from services.vault import vault_header
+from services.vault.vault_header import Header, key_check, read_header
 
 KEY = bytes(range(32))
 RECOVERY = vault_header.new_recovery_key()

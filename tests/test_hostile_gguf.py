@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from services import gguf, llm
+from services.advice import gguf, llm
 from services.errors import InvalidInput
 
 ARRAY, STRING, UINT8 = 9, 8, 0

@@ -14,8 +14,9 @@ import pytest
 from sqlmodel import func, select
 
 from models.tables import CalendarLink, GovernanceCadence, Interaction
-from services import calendar_import, journal
+from services import journal
 from services.errors import InvalidInput
+from services.practice import calendar_import
 from services.store import use_case
 
 TODAY = date(2026, 6, 1)

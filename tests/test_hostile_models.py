@@ -12,11 +12,13 @@ import gguf
 import numpy as np
 import pytest
 
-from services import advisor, demo, journal, llm, model_holder, model_library
+from services import journal
 from services import settings as settings_service
+from services.advice import advisor, llm, model_holder, model_library
+from services.advice.template_sandbox import TIME_LIMIT, TemplateRefused, render
 from services.errors import InvalidInput, ModelUnavailable
+from services.journal import demo
 from services.store import use_case
-from services.template_sandbox import TIME_LIMIT, TemplateRefused, render
 from tests.gguf_chat import GEMMA3_CHAT_TEMPLATE
 from tests.model_servers import with_chat_template
 

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from services import server_model
+from services.advice import server_model
+from services.advice.server_model import ServerModel, ServerSettings
 from services.errors import ServerFailed
-from services.server_model import ServerModel, ServerSettings
 from tests.model_servers import event
 from tests.test_server_engine import loopback_only  # noqa: F401 (a fixture)
 
@@ -253,7 +253,7 @@ def word_flood(send, pause):              # words as fast as they go, never a se
 def test_a_flood_without_sentence_ends_stops_at_the_deadline(loopback_only):  # noqa: F811
     """Through the sentence buffer the advisor feeds (it searched the whole growing text per
     token: quadratic, so the deadline came 45-55 s late)."""
-    from services.grounding import MAX_SENTENCE, SentenceBuffer
+    from services.advice.grounding import MAX_SENTENCE, SentenceBuffer
 
     server = HostileServer(word_flood)
     buffer, sentences = SentenceBuffer(), []

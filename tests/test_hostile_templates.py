@@ -11,7 +11,7 @@ import tracemalloc
 
 import pytest
 
-from services.template_sandbox import TIME_LIMIT, TemplateRefused, render
+from services.advice.template_sandbox import TIME_LIMIT, TemplateRefused, render
 from tests.gguf_chat import GEMMA3_CHAT_TEMPLATE
 
 PEAK_LIMIT = 64 * 1024 * 1024
@@ -113,7 +113,7 @@ def reference(template: str, messages) -> str:
     from jinja2.ext import loopcontrols
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    from services.template_sandbox import _generation_tag
+    from services.advice.template_sandbox import _generation_tag
 
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
                                         extensions=[loopcontrols, _generation_tag()])

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 import main
-from services import backup, check, journal, paths, vault_header
+from services import journal, paths
 from services import vault as vaults
 from services.errors import CorruptVault, StorageFull, WrongKey
 from services.store import use_case
+from services.vault import backup, check, vault_header
 from tests.helpers import snapshot
 
 PASS = "correct horse battery"

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from services import advisor, demo, journal, llm, prompts
-from services.advice_writer import STOPPED
-from services.grounding import CITE
+from services import journal
+from services.advice import advisor, llm, prompts
+from services.advice.advice_writer import STOPPED
+from services.advice.grounding import CITE
+from services.journal import demo
 from services.store import use_case
 from tests.gguf_chat import CHAT_NAME, build_chat_model
 

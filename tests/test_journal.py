@@ -7,9 +7,10 @@ from datetime import date, datetime
 import pytest
 
 from models.tables import CommitmentStatus, Stance
-from services import commitments, journal, trust
+from services import journal
 from services import vault as vaults
 from services.errors import Conflict, InvalidInput, NotFound
+from services.journal import commitments, trust
 from services.store import use_case
 
 
@@ -197,8 +198,8 @@ def test_export_to_a_full_disk(session, partner, tmp_path, monkeypatch):
     import errno
     from pathlib import Path
 
-    from services import export
     from services.errors import StorageFull
+    from services.journal import export
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

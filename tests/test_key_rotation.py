@@ -11,11 +11,12 @@ import time
 import pytest
 
 import main
-from services import journal, key_rotation, keychain, paths, vault_header
+from services import journal, paths
 from services import vault as vaults
 from services.errors import CorruptVault, VaultError, VaultInUse, WrongKey
 from services.store import use_case
-from services.vault_header import key_check, read_header
+from services.vault import key_rotation, keychain, vault_header
+from services.vault.vault_header import key_check, read_header
 
 PASS = "correct horse battery"
 KILLED = 77
@@ -213,7 +214,7 @@ def test_rotation_is_refused_while_the_app_holds_the_journal(pass_vault, data_di
 
 
 def test_time_of_a_rotation_on_the_sample_journal(data_dir, capsys):
-    from services import demo
+    from services.journal import demo
 
     vault = vaults.create_vault(data_dir).vault
     with use_case(vault, write=True) as s:

@@ -10,10 +10,12 @@ import threading
 
 import pytest
 
-from services import advisor, demo, journal, llm, model_holder
-from services.advice_writer import STOPPED
+from services import journal
+from services.advice import advisor, llm, model_holder
+from services.advice.advice_writer import STOPPED
+from services.advice.gguf import read_facts
 from services.errors import InvalidInput
-from services.gguf import read_facts
+from services.journal import demo
 from services.settings import Preferences
 from services.store import use_case
 
@@ -198,7 +200,7 @@ def test_second_question_reuses_the_kv_cache(sample, local_model, monkeypatch):
 def test_stop_mid_sentence_saves_and_prints_no_fragment(qapp, sample, local_model):
     """Stopped three tokens into the angle after the first kept sentence: the answer keeps its
     complete, checked sentences, is saved as stopped, and the brief prints only those."""
-    from services import brief
+    from services.practice import brief
     from ui.render.brief_pdf import body_html
 
     vault, partner = sample
@@ -231,7 +233,7 @@ def test_stop_mid_sentence_saves_and_prints_no_fragment(qapp, sample, local_mode
 
 def test_a_fragment_saved_before_the_check_is_not_printed(sample):
     """Advice saved by an older version (no checked parts) loses its cut-off last sentence."""
-    from services import brief
+    from services.practice import brief
 
     vault, partner = sample
     legacy = advisor.AdviceResult(angles=[], question="How should I prepare?", model="Old",

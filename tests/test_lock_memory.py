@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from services import commitments, journal
+from services import journal
+from services.journal import commitments
 from services.store import use_case
 from tests.test_key_memory import count_in_memory
 from tests.ui_support import settle

@@ -13,10 +13,12 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from models import db
-from services import journal, keychain, paths, search
+from services import journal, paths
 from services import vault as vaults
+from services.journal import search
 from services.store import use_case
-from services.vault_header import Header, key_check, write_header
+from services.vault import keychain
+from services.vault.vault_header import Header, key_check, write_header
 
 
 def script_head() -> str:

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import main
-from services import llm, model_holder, model_library
 from services import settings as settings_service
+from services.advice import llm, model_holder, model_library
+from services.advice.model_probe import probe
 from services.errors import InvalidInput, ModelUnavailable
-from services.model_probe import probe
 from services.settings import Preferences
 from tests.test_hostile_models import tiny_gguf
 
@@ -181,7 +181,7 @@ def test_the_dialog_asks_before_a_remote_server_and_shows_the_request(qtbot, ctx
     """Nothing is sent (the suite's socket guard would refuse it): the request is shown."""
     from PySide6.QtWidgets import QDialog, QPlainTextEdit
 
-    from services import demo
+    from services.journal import demo
     from services.store import use_case
     from ui import server_dialog
     from ui.model_dialog import ModelDialog

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
-from services import commitments, journal
+from services import journal
 from services.changes import Changes
+from services.journal import commitments
 from services.store import use_case
 from tests.ui_support import click_save, settle
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from services import journal, trust
+from services import journal
 from services import vault as vaults
+from services.journal import trust
 from services.store import use_case
 from tests.helpers import all_bytes
 

@@ -7,8 +7,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from services import commitments, journal, playbook, trust
-from services.signals import load_snapshot
+from services import journal
+from services.advice import playbook
+from services.advice.signals import load_snapshot
+from services.journal import commitments, trust
 
 TODAY = date(2026, 6, 1)
 
@@ -93,7 +95,7 @@ def _find(j, title):
 
 
 def _checkups(j, *views):
-    from services import checkups
+    from services.practice import checkups
 
     for n, (ours, theirs) in enumerate(views):
         data = {"partner_id": j.partner.id, "taken_on": TODAY - timedelta(days=100 - 90 * n)}
@@ -103,7 +105,7 @@ def _checkups(j, *views):
 
 
 def _qbr_due(j, days_ago):
-    from services import governance
+    from services.practice import governance
 
     governance.add_cadence(session=j.s, cadence_in={
         "partner_id": j.partner.id, "kind": "qbr", "every_days": 90,
@@ -258,7 +260,7 @@ def test_a_supporter_is_never_called_a_champion(session):
 
 
 def test_the_selected_entry_comes_first_and_reaches_the_prompt(session):
-    from services import advisor, prompts
+    from services.advice import advisor, prompts
 
     j = Journal(session)
     j.person("Zoe", stance="skeptic", influence=5)       # an angle that has nothing to do with it

@@ -12,7 +12,9 @@ from pypdf import PdfReader
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 
-from services import brief, checkups, demo, governance, journal
+from services import journal
+from services.journal import demo
+from services.practice import brief, checkups, governance
 from ui.render.brief_pdf import write_pdf
 from ui.render.charts import paint_health_radar, radar_points
 

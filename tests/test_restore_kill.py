@@ -15,10 +15,11 @@ from datetime import datetime
 import pytest
 
 import main
-from services import backup, journal, paths, pending_restore
+from services import journal, paths
 from services import vault as vaults
 from services.errors import CorruptVault, InvalidInput
 from services.store import use_case
+from services.vault import backup, pending_restore
 from tests.helpers import snapshot
 
 KILLED = 77

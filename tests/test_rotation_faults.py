@@ -13,11 +13,12 @@ import shutil
 
 import pytest
 
-from services import journal, paths, vault_header
+from services import journal, paths
 from services import vault as vaults
 from services.errors import VaultError
 from services.store import use_case
-from services.vault_header import read_header
+from services.vault import vault_header
+from services.vault.vault_header import read_header
 from tests import fault_injection
 from tests import test_vault_robustness as robustness
 

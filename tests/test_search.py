@@ -7,7 +7,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import text
 
-from services import journal, search
+from services import journal
+from services.journal import search
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from services import model_library, server_secrets
 from services import settings as settings_service
 from services import vault as vaults
+from services.advice import model_library, server_secrets
+from services.advice.server_model import ServerModel
 from services.errors import InvalidInput, ServerFailed
-from services.server_model import ServerModel
 from services.store import use_case
 from tests.model_servers import FakeServer
 from tests.test_server_engine import loopback_only  # noqa: F401 (a fixture)

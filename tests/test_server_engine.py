@@ -15,11 +15,13 @@ import socket
 import pytest
 
 import main
-from services import advisor, demo, journal, llm, model_holder, model_library
+from services import journal
 from services import settings as settings_service
-from services.advice_writer import STOPPED
+from services.advice import advisor, llm, model_holder, model_library
+from services.advice.advice_writer import STOPPED
+from services.advice.server_model import ServerModel, ServerSettings, is_loopback, parse_url
 from services.errors import InvalidInput, ServerFailed
-from services.server_model import ServerModel, ServerSettings, is_loopback, parse_url
+from services.journal import demo
 from services.store import use_case
 from tests.gguf_chat import GEMMA3_CHAT_TEMPLATE
 from tests.model_servers import (
@@ -259,7 +261,7 @@ def test_a_remote_host_with_consent_is_named_in_the_advice(llama_server, loopbac
     with pytest.raises(ServerFailed, match="cannot be reached"):
         ask(vault, partner, data_dir)
     assert [a[0] for a in loopback_only] == ["10.9.8.7"]
-    import services.server_model as server_model
+    import services.advice.server_model as server_model
 
     monkeypatch.setattr(server_model, "consent_check", lambda settings: "127.0.0.1")
     result = ask(vault, partner, data_dir)

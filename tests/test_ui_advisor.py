@@ -10,9 +10,11 @@ import time
 import pytest
 from PySide6.QtCore import QUrl
 
-from services import advisor, demo, journal
-from services.engine import Generation
-from services.llm import ModelSettings
+from services import journal
+from services.advice import advisor
+from services.advice.engine import Generation
+from services.advice.llm import ModelSettings
+from services.journal import demo
 from services.store import use_case
 from tests.ui_support import open_window, settle
 
@@ -128,7 +130,7 @@ def test_full_advice_with_clickable_citations_and_tokens_per_second(qtbot, sampl
 
 
 def test_no_model_shows_angles_and_why(qtbot, sample_window):
-    from services.llm import ModelUnavailable
+    from services.advice.llm import ModelUnavailable
 
     class Missing(FakeHolder):
         def for_settings(self, values, data_dir):

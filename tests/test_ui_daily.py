@@ -10,8 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
-from services import demo, drafts, entry, journal
+from services import journal
 from services.errors import Conflict, InvalidInput
+from services.journal import demo, drafts, entry
 from services.settings import Preferences
 from services.store import use_case
 from tests.ui_support import open_window, settle
@@ -120,7 +121,7 @@ def test_a_restored_draft_opens_its_partner_and_entry(qtbot, ctx, monkeypatch):
 
 
 def test_the_draft_stays_until_its_save_commits(ctx, monkeypatch):
-    from services import trust
+    from services.journal import trust
 
     with use_case(ctx.vault, write=True) as s:
         partner = journal.create_partner(session=s, partner_in={"name": "Helix"})

@@ -8,7 +8,8 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 
 from models.tables import Stance
-from services import demo, journal, trust
+from services import journal
+from services.journal import demo, trust
 from services.store import use_case
 from tests.ui_support import open_window, settle
 from ui.render.charts import paint_trust_chart

@@ -64,7 +64,7 @@ def test_the_editor_does_not_emit_the_task_runners_signal(qtbot, ctx, dialogs_sh
 
 
 def test_the_advisors_saved_advice_goes_through_the_write_worker(qtbot, ctx, monkeypatch):
-    from services import advisor
+    from services.advice import advisor
     from ui.advisor_panel import AdvisorPanel
 
     panel = AdvisorPanel(ctx)

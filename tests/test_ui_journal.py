@@ -120,7 +120,7 @@ def test_autosaved_draft_survives_a_crash(qtbot, ctx, partner, monkeypatch):
     with qtbot.waitSignal(again.editor.saved, timeout=5000):
         again.editor.save()
     settle(qtbot, ctx2)
-    from services import drafts
+    from services.journal import drafts
 
     with use_case(ctx2.vault) as s:
         assert drafts.list_drafts(session=s) == []  # saving dropped the draft

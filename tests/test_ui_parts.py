@@ -8,7 +8,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from services import commitments, journal
+from services import journal
+from services.journal import commitments
 from services.store import use_case
 from tests.ui_support import click_save, open_window, settle
 from ui import app as app_module
@@ -332,7 +333,7 @@ def test_delete_an_entry_and_back_up_from_the_app(qtbot, partner, window, tmp_pa
                                                   monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
-    from services import backup as backup_service
+    from services.vault import backup as backup_service
 
     with use_case(window.ctx.vault) as s:
         doomed = journal.create_interaction(session=s, interaction_in={

@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from models.tables import Stance
-from services import commitments, dashboard, demo, journal, search, trust
+from services import journal
+from services.journal import commitments, demo, search, trust
+from services.practice import dashboard
 from services.store import use_case
 from tests.ui_support import click_save, open_window, settle
 from ui import theme
@@ -226,7 +228,7 @@ def test_search_finds_people_plain_snippets_and_selects_in_the_timeline(qtbot, s
 def test_the_brief_keeps_who_left_out_reads_plain_and_fills_page_one(tmp_path, ctx):
     from pypdf import PdfReader
 
-    from services import brief
+    from services.practice import brief
     from ui.render.brief_pdf import write_pdf
 
     with use_case(ctx.vault, write=True) as s:

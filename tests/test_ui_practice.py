@@ -7,7 +7,9 @@ from datetime import date, timedelta
 
 from PySide6.QtCore import Qt
 
-from services import checkups, demo, journal
+from services import journal
+from services.journal import demo
+from services.practice import checkups
 from services.store import use_case
 from tests.ui_support import click_save, open_window, settle
 from ui.checkup_dialog import CheckupDialog
@@ -130,7 +132,7 @@ def test_since_we_last_spoke_from_the_stakeholders_tab_and_cadence_in_the_form(q
 
 
 def test_brief_dialog_defaults_to_the_next_governance_meeting(qtbot, ctx):
-    from services import governance
+    from services.practice import governance
     from ui.brief_dialog import BriefDialog
 
     due = date.today() + timedelta(days=9)

@@ -8,10 +8,11 @@ import json
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from services import backup, journal, keychain, paths, vault_header
+from services import journal, paths
 from services import vault as vaults
 from services.store import use_case
-from services.vault_header import key_check, read_header
+from services.vault import backup, keychain, vault_header
+from services.vault.vault_header import key_check, read_header
 from tests.ui_support import settle
 from ui.app import open_or_create
 from ui.context import AppContext

@@ -10,9 +10,10 @@ import pytest
 from sqlmodel import func, select
 
 from models.tables import Commitment, Draft, Interaction, Partner, Stakeholder, TrustReading
-from services import commitments, drafts, entry, journal, reflection, trust
+from services import journal
 from services import vault as vaults
 from services.errors import Conflict, InvalidInput, NotFound
+from services.journal import commitments, drafts, entry, reflection, trust
 from services.store import use_case
 
 

@@ -7,10 +7,11 @@ import sqlite3
 import pytest
 from sqlalchemy import text
 
-from services import journal, keychain, paths
+from services import journal, paths
 from services import vault as vaults
 from services.errors import CorruptVault, InvalidInput, NoVault, VaultExists, VaultLocked, WrongKey
 from services.store import use_case
+from services.vault import keychain
 from tests.helpers import snapshot
 
 PASS = "correct horse battery"

@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 
 import main
-from services import backup, journal, paths, vault_header
+from services import journal, paths
 from services import vault as vaults
 from services.errors import CorruptVault, ReadOnlyJournal, StorageFull
 from services.store import translate, use_case
+from services.vault import backup, vault_header
 from tests.helpers import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,9 +13,11 @@ import pytest
 import sounddevice
 
 import main
-from services import audio, demo, entry, journal, voice
+from services import journal, voice
 from services.errors import Interrupted, InvalidInput
+from services.journal import demo, entry
 from services.store import use_case
+from services.voice import audio
 from tests.voice_support import (
     GLOSSARY,
     MEMO,

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from models.enums import QuestionKind
-from services import advisor
-from services.advisor import CITE
+from services.advice import advisor
+from services.advice.advisor import CITE
 from ui.context import AppContext
 from ui.errors import report
 from ui.notices import affects

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QDate
 
-from services import brief, governance
+from services.practice import brief, governance
 
 
 def prefill_meeting(dialog) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from services import brief
+from services.practice import brief
 from ui import brief_defaults, theme
 from ui.context import AppContext
 from ui.dates import date_edit

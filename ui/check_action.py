@@ -1,11 +1,11 @@
 """File -> Check the journal: every page's HMAC and the database's structure
-(services/check.py), run on a worker through the task helper; the plain report in a message."""
+(services/vault.py), run on a worker through the task helper; the plain report in a message."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox
 
-from services import check
+from services.vault import check
 
 
 def check_journal(w) -> None:

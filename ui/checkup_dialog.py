@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from services import checkups
+from services.practice import checkups
 from ui.context import AppContext
 from ui.dates import date_format
 from ui.errors import report

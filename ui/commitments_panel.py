@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.tables import CommitmentStatus
-from services import commitments
+from services.journal import commitments
 from ui import theme
 from ui.context import AppContext
 from ui.dates import date_edit

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from services.advice.model_holder import ModelHolder
 from services.changes import collected
-from services.model_holder import ModelHolder
 from services.settings import Preferences
 from services.store import use_case
 from services.vault import Vault

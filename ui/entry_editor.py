@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from models.tables import InteractionKind
-from services import drafts, entry, journal
+from services import journal
+from services.journal import drafts, entry
 from ui.context import AppContext
 from ui.dates import datetime_edit
 from ui.errors import report

@@ -14,10 +14,13 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
-from services import backup, demo, drafts, health, journal
+from services import journal
 from services import settings as settings_service
 from services import vault as vault_service
 from services.errors import Conflict
+from services.journal import demo, drafts
+from services.practice import health
+from services.vault import backup
 from ui import theme
 from ui.brief_dialog import BriefDialog
 from ui.context import AppContext

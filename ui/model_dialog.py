@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from services import advisor, llm, model_holder, model_library
 from services import settings as settings_service
+from services.advice import advisor, llm, model_holder, model_library
 from ui import theme
 from ui.context import AppContext
 from ui.errors import report
@@ -244,7 +244,7 @@ class ModelDialog(QDialog):
             entry = model_library.add_server(session=session, key_in_keychain=bool(key),
                                              key=key or None, data_dir=data_dir, **v)
             if key:
-                from services.server_model import store_key
+                from services.advice.server_model import store_key
 
                 store_key(entry.name, key)
             return entry
@@ -274,7 +274,7 @@ class ModelDialog(QDialog):
         values, data_dir = self.values_read, self.ctx.data_dir
 
         def measure():
-            from services.model_probe import probe
+            from services.advice.model_probe import probe
 
             holder = model_holder.ModelHolder()
             try:

@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from models.tables import CommitmentStatus, OwedBy
-from services import commitments, dashboard, journal, since, trust
+from services import journal
+from services.journal import commitments, trust
+from services.practice import dashboard, since
 from ui import theme
 from ui.checkup_dialog import checkup_button
 from ui.context import AppContext

@@ -7,7 +7,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate
 
 from models.tables import Partner
-from services.health import PartnerCue
+from services.practice.health import PartnerCue
 from ui import theme
 
 PartnerRole = Qt.ItemDataRole.UserRole + 1

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from services import journal, reflection
+from services import journal
+from services.journal import reflection
 from ui.context import AppContext
 from ui.dates import date_edit, datetime_edit
 from ui.errors import report

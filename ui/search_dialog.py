@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from services import search
+from services.journal import search
 from ui import theme
 from ui.context import AppContext
 

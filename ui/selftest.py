@@ -36,7 +36,8 @@ def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> in
             return f"vault created in {root.parent.name} (SQLCipher, raw key wrapped by scrypt)"
 
         def write_and_search():
-            from services import journal, search
+            from services import journal
+            from services.journal import search
 
             with use_case(state["vault"], write=True) as s:
                 partner = journal.create_partner(session=s, partner_in={"name": "Self-test Co"})
@@ -53,7 +54,7 @@ def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> in
             return f"entry #{entry.id} written and found by search"
 
         def advise():
-            from services import advisor, model_holder
+            from services.advice import advisor, model_holder
             from services.settings import Preferences
 
             holder = model_holder.ModelHolder()
@@ -76,7 +77,7 @@ def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> in
                     f"{len(result.parts)} sentence(s) passed the grounding check")
 
         def export_brief():
-            from services import brief
+            from services.practice import brief
             from ui.render.brief_pdf import write_pdf
 
             with use_case(state["vault"], write=True) as s:

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from services.advice.server_model import is_loopback, parse_url
 from services.errors import InvalidInput
-from services.server_model import is_loopback, parse_url
 from ui import theme
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox
 
-from services import since
+from services.practice import since
 from ui.record_table import selected_record
 
 

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from services import keychain
 from services import vault as vaults
 from services.errors import CorruptVault
+from services.vault import keychain
 from ui.context import AppContext
 from ui.errors import report
 

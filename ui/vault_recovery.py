@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from services import backup
 from services import vault as vaults
+from services.vault import backup
 from ui.context import AppContext
 from ui.errors import report
 from ui.small_dialogs import PassphraseDialog
@@ -104,13 +104,13 @@ def rotate_encryption_key(ctx: AppContext, parent, on_done=None) -> QDialog | No
     vault = ctx.vault
 
     def run(passphrase: str | None) -> None:
-        from services.key_rotation import rotate_key
+        from services.vault.key_rotation import rotate_key
 
         ctx.tasks.write(rotate_key, vault, passphrase=passphrase, on_done=shown,
                         on_error=lambda err: report(err, parent))
 
     def shown(recovery_key: str) -> None:
-        from services.key_rotation import finish_rotation
+        from services.vault.key_rotation import finish_rotation
 
         dialog = RecoveryKeyDialog(recovery_key, parent)  # the parent owns it
         dialog.finished.connect(lambda _: ctx.tasks.write(

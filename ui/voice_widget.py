@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from services import audio, voice
+from services import voice
+from services.voice import audio
 from ui.context import AppContext
 from ui.errors import report
 

@@ -8,8 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-from services import commitments, export, journal, search, trust
+from services import journal
 from services.errors import ConfidantError, InvalidInput
+from services.journal import commitments, export, search, trust
 from services.store import use_case
 from services.terminal import shown
 from ui.cli.common import (
@@ -158,7 +159,7 @@ def cmd_advise(args) -> None:
 def _advise_and_save(args) -> None:
     """Two use cases: the advice is written in a read session (the model may take minutes and
     holds no lock), then saved in a short write of its own."""
-    from services import advisor
+    from services.advice import advisor
 
     vault = open_vault(args)
     try:
@@ -184,8 +185,8 @@ def _advise_and_save(args) -> None:
 
 
 def _advise(args, session):
-    from services import advisor, model_holder
     from services import settings as settings_service
+    from services.advice import advisor, model_holder
 
     partner = journal.resolve_partner(session=session, name=args.partner)
     person_id = stakeholder_id_of(session, partner, args.stakeholder)
@@ -244,8 +245,8 @@ def _advise(args, session):
 
 @with_session()
 def cmd_brief(args, session) -> None:
-    from services import brief
     from services import settings as settings_service
+    from services.practice import brief
 
     partner = journal.resolve_partner(session=session, name=args.partner)
     if args.recent < 0:

@@ -9,8 +9,8 @@ import json
 import os
 from pathlib import Path
 
-from services import llm, model_holder, model_library, server_secrets
 from services import settings as settings_service
+from services.advice import llm, model_holder, model_library, server_secrets
 from services.errors import InvalidInput
 from services.store import use_case
 from services.terminal import shown
@@ -130,7 +130,7 @@ def models_remove(args) -> None:
 
 
 def models_probe(args) -> None:
-    from services.model_probe import probe
+    from services.advice.model_probe import probe
 
     vault = open_vault(args)
     try:
@@ -157,7 +157,8 @@ def models_probe(args) -> None:
 @with_session()
 def models_show_request(args, session) -> None:
     """Exactly what the server entry would be sent for this question; nothing is sent."""
-    from services import advisor, journal
+    from services import journal
+    from services.advice import advisor
 
     partner = journal.resolve_partner(session=session, name=args.partner)
     text = advisor.server_request(

@@ -10,18 +10,11 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from services import (
-    calendar_import,
-    checkups,
-    dashboard,
-    governance,
-    journal,
-    keep_in_touch,
-    precedents,
-    since,
-)
+from services import journal
 from services import settings as settings_service
+from services.advice import precedents
 from services.errors import InvalidInput
+from services.practice import calendar_import, checkups, dashboard, governance, keep_in_touch, since
 from services.terminal import shown
 from ui.cli.common import parse_day, stakeholder_id_of, with_session
 

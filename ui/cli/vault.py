@@ -10,11 +10,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from services import backup, demo
 from services import vault as vaults
 from services.errors import ConfidantError, CorruptVault, InvalidInput
+from services.journal import demo
 from services.store import use_case
 from services.terminal import shown
+from services.vault import backup
 from ui.cli.common import ENV_NEW_PASSPHRASE, ask, data_dir_of, new_passphrase, open_vault
 
 
@@ -62,7 +63,7 @@ def cmd_passphrase(args) -> None:
 
 
 def _rotate_key(vault) -> None:
-    from services.key_rotation import finish_rotation, rotate_key
+    from services.vault.key_rotation import finish_rotation, rotate_key
 
     optional = not vaults.uses_passphrase(vault.root)
     new = new_passphrase(optional=optional, env=ENV_NEW_PASSPHRASE)
@@ -105,7 +106,7 @@ def cmd_backup(args) -> None:
 
 def cmd_check(args) -> int:
     """The integrity check as a plain report: exit 0 when whole, 1 when damaged."""
-    from services import check
+    from services.vault import check
 
     try:
         vault = open_vault(args)

@@ -13,11 +13,12 @@ import json
 import os
 import sys
 
-from services import audio, journal, voice
+from services import journal, voice
 from services import settings as settings_service
 from services.errors import InvalidInput, NotFound
 from services.store import use_case
 from services.terminal import shown
+from services.voice import audio
 from ui.cli.common import data_dir_of, open_vault, read_text
 
 

@@ -1,4 +1,4 @@
-"""Draw the brief (services/brief.py's BriefData) with Qt: a cover and 'where we stand' with the
+"""Draw the brief (services/practice.py's BriefData) with Qt: a cover and 'where we stand' with the
 vector trend chart on page 1, the rest flowed by QTextDocument; page numbers and the date in
 every footer. The same drawing goes to a PDF (fonts embedded, text selectable) or to images for
 the preview."""
@@ -22,9 +22,9 @@ from PySide6.QtGui import (
 )
 
 from services import files
-from services.brief import SECTION_TITLES, BriefData
 from services.errors import InvalidInput
 from services.files import file_error
+from services.practice.brief import SECTION_TITLES, BriefData
 from ui import theme
 from ui.render.charts import paint_health_radar, paint_trust_chart
 

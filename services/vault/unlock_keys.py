@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from services import keychain
 from services.errors import CorruptVault, KeychainUnavailable, NeedsPassphrase, WrongKey
-from services.vault_header import Header, key_check
+from services.vault import keychain
+from services.vault.vault_header import Header, key_check
 
 ENV_PASSPHRASE = "CONFIDANT_PASSPHRASE"
 

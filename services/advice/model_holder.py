@@ -7,13 +7,13 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from services.engine import TextEngine
+from services.advice.engine import TextEngine
+from services.advice.llm import LocalModel, ModelSettings, check_recorded, inspect_model
+from services.advice.model_library import settings_for
+from services.advice.server_model import ServerModel
+from services.advice.template_sandbox import check_template
 from services.errors import InvalidInput, ModelUnavailable
-from services.llm import LocalModel, ModelSettings, check_recorded, inspect_model
-from services.model_library import settings_for
-from services.server_model import ServerModel
 from services.settings import Preferences
-from services.template_sandbox import check_template
 
 
 class ModelHolder:

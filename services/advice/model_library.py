@@ -21,14 +21,15 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from services import llm, paths, server_secrets
+from services import paths
 from services import settings as settings_service
+from services.advice import llm, server_secrets
+from services.advice.gguf import ModelFacts
+from services.advice.server_model import ServerSettings, is_loopback, parse_url
+from services.advice.template_sandbox import check_template
 from services.errors import InvalidInput, NotFound, StorageFull
-from services.gguf import ModelFacts
 from services.paths import resource
-from services.server_model import ServerSettings, is_loopback, parse_url
 from services.settings import Preferences
-from services.template_sandbox import check_template
 
 BUNDLED = "bundled"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from models.tables import Interaction, Stakeholder, TrustReading
-from services import drafts, journal, trust
+from services import journal
+from services.journal import drafts, trust
 
 
 @dataclass

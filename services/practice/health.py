@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from models.tables import Partner
-from services import dashboard
 from services.journal import list_partners
+from services.practice import dashboard
 
 STEADY = 0.05  # a change of the trust index this small reads as no change
 

@@ -27,10 +27,11 @@ from sqlmodel import Session
 
 from models.enums import GovernanceKind, InteractionKind
 from models.tables import LAST_YEAR, CalendarLink, Stakeholder, journal_date
-from services import files, governance, journal
+from services import files, journal
 from services.errors import InvalidInput
+from services.practice import governance
+from services.practice.time_budget import OutOfTime, TimeBudget
 from services.store import flush
-from services.time_budget import OutOfTime, TimeBudget
 
 TAG = "imported"
 MAX_BYTES = 10 * 1024 * 1024

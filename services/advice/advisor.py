@@ -21,15 +21,15 @@ from sqlmodel import Session, select
 
 from models.enums import QuestionKind
 from models.tables import Advice, AdviceCitation, Interaction, Partner
-from services import advice_writer, model_library, playbook, prompts, search
-from services.advice_writer import Part
-from services.engine import Generation, TextEngine
+from services.advice import advice_writer, model_library, playbook, prompts
+from services.advice.advice_writer import Part
+from services.advice.engine import Generation, TextEngine
+from services.advice.focus import focus_first
+from services.advice.server_model import ServerModel, ServerSettings, shown_request
+from services.advice.signals import PartnerSnapshot, load_snapshot
 from services.errors import InvalidInput, ModelUnavailable
-from services.focus import focus_first
-from services.journal import excerpt
-from services.server_model import ServerModel, ServerSettings, shown_request
+from services.journal import excerpt, search
 from services.settings import get_settings
-from services.signals import PartnerSnapshot, load_snapshot
 from services.store import end_read, flush
 
 QUESTIONS = {kind.value: kind.question for kind in QuestionKind if kind != QuestionKind.free}
@@ -143,7 +143,7 @@ def gather(*, session: Session, request: AdviceRequest, today: date | None = Non
     return AdviceContext(snapshot, question, angles, focus, relevant)
 
 
-# --- prompts (services/prompts.py) --------------------------------------------------------------
+# --- prompts (services/advice.py) --------------------------------------------------------------
 angle_prompt = prompts.angle_prompt
 
 
@@ -156,7 +156,7 @@ def general_angle(context: AdviceContext) -> playbook.Angle:
                           why=why, first_step="", cites=[latest.id] if latest else [])
 
 
-# --- write (services/advice_writer.py) --------------------------------------------------------
+# --- write (services/advice.py) --------------------------------------------------------
 def write(context: AdviceContext, model: TextEngine, *, on_token: Callable[[str], None]
           | None = None, should_stop: Callable[[], bool] | None = None,
           max_tokens: int | None = None, temperature: float | None = None,

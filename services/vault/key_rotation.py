@@ -26,7 +26,7 @@ recovery key that was shown and not yet replaced by a finished rotation
 from __future__ import annotations
 
 from models import db
-from services import files, keychain, paths
+from services import files, paths
 from services.errors import (
     ConfidantError,
     CorruptVault,
@@ -38,8 +38,8 @@ from services.errors import (
     WrongKey,
 )
 from services.store import translate
-from services.vault import Vault, _check_files, pending_account
-from services.vault_header import key_check, new_key, new_recovery_key, write_header
+from services.vault import Vault, _check_files, keychain, pending_account
+from services.vault.vault_header import key_check, new_key, new_recovery_key, write_header
 
 
 def _step(name: str) -> None:

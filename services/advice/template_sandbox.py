@@ -6,7 +6,7 @@ dialog, and when the model loads); `render` renders the real conversation the sa
 before a generation, so a template that fails or loops on it is one line, not a traceback or a
 hang. The error says what kind of failure it was and never quotes the template's message: a
 `raise_exception(...)` can carry the journal's text. What a render may allocate, and how each
-operation's size is known before it runs, is services/template_budget.py.
+operation's size is known before it runs, is services/advice.py.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 
-from services.errors import ModelUnavailable
-from services.template_budget import (
+from services.advice.template_budget import (
     FILTER_SIZES,
     MAX_ALLOCATED,
     MAX_OUTPUT,
@@ -31,6 +30,7 @@ from services.template_budget import (
     method_size,
     size_of,
 )
+from services.errors import ModelUnavailable
 
 TIME_LIMIT = 2.0                 # seconds for one render
 MAX_TEMPLATE = 256 * 1024        # characters of template source

@@ -11,10 +11,11 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from models.tables import Advice, CommitmentStatus, Interaction, InteractionParticipant, OwedBy
-from services import dashboard, playbook, since, trust
-from services.grounding import fragment_reason
-from services.journal import excerpt, plain_text
-from services.signals import load_snapshot
+from services.advice import playbook
+from services.advice.grounding import fragment_reason
+from services.advice.signals import load_snapshot
+from services.journal import excerpt, plain_text, trust
+from services.practice import dashboard, since
 
 SECTIONS = ("standing", "room", "recent", "commitments", "angles")
 SECTION_TITLES = {"standing": "Where we stand", "room": "Who is in the room",
@@ -45,7 +46,7 @@ class PersonLine:
     active: bool
     last_contact: date | None
     last_line: str
-    since: str = ""          # since we last spoke, one line (services/since.py)
+    since: str = ""          # since we last spoke, one line (services/practice.py)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from models import db
-from services import check, files, keychain, paths, pending_restore
+from services import files, paths
 from services.errors import (
     CorruptVault,
     InvalidInput,
@@ -32,8 +32,8 @@ from services.errors import (
     WrongKey,
 )
 from services.store import translate
-from services.vault import find_key
-from services.vault_header import read_header
+from services.vault import check, find_key, keychain, pending_restore
+from services.vault.vault_header import read_header
 
 MEMBERS = pending_restore.MEMBERS
 WORK_PREFIX = ".confidant-backup-"  # + random + -<pid>.tmp: a backup's temporary folder

@@ -66,7 +66,7 @@ def check_key(key: str, *, source: str, header: Path | None,
 def opens_vault(header_path: Path, key: str) -> bool:
     """Whether `key` unwraps the vault's key (scrypt: about 0.3 s; a key found not to is
     remembered, by digest, until the header changes)."""
-    from services.vault_header import read_header
+    from services.vault.vault_header import read_header
 
     try:
         stat = header_path.stat()
@@ -93,7 +93,7 @@ def api_key(settings) -> str | None:
     """The key to send to the server `settings` names (ServerSettings), checked now."""
     header = Path(settings.vault_header) if settings.vault_header else None
     if settings.key_in_keychain:
-        from services import keychain
+        from services.vault import keychain
 
         if not keychain.available():
             raise ServerFailed(f"The API key of {settings.name} is in the system keychain, "
@@ -118,7 +118,7 @@ def api_key(settings) -> str | None:
 
 def store_key(name: str, key: str) -> None:
     """Keep a server's API key in the system keychain (never in a plain file)."""
-    from services import keychain
+    from services.vault import keychain
 
     if not keychain.available():
         raise InvalidInput("No system keychain here: give the key with --api-key-env instead.")
@@ -128,7 +128,7 @@ def store_key(name: str, key: str) -> None:
 
 
 def forget_key(name: str) -> None:
-    from services import keychain
+    from services.vault import keychain
 
     if keychain.available():
         import keyring

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from models import db
-from services import files, keychain, paths, pending_restore
+from services import files, paths
 from services.errors import (
     ConfidantError,
     CorruptVault,
@@ -33,13 +33,14 @@ from services.errors import (
     VaultLocked,
     WrongKey,
 )
-from services.unlock_keys import (  # noqa: F401 - part of this module's interface
+from services.vault import keychain, pending_restore
+from services.vault.unlock_keys import (  # noqa: F401 - part of this module's interface
     ENV_PASSPHRASE,
     find_key,
     find_keys,
     pending_account,
 )
-from services.vault_header import (
+from services.vault.vault_header import (
     Header,
     key_check,
     new_key,

@@ -17,10 +17,11 @@ from functools import cache
 from pathlib import Path
 
 from models.tables import CommitmentStatus, OwedBy, Side, Stance
-from services import checkups, precedents
+from services.advice import precedents
+from services.advice.signals import PartnerSnapshot, since
+from services.journal.trust import index_drop
 from services.paths import resource
-from services.signals import PartnerSnapshot, since
-from services.trust import index_drop
+from services.practice import checkups
 
 PLAYBOOK = resource("playbook.toml")
 HALF_LIFE_DAYS = 45

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from models.tables import Interaction
-from services import commitments, journal
+from services import journal
+from services.journal import commitments
 
 PROMPTS = {
     "happened": "What happened",

@@ -22,8 +22,8 @@ from models.tables import (
     StanceChange,
     TrustReading,
 )
-from services import checkups, governance, keep_in_touch
-from services.trust import index_drop
+from services.journal.trust import index_drop
+from services.practice import checkups, governance, keep_in_touch
 
 STANCE_RANK = {"champion": 0, "supporter": 1, "neutral": 2, "skeptic": 3, "blocker": 4}
 STANCE_WINDOW_DAYS = 90

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from services.engine import Generation
+from services.advice.engine import Generation
+from services.advice.gguf import ModelFacts, read_facts
 from services.errors import ModelUnavailable, StorageFull
-from services.gguf import ModelFacts, read_facts
 from services.paths import APP_ROOT
 
 if TYPE_CHECKING:
@@ -282,7 +282,7 @@ class LocalModel:
     def _check_chat(self, messages: list[dict]) -> None:
         """Render this conversation with the model's template in the sandbox first: a template
         that fails, loops or grows on it is one line here, not inside llama.cpp."""
-        from services.template_sandbox import render
+        from services.advice.template_sandbox import render
 
         if self.facts.chat_template:
             render(self.facts.chat_template, messages)

@@ -10,7 +10,7 @@ check runs before any socket is opened. Every failure is one line (ServerFailed)
 A server is untrusted input: one generation has an overall deadline, the response a byte cap,
 and a stream that sends no text (comments, keep-alives, empty events, a byte at a time) is cut
 off after `read_timeout` seconds or `MAX_QUIET_LINES` lines. The API key is checked each time
-it is about to be sent (services/server_secrets.py).
+it is about to be sent (services/advice.py).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from services.engine import Generation
+from services.advice.engine import Generation
+from services.advice.server_secrets import api_key, forget_key, store_key
 from services.errors import InvalidInput, ModelUnavailable, ServerFailed
-from services.server_secrets import api_key, forget_key, store_key
 
 CONNECT_TIMEOUT = 5.0     # seconds to open the connection
 READ_TIMEOUT = 60.0       # seconds without a byte, or without text, from the server

@@ -19,7 +19,9 @@ from models.tables import (
     Stakeholder,
     TrustReading,
 )
-from services import checkups, governance, journal, precedents
+from services import journal
+from services.advice import precedents
+from services.practice import checkups, governance
 
 RECENT_LIMIT = 300  # interactions kept in a snapshot (newest first)
 
@@ -36,7 +38,7 @@ class PartnerSnapshot:
     participants: dict[int, list[int]] = field(default_factory=dict)  # interaction -> people
     tags: dict[int, list[str]] = field(default_factory=dict)          # interaction -> tags
     # alliance practice (issue 14): health checks (oldest first), governance due dates, and
-    # past episodes of the whole journal with their outcome (services/precedents.py)
+    # past episodes of the whole journal with their outcome (services/advice.py)
     checkups: list = field(default_factory=list)
     governance: list = field(default_factory=list)
     precedents: list = field(default_factory=list)

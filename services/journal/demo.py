@@ -11,9 +11,11 @@ from pathlib import Path
 from sqlmodel import Session
 
 from models.tables import StanceChange
-from services import checkups, commitments, governance, journal, trust
+from services import journal
 from services.errors import Conflict
+from services.journal import commitments, trust
 from services.paths import resource
+from services.practice import checkups, governance
 
 SAMPLE = resource("sample_journal.toml")
 ROUTINE_EVERY_DAYS = 22
