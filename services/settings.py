@@ -30,7 +30,7 @@ class Preferences(BaseModel):
     context_length: int = Field(2048, ge=256, le=131072)
     temperature: float = Field(0.7, ge=0, le=2)
     max_tokens: int = Field(256, ge=1, le=8192)
-    # the model library (issue 12; services/advice.py): the entry in use ("": the
+    # the model library (issue 12; services/advice/model_library.py): the entry in use ("": the
     # model_path above, empty meaning the bundled model) and the entries the user added
     model_name: str = Field("", max_length=80)
     model_library: list[dict] = Field(default_factory=list, max_length=200)

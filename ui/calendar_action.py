@@ -1,5 +1,5 @@
 """File -> Import calendar (.ics) (issue 14): meetings of the chosen partner from a calendar
-export become entries tagged 'imported' (services/practice.py), in one use case; what was
+export become entries tagged 'imported' (services/practice/calendar_import.py), in one use case; what was
 imported, and the attendees nobody knows, are reported in a message."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """File -> Check the journal: every page's HMAC and the database's structure
-(services/vault.py), run on a worker through the task helper; the plain report in a message."""
+(services/vault/check.py), run on a worker through the task helper; the plain report in a message."""
 
 from __future__ import annotations
 

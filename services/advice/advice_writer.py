@@ -1,7 +1,7 @@
 """The model writes, sentence by sentence, and every sentence is checked before it is shown.
 
 Tokens are buffered until a sentence ends; the sentence is then held against what the model was
-given (services/advice.py). A kept sentence is emitted; a withheld one becomes a Part with its
+given (services/advice/grounding.py). A kept sentence is emitted; a withheld one becomes a Part with its
 reason, so the UI shows one grey line and the angle's own first step in its place. Nothing is
 shown and then taken back. On Stop, the sentence being written is dropped: only complete,
 checked sentences remain.

@@ -143,7 +143,7 @@ def gather(*, session: Session, request: AdviceRequest, today: date | None = Non
     return AdviceContext(snapshot, question, angles, focus, relevant)
 
 
-# --- prompts (services/advice.py) --------------------------------------------------------------
+# --- prompts (services/advice/prompts.py) --------------------------------------------------------------
 angle_prompt = prompts.angle_prompt
 
 
@@ -156,7 +156,7 @@ def general_angle(context: AdviceContext) -> playbook.Angle:
                           why=why, first_step="", cites=[latest.id] if latest else [])
 
 
-# --- write (services/advice.py) --------------------------------------------------------
+# --- write (services/advice/advice_writer.py) --------------------------------------------------------
 def write(context: AdviceContext, model: TextEngine, *, on_token: Callable[[str], None]
           | None = None, should_stop: Callable[[], bool] | None = None,
           max_tokens: int | None = None, temperature: float | None = None,

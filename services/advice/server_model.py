@@ -10,7 +10,7 @@ check runs before any socket is opened. Every failure is one line (ServerFailed)
 A server is untrusted input: one generation has an overall deadline, the response a byte cap,
 and a stream that sends no text (comments, keep-alives, empty events, a byte at a time) is cut
 off after `read_timeout` seconds or `MAX_QUIET_LINES` lines. The API key is checked each time
-it is about to be sent (services/advice.py).
+it is about to be sent (services/advice/server_secrets.py).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ class PartnerSnapshot:
     participants: dict[int, list[int]] = field(default_factory=dict)  # interaction -> people
     tags: dict[int, list[str]] = field(default_factory=dict)          # interaction -> tags
     # alliance practice (issue 14): health checks (oldest first), governance due dates, and
-    # past episodes of the whole journal with their outcome (services/advice.py)
+    # past episodes of the whole journal with their outcome (services/advice/precedents.py)
     checkups: list = field(default_factory=list)
     governance: list = field(default_factory=list)
     precedents: list = field(default_factory=list)

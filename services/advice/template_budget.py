@@ -1,4 +1,4 @@
-"""The memory budget of one chat-template render (see services/advice.py).
+"""The memory budget of one chat-template render (see services/advice/template_sandbox.py).
 
 Every operation that can make a value bigger than its inputs (`~`, `+`, `*`, `%`, the string
 methods, the filters) has its result's size estimated from its arguments and charged to the

@@ -6,7 +6,7 @@ dialog, and when the model loads); `render` renders the real conversation the sa
 before a generation, so a template that fails or loops on it is one line, not a traceback or a
 hang. The error says what kind of failure it was and never quotes the template's message: a
 `raise_exception(...)` can carry the journal's text. What a render may allocate, and how each
-operation's size is known before it runs, is services/advice.py.
+operation's size is known before it runs, is services/advice/template_budget.py.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class PersonLine:
     active: bool
     last_contact: date | None
     last_line: str
-    since: str = ""          # since we last spoke, one line (services/practice.py)
+    since: str = ""          # since we last spoke, one line (services/practice/since.py)
 
 
 @dataclass

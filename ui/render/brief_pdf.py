@@ -1,4 +1,4 @@
-"""Draw the brief (services/practice.py's BriefData) with Qt: a cover and 'where we stand' with the
+"""Draw the brief (services/practice/brief.py's BriefData) with Qt: a cover and 'where we stand' with the
 vector trend chart on page 1, the rest flowed by QTextDocument; page numbers and the date in
 every footer. The same drawing goes to a PDF (fonts embedded, text selectable) or to images for
 the preview."""
