@@ -80,7 +80,7 @@ def test_attached_memo_lands_in_the_notes_for_review_and_is_kept_on_save(
         notes = journal.get_interaction(session=s, interaction_id=saved.args[0]).notes
     assert "Marcus Oyelaran will send" in notes
     assert len(kept) == 1 and kept[0].source == "file" and 2 < kept[0].seconds < 8
-    assert kept[0].audio[:4] == b"fLaC" and editor.voice.clip is None
+    assert kept[0].audio[:4] == b"fLaC" and editor.voice.kept is None
 
 
 def test_cancel_leaves_the_entry_as_it_was(qtbot, ctx, editor, monkeypatch, tmp_path):
@@ -93,7 +93,7 @@ def test_cancel_leaves_the_entry_as_it_was(qtbot, ctx, editor, monkeypatch, tmp_
     ctx.tasks.wait(WAIT)
     qtbot.wait(50)  # any late result is delivered, and ignored
     assert editor.notes.text() == "Before the memo." and editor.voice.message.text() == ""
-    assert editor.voice.clip is None and entries(ctx) == []
+    assert editor.voice.kept is None and entries(ctx) == []
 
 
 def test_reflection_memo_recorded_goes_into_the_private_answer_and_is_dropped_by_default(
@@ -111,7 +111,7 @@ def test_reflection_memo_recorded_goes_into_the_private_answer_and_is_dropped_by
     dialog.voice.record_button.click()
     qtbot.waitUntil(lambda: "ambushed" in dialog.answers["felt"].toPlainText(), timeout=WAIT)
     assert dialog.answers["happened"].toPlainText() == ""
-    assert dialog.voice.clip is not None and dialog.voice.clip.source == "microphone"
+    assert dialog.voice.kept is not None and dialog.voice.kept.source == "microphone"
     with qtbot.waitSignal(dialog.recorded, timeout=5000) as recorded:
         dialog.save()
     settle(qtbot, ctx)

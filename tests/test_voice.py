@@ -200,7 +200,7 @@ def test_recording_kept_in_the_journal_leaves_no_plaintext_anywhere(
     assert "Dana Whitfield" in transcript.text
     with use_case(vault, write=True) as s:
         item = voice.keeping(entry.save_entry)(
-            session=s, clip=clip, language="en", interaction_id=None,
+            session=s, recording=voice.keep(clip, "en"), interaction_id=None,
             data={"partner_id": northwind, "title": "Voice memo", "notes": transcript.text})
     with use_case(vault) as s:
         kept = voice.recordings(session=s, interaction_id=item.id)

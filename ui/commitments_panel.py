@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
-from models.tables import CommitmentStatus
+from models.enums import CommitmentStatus
 from services.journal import commitments
 from ui import theme
 from ui.context import AppContext

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.tables import InteractionKind
+from models.enums import InteractionKind
 from services import journal
 from services.journal import drafts, entry
 from ui.context import AppContext

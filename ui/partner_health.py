@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.tables import CommitmentStatus, OwedBy
+from models.enums import CommitmentStatus, OwedBy
 from services import journal
 from services.journal import commitments, trust
 from services.practice import dashboard, since

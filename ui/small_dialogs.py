@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
-from models.tables import PartnerStatus, Stage
+from models.enums import PartnerStatus, Stage
 from services.settings import Preferences
 
 ALLIANCE_KINDS = ["strategic", "co-sell", "technology / OEM", "systems integrator / reseller",

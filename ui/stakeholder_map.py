@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
-from models.tables import Side
+from models.enums import Side
 from ui import theme
 from ui.since_view import since_tip
 

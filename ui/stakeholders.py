@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
-from models.tables import Side, Stance
+from models.enums import Side, Stance
 from services import journal
 from ui import theme
 from ui.context import AppContext

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.tables import InteractionKind
+from models.enums import InteractionKind
 from services import journal
 from ui import theme
 from ui.context import AppContext

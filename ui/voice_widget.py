@@ -45,7 +45,7 @@ def _job(source, words: list[str], data_dir: Path, threads: int, task) -> tuple:
         clip, model=model, words=words,
         on_progress=lambda done, left: task.progress.emit((done, left, None)),
         cancelled=lambda: task.cancelled)
-    return transcript, clip
+    return transcript, voice.keep(clip, transcript.language)  # FLAC here, not in the save
 
 
 def _left(seconds: float | None) -> str:
@@ -66,8 +66,7 @@ class VoiceCapture(QWidget):
         self.ctx, self.targets, self.partner_id = ctx, targets, partner_id
         self.recorder: audio.Recorder | None = None
         self.task = None
-        self.clip: audio.Clip | None = None         # the last memo, until saved or closed
-        self.language = ""
+        self.kept: voice.KeptAudio | None = None   # the last memo, encoded, until saved or closed
         self.offered: list[voice.Correction] = []
         self._target: QPlainTextEdit | None = None
         self._run = 0                                # a cancelled run's late result is ignored
@@ -150,7 +149,7 @@ class VoiceCapture(QWidget):
     def reset(self) -> None:
         """Another entry opens, or this one closes: drop the memo, stop whatever runs."""
         self.cancel()
-        self.clip, self.language = None, ""
+        self.kept = None
         self.keep.setChecked(False)
         self.message.clear()
         self._show_fixes([])
@@ -230,9 +229,9 @@ class VoiceCapture(QWidget):
         self.status.setText(status or _left(left))
 
     def _done(self, result) -> None:
-        transcript, clip = result
+        transcript, kept = result
         self._idle(f"{transcript.seconds:.0f} s transcribed; review it, then save the entry.")
-        self.clip, self.language = clip, transcript.language
+        self.kept = kept
         editor = self._target or self.targets[0][1]
         editor.moveCursor(QTextCursor.MoveOperation.End)
         editor.insertPlainText(("\n\n" if editor.toPlainText().strip() else "")
@@ -265,11 +264,11 @@ class VoiceCapture(QWidget):
     # --- save --------------------------------------------------------------------------------
     def saving(self, save: Callable) -> tuple[Callable, dict]:
         """The save function and its extra arguments: with the memo when it is to be kept."""
-        if self.clip is None or not self.keep.isChecked():
+        if self.kept is None or not self.keep.isChecked():
             return save, {}
-        return voice.keeping(save), {"clip": self.clip, "language": self.language}
+        return voice.keeping(save), {"recording": self.kept}
 
     def saved(self) -> None:
         """The entry is saved: the memo in memory is dropped (or was stored with it)."""
-        self.clip, self.language = None, ""
+        self.kept = None
         self.keep.setChecked(False)

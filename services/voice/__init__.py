@@ -306,11 +306,11 @@ def recordings(*, session: Session, interaction_id: int) -> list[VoiceRecording]
 
 def keeping(save: Callable) -> Callable:
     """`save` (entry.save_entry, reflection.record_reflection: it returns the interaction) and
-    the memo, encoded here and kept, in one use case: both or neither."""
-    def save_with_recording(*, session: Session, clip: audio.Clip, language: str = "",
-                            **kwargs):
+    the memo, kept, in one use case: both or neither. The memo comes encoded (`keep`, on the
+    slow worker): the write lock is never held while FLAC is encoded."""
+    def save_with_recording(*, session: Session, recording: KeptAudio, **kwargs):
         item = save(session=session, **kwargs)
-        keep_recording(session=session, interaction_id=item.id, recording=keep(clip, language))
+        keep_recording(session=session, interaction_id=item.id, recording=recording)
         return item
     save_with_recording.__name__ = getattr(save, "__name__", "save")
     return save_with_recording
