@@ -21,7 +21,6 @@ a wrong passphrase; AES-GCM, not the key check, decides whether a slot's key is 
 from __future__ import annotations
 
 import base64
-import binascii
 import errno
 import hashlib
 import hmac
@@ -39,15 +38,22 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from services.errors import CorruptVault, HeaderUncertain, InvalidInput, ReadOnlyJournal
 from services.files import file_error, fsync_dir, replace_private_file
+from services.vault.header_fields import (  # noqa: F401 - check_scrypt: part of the interface
+    KEY_BYTES,
+    NONCE_BYTES,
+    check_hex,
+    check_scrypt,
+    checksum,
+    lenient_check,
+    sealed_key,
+    slot_problem,
+    slot_set,
+    unb64,
+)
 
 FORMAT = "confidant-vault/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 RECOVERY_BYTES = 20  # 160 bits, 32 base32 characters
-# What a header may ask of scrypt: n a power of two in [2**14, 2**20], r 1..16, p 1..4, and at
-# most 256 MiB (128 * r * n bytes); ours is 2**17, 8, 1 (128 MiB, 0.3 s).
-SCRYPT_N_RANGE, SCRYPT_R_MAX, SCRYPT_P_MAX = (2**14, 2**20), 16, 4
-SCRYPT_MAX_MEMORY = 256 * 2**20
-KEY_BYTES, NONCE_BYTES, TAG_BYTES = 32, 12, 16
 MAX_HEADER_BYTES = 64 * 1024
 MAX_RETIRED = 8  # slot sets an interrupted rotation may leave behind
 DAMAGED = "The vault header is damaged or not a Confidant header"
@@ -55,10 +61,6 @@ DAMAGED = "The vault header is damaged or not a Confidant header"
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode(), validate=True)
 
 
 def key_check(key: bytes) -> str:
@@ -93,94 +95,6 @@ def _hkdf(recovery_key: str, salt: bytes) -> bytes:
     material = normalise_recovery_key(recovery_key).encode()
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt,
                 info=b"confidant-recovery").derive(material)
-
-
-def _field_bytes(slot: dict, name: str, sizes: range) -> bytes:
-    value = slot.get(name)
-    if not isinstance(value, str):
-        raise ValueError(f"its {name} is missing")
-    try:
-        raw = _unb64(value)
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        raise ValueError(f"its {name} is not base64") from None
-    if len(raw) not in sizes:
-        raise ValueError(f"its {name} has the wrong length")
-    return raw
-
-
-def _int(slot: dict, name: str) -> int:
-    value = slot.get(name)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"its {name} is not a number")
-    return value
-
-
-def check_scrypt(n: int, r: int, p: int) -> None:
-    """Refuse cost parameters that would fail, hang or exhaust memory, before running them."""
-    low, high = SCRYPT_N_RANGE
-    if not (low <= n <= high and n & (n - 1) == 0):
-        raise ValueError(f"scrypt n={n} is outside 2**14..2**20 or not a power of two")
-    if not (1 <= r <= SCRYPT_R_MAX and 1 <= p <= SCRYPT_P_MAX):
-        raise ValueError(f"scrypt r={r}, p={p} are out of range")
-    if 128 * r * n > SCRYPT_MAX_MEMORY:
-        raise ValueError("scrypt would need more than 256 MiB")
-
-
-def slot_problem(name: str, slot) -> str | None:
-    """Why a slot cannot be used, or None if it is well formed."""
-    if not isinstance(slot, dict):
-        return "it is not an object"
-    try:
-        if name == "passphrase":
-            if slot.get("kdf") != "scrypt":
-                raise ValueError("its kdf is not scrypt")
-            check_scrypt(_int(slot, "n"), _int(slot, "r"), _int(slot, "p"))
-        elif slot.get("kdf") != "hkdf-sha256":
-            raise ValueError("its kdf is not hkdf-sha256")
-        _field_bytes(slot, "salt", range(16, 65))
-        _field_bytes(slot, "nonce", range(NONCE_BYTES, NONCE_BYTES + 1))
-        _field_bytes(slot, "sealed", range(KEY_BYTES + TAG_BYTES, KEY_BYTES + TAG_BYTES + 1))
-    except ValueError as err:
-        return str(err)
-    return None
-
-
-def _check_hex(value, what: str) -> str:
-    if not isinstance(value, str) or len(value) != 32 or \
-            any(c not in "0123456789abcdef" for c in value):
-        raise ValueError(f"{what} is not 32 hex digits")
-    return value
-
-
-def _lenient_check(value) -> str:
-    """A key check as stored; a damaged one (not 32 hex digits) is kept as '' (unknown): the
-    slots' AES-GCM tags still say whether their key is authentic."""
-    if not isinstance(value, str):
-        raise ValueError("key_check is not text")
-    try:
-        return _check_hex(value, "key_check")
-    except ValueError:
-        return ""
-
-
-def _checksum(data: dict) -> str:
-    body = {k: v for k, v in data.items() if k != "checksum"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"))
-                          .encode()).hexdigest()[:32]
-
-
-def _sealed(value) -> dict:
-    if not isinstance(value, dict):
-        raise ValueError("successor is not an object")
-    _field_bytes(value, "nonce", range(NONCE_BYTES, NONCE_BYTES + 1))
-    _field_bytes(value, "sealed", range(KEY_BYTES + TAG_BYTES, KEY_BYTES + TAG_BYTES + 1))
-    return {"nonce": value["nonce"], "sealed": value["sealed"]}
-
-
-def _slots(value) -> dict[str, dict]:
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise ValueError("slots is not an object")
-    return dict(value)
 
 
 @dataclass
@@ -218,8 +132,8 @@ class Header:
         """The key sealed in `data`, or None: the AES-GCM tag, not the key check, decides."""
         key = bytearray(KEY_BYTES)  # decrypted in place: no immutable copy of the key
         try:
-            AESGCM(bytes(wrapping_key)).decrypt_into(_unb64(data["nonce"]),
-                                                     _unb64(data["sealed"]), aad, key)
+            AESGCM(bytes(wrapping_key)).decrypt_into(unb64(data["nonce"]),
+                                                     unb64(data["sealed"]), aad, key)
         except InvalidTag:
             return None
         return key
@@ -258,7 +172,7 @@ class Header:
             return None
         if self.problem("passphrase", pending):
             raise self.damaged_slot("passphrase")
-        wrapping = _scrypt(passphrase, _unb64(slot["salt"]), slot["n"], slot["r"], slot["p"])
+        wrapping = _scrypt(passphrase, unb64(slot["salt"]), slot["n"], slot["r"], slot["p"])
         return self._unwrap("passphrase", wrapping, pending)
 
     def unwrap_with_recovery_key(self, recovery_key: str, pending: bool = False
@@ -269,7 +183,7 @@ class Header:
             return None
         if self.problem("recovery", pending):
             raise self.damaged_slot("recovery")
-        return self._unwrap("recovery", _hkdf(recovery_key, _unb64(slot["salt"])), pending)
+        return self._unwrap("recovery", _hkdf(recovery_key, unb64(slot["salt"])), pending)
 
     # --- generations of keys -----------------------------------------------------------------
     def checks(self) -> list[str]:
@@ -351,7 +265,7 @@ class Header:
             data["retired"] = self.retired
         if self.successors:
             data["successors"] = self.successors
-        data["checksum"] = _checksum(data)
+        data["checksum"] = checksum(data)
         return json.dumps(data, indent=1)
 
     @classmethod
@@ -372,23 +286,23 @@ class Header:
             if pending is not None:
                 if not isinstance(pending, dict):
                     raise ValueError("pending")
-                pending = {"key_check": _check_hex(pending.get("key_check"), "pending"),
-                           "slots": _slots(pending.get("slots"))}
+                pending = {"key_check": check_hex(pending.get("key_check"), "pending"),
+                           "slots": slot_set(pending.get("slots"))}
             retired = data.get("retired", [])
             if not isinstance(retired, list) or len(retired) > MAX_RETIRED or \
                     not all(isinstance(r, dict) for r in retired):
                 raise ValueError("retired")
-            retired = [{"key_check": _check_hex(r.get("key_check"), "retired"),
-                        "slots": _slots(r.get("slots"))} for r in retired]
+            retired = [{"key_check": check_hex(r.get("key_check"), "retired"),
+                        "slots": slot_set(r.get("slots"))} for r in retired]
             successors = data.get("successors", {})
             if not isinstance(successors, dict) or len(successors) > MAX_RETIRED + 1:
                 raise ValueError("successors")
-            successors = {_check_hex(k, "successor"): _sealed(v) for k, v in successors.items()}
+            successors = {check_hex(k, "successor"): sealed_key(v) for k, v in successors.items()}
             stored = data.get("checksum")
-            return cls(vault_id=vault_id, check=_lenient_check(data.get("key_check")),
-                       slots=_slots(data.get("slots")), keychain=keychain, pending=pending,
+            return cls(vault_id=vault_id, check=lenient_check(data.get("key_check")),
+                       slots=slot_set(data.get("slots")), keychain=keychain, pending=pending,
                        retired=retired, successors=successors,
-                       tampered=stored is not None and stored != _checksum(data))
+                       tampered=stored is not None and stored != checksum(data))
         except (ValueError, TypeError, RecursionError) as err:
             raise CorruptVault(f"{DAMAGED}.") from err
 
