@@ -119,8 +119,12 @@ def test_rotate_the_key_from_settings(qtbot, window, memory_keyring, monkeypatch
     qtbot.waitUntil(lambda: len(shown) == 1, timeout=5000)
     header = read_header(paths.header_path(ctx.data_dir))
     assert header.pending is not None  # shown, not yet closed: the old recovery key still works
+    window.after_unlock()  # as the next start would find it, were the app stopped here
+    settle(qtbot, ctx)
+    assert "key rotation was not finished" in window.message.text()
     shown[0].done(0)  # the user closes the message, having seen the new key
     settle(qtbot, ctx)
+    assert "key rotation" not in window.message.text()
     header = read_header(paths.header_path(ctx.data_dir))
     assert header.check != old_check and header.pending is None
     assert key_check(keychain.load_key(ctx.vault.vault_id)) == header.check

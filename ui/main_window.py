@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
     def after_unlock(self) -> None:
         self.pages.setCurrentIndex(0)
         self.message.clear()  # whatever it said was about the journal before the lock
+        self._rotation_note()
         self.set_locked(False)
         self.editor.clear()
         self.ctx.db(settings_service.get_settings, on_done=self._settings_loaded)
@@ -99,9 +100,22 @@ class MainWindow(QMainWindow):
 
     def _changes(self, changes) -> None:
         """The partner list and the portfolio follow the notices, as every view does."""
-        if self.ctx.vault is not None and not self.ctx.vault.is_locked and \
-                changes.touches(*OVERVIEW):
+        if self.ctx.vault is None or self.ctx.vault.is_locked:
+            return
+        if changes.touches(*OVERVIEW):
             self.refresh_partners()
+        if changes.touches("key"):
+            self._rotation_note()
+
+    def _rotation_note(self) -> None:
+        """An unfinished key rotation (services.vault.key_rotation) is said until it is."""
+        if self.ctx.vault is not None and self.ctx.vault.rotation_unfinished:
+            self.message.show_message(
+                "A key rotation was not finished: your previous passphrase and recovery key "
+                "still open the journal. Rotate the key again (Settings) to retire them.",
+                cause="rotation")
+        else:
+            self.message.clear("rotation")
 
     def refresh_partners(self) -> None:
         """Reload the partners list and the portfolio home, keeping the current partner (or

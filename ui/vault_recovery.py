@@ -114,7 +114,8 @@ def rotate_encryption_key(ctx: AppContext, parent, on_done=None) -> QDialog | No
 
         dialog = RecoveryKeyDialog(recovery_key, parent)  # the parent owns it
         dialog.finished.connect(lambda _: ctx.tasks.write(
-            finish_rotation, vault, on_error=lambda err: report(err, parent)))
+            finish_rotation, vault, on_error=lambda err: report(err, parent),
+            on_done=lambda _: ctx.notices.announce_kind("key")))
         dialog.open()
         if on_done is not None:
             on_done(recovery_key)

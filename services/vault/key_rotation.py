@@ -90,6 +90,7 @@ def rotate_key(vault: Vault, *, passphrase: str | None) -> str:
                            "the disk, then rotate again.") from err
     old[:] = new  # the vault's buffer (the engine's creator shares it) now holds the new key
     new[:] = bytes(len(new))
+    vault.rotation_unfinished = True  # until finish_rotation: the old secrets still open it
     return recovery
 
 
