@@ -5,6 +5,10 @@ class ConfidantError(Exception):
     """Base of the errors a user can act on; str(err) is the one line shown to them."""
 
 
+class BrokenResource(ConfidantError):
+    """A file Confidant ships under resources/ is missing or malformed: a broken install."""
+
+
 # --- the vault -------------------------------------------------------------------------------
 class VaultError(ConfidantError):
     """The vault cannot be opened (the CLI exits 2)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.advice import grounding_words as lexicon
 from services.advice.grounding import (
     Grounds,
     SentenceBuffer,
@@ -12,6 +13,8 @@ from services.advice.grounding import (
     fragment_reason,
     invented_names,
 )
+from services.advice.grounding_words import grounding_words, read_lists
+from services.errors import BrokenResource
 
 EXAMPLES = """Partner: Orion Systems (reseller). Question: How do I rebuild trust?
 Situation: We missed the listing date we had promised; the partner's VP heard it first.
@@ -150,3 +153,51 @@ def test_an_imperative_opener_is_not_taken_for_a_name(grounds):
                      "Repeat the commitment to Dana in writing."):
         assert invented_names(sentence, grounds) == [], sentence
     assert invented_names("Orion will cover the gap for Dana.", grounds) == ["Orion"]
+
+
+# --- the word lists: data, not code (resources/grounding/<language>.toml) ------------------------
+def test_the_shipped_word_lists_hold_each_word_once():
+    lists = read_lists("en")
+    for section, named in lists.items():
+        for name, found in named.items():
+            assert len(found) == len(set(found)), (section, name)
+            assert all(w == w.casefold() for w in found) or section == "sentences", (section, name)
+    for section in ("stop_words", "capitalised"):  # lists meant to be distinct share no word
+        named = list(lists[section].items())
+        for n, (name, found) in enumerate(named):
+            for other, more in named[n + 1:]:
+                assert not set(found) & set(more), (section, name, other, set(found) & set(more))
+    numbers = set(lists["numbers"]["words"])
+    for section in ("stop_words", "capitalised", "advice"):
+        for name, found in lists[section].items():
+            assert not numbers & set(found), (section, name)
+
+
+def test_the_word_lists_are_read_once_per_language():
+    assert grounding_words() is grounding_words("en")
+    assert "january" in grounding_words().capitalised and "the" in grounding_words().stop_words
+
+
+@pytest.mark.parametrize("text, said", [
+    (None, "is missing"),
+    ("[stop_words\nfunction = [", "cannot be read"),
+    ("[stop_words]\nfunction = ['a']\nvague = ['b']\n", "lack the section [capitalised]"),
+    ("[stop_words]\nfunction = 'a b'\n", "[stop_words] function must be a list of words"),
+    ("[stop_words]\nfunction = ['a', 'of', 'a']\n", "holds 'a' twice"),
+])
+def test_a_missing_or_malformed_word_file_is_refused_in_one_line(monkeypatch, tmp_path, text,
+                                                                 said):
+    monkeypatch.setattr(lexicon, "resource", lambda name: tmp_path / name)
+    if text is not None:
+        (tmp_path / "grounding").mkdir()
+        (tmp_path / "grounding" / "en.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(BrokenResource) as err:
+        read_lists("en")
+    assert said in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_language_code_names_a_file_and_nothing_else():
+    with pytest.raises(BrokenResource, match="not a language code"):
+        read_lists("../prompts")
+    with pytest.raises(BrokenResource, match="is missing"):
+        read_lists("xx")

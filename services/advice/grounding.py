@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from services.advice.grounding_words import grounding_words
+
 CITE = re.compile(r"\[#(\d+)\]")
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
@@ -25,67 +27,12 @@ MIN_CONTENT_WORDS = 3
 SIMILAR = 0.8
 COPIED_SHARE = 0.6
 
-# Words that carry no topic of their own: function words, and verbs and nouns any advice uses.
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are as at be because been before being
-below between both but by can could did do does doing done don't down during each either else
-even ever every few for from further get gets getting give go goes going got had has have having
-he her here hers herself him himself his how i if in into is it its itself just keep know less
-let like make makes making may me might more most much must my myself need needs no nor not now
-of off on once one only or other our ours ourselves out over own per please put really same say
-see seem she should so some still such sure take than that the their theirs them themselves then
-there these they thing things this those though through to too under until up upon us use very
-want was way we well were what when where whether which while who whom whose why will with
-within without would yet you your yours yourself yourselves
-ask asking tell try partner partners alliance team teams meeting meetings time times people
-person next new good great best first last thank thanks help show find work working today
-open honest transparent specific candid forthcoming clear better concern concerns issue issues
-""".split())  # the last line: words that sound like advice and say nothing by themselves
-
-# Capitalised words that are not names: sentence openers in advice, titles, months, weekdays.
-COMMON_CAPITALISED = frozenset("""
-acknowledge add agree aim align answer apologise apologize arrange avoid be begin bring build
-call check clarify close commit confirm consider continue create deliver discuss do don't draft
-email end ensure escalate explain focus follow frame give hold if invite it lead learn list
-listen make mention name note offer open own plan point prepare present prioritise prioritize
-propose raise reach rebuild recap reconnect reply report request respect review say schedule
-send set share show speak start stay suggest summarise summarize take talk thank then this
-try use visit wait when write you we they she he i our their your my its after before once
-negotiate create establish re-establish introduce involve book celebrate invest protect
-document map identify host run pilot demo co-author re-open reopen double-check give get go
-instead next first finally also meanwhile monday tuesday wednesday thursday friday saturday
-sunday january february march april may june july august september october november december
-ceo cfo cto coo cio cmo cro vp svp evp qbr crm roi kpi nda sla rfp poc mou ok
-provide pay repeat keep let put ask tell think keep look move meet need seek hear see read
-remind remember recognise recognize reassure reward share shift sit sort spell spend stop
-support test thank track treat trust turn understand update validate verify walk want watch
-welcome win work accept address adjust admit allow anticipate appreciate approach assess
-assign assure bridge brief capture change choose clear collect communicate compare compromise
-connect consult contact contribute coordinate cover cut decide define delegate demonstrate
-describe design detail determine develop drop earn edit emphasise emphasize encourage engage
-enlist estimate evaluate expand expect express extend find fix gather guide handle help
-highlight honour honor improve include inform initiate insist invest keep limit link log
-maintain manage measure meet mirror monitor motivate nominate notify observe obtain organise
-organize outline partner pause phone postpone practise practice praise present preserve
-probe produce promise prove publish pursue quantify question reaffirm realign rebuild receive
-recommend record reduce reflect reframe reinforce relate release renegotiate repair rephrase
-replace request reset resolve respond restate restore resume revisit rewrite secure select
-separate settle signal simplify solve stand state step strengthen structure submit summarise
-surface tackle target thank tie translate trade unblock underline verify volunteer warn
-""".split())
-
-# Words any advice may use, so an example that holds them does not make them borrowed.
-ADVICE_WORDS = frozenset("""
-call calls offer step steps control dated date name miss cost before hear bring check full
-concern real answer own broken promise promises trust rebuild prepare question situation
-suggestion angle advice note notes experienced manager concrete sentence minutes hour week
-weeks day days month honest honestly clear clearly specific small short quick direct directly
-fully status update plan agenda follow commitment commitments deliver delivered value
-""".split())
-
-NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve thirteen
-fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy
-eighty ninety hundred thousand million billion""".split())
+# The word lists live in resources/grounding/<language>.toml (services/advice/grounding_words.py).
+LEXICON = grounding_words()
+STOPWORDS = LEXICON.stop_words          # words that carry no topic of their own
+COMMON_CAPITALISED = LEXICON.capitalised  # capitalised words that are not names
+ADVICE_WORDS = LEXICON.advice_words     # any advice may use them: not borrowed from examples
+NUMBER_WORDS = LEXICON.number_words
 
 
 def _norm(text: str) -> str:
@@ -99,8 +46,7 @@ def words(text: str) -> list[str]:
 def stem(word: str) -> str:
     """A light suffix stripper: promise, promised, promises and promising meet."""
     w = word.casefold().replace("'", "")
-    for suffix in ("ingly", "ations", "ation", "ments", "ment", "ness", "ities", "ity", "ings",
-                   "ing", "ies", "ied", "ers", "er", "ed", "es", "ly", "s", "e"):
+    for suffix in LEXICON.suffixes:
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             return w[: -len(suffix)]
     return w
@@ -298,7 +244,8 @@ def _flat_examples(grounds: Grounds) -> list[str]:
 
 
 # --- streaming: sentence by sentence -----------------------------------------------------------
-_END = re.compile(r"(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bSt)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)[.!?…][\"'”’)\]»]*(?:\s*\[#\d+\])*(?=\s+[^\s\[a-z])|\n+")
+_END = re.compile("".join(rf"(?<!\b{re.escape(a)})" for a in LEXICON.abbreviations)
+                  + r"[.!?…][\"'”’)\]»]*(?:\s*\[#\d+\])*(?=\s+[^\s\[a-z])|\n+")
 
 
 LIST_MARKER = re.compile(r"\s*(?:\d{1,2}|[a-zA-Z])[.)]\s*")
