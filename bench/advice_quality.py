@@ -70,19 +70,20 @@ def build_vault():
 def ask(vault, case, model, kind: str, max_tokens: int | None) -> dict:
     marks: list[tuple[float, bool]] = []
     start = time.perf_counter()
-    with use_case(vault) as s:
+    with use_case(vault) as s:   # read only: the bench measures, it keeps no advice
         result = advisor.advise(
-            session=s, request=advisor.AdviceRequest(partner_id=case["id"], kind=kind,
-                                                     interaction_id=case["focus"]),
-            model_source=lambda: model, save=False, temperature=0, max_tokens=max_tokens,
-            on_part=lambda part: marks.append((time.perf_counter() - start, part.kept)))
-    gens = result.generations
+            session=s, request=advisor.AdviceRequest(
+                partner_id=case["id"], kind=kind, interaction_id=case["focus"], temperature=0,
+                max_tokens=max_tokens),
+            model_source=lambda: model, listener=advisor.AdviceListener(
+                part=lambda part: marks.append((time.perf_counter() - start, part.kept))))
+    gens = result.timing.generations
     return {"scenario": case["name"], "kind": kind, "result": result,
             "first_sentence": marks[0][0] if marks else None,
-            "first_kept": result.first_kept_seconds,
+            "first_kept": result.timing.first_kept_seconds,
             "tokens": sum(max(g.completion_tokens - 1, 0) for g in gens),
             "seconds": sum(g.seconds - (g.first_token_seconds or 0) for g in gens),
-            "prompt_evaluated": result.prompt_evaluated}
+            "prompt_evaluated": result.timing.prompt_evaluated}
 
 
 def run(model, vault, cases, max_tokens) -> list[dict]:
@@ -109,7 +110,7 @@ def summary(label: str, rows: list[dict]) -> dict:
     kept = [p for p in parts if p.kept]
     written = [int(i) for p in parts for i in CITE.findall(p.text)]
     valid = [i for r in rows for p in r["result"].parts for i in map(int, CITE.findall(p.text))
-             if i in r["result"].prompt_ids]
+             if i in r["result"].prompt.ids]
     shown = [int(i) for p in kept for i in CITE.findall(p.text)]
     return {
         "model": label, "asks": len(rows), "sentences": len(parts), "kept": len(kept),

@@ -77,7 +77,7 @@ def main() -> None:
         vault.lock()
         return
 
-    with use_case(vault, write=True) as s:
+    with use_case(vault) as s:
         context = advisor.gather(session=s, request=advisor.AdviceRequest(partner_id=partner.id))
     prompt = "".join(advisor.angle_prompt(context, context.angles[0]))
     bare, ours = [], []
@@ -93,15 +93,19 @@ def main() -> None:
         model.llm.reset()  # a cold cache: the first question after the model loaded
         for keep in (firsts, repeats):
             start, marks = time.perf_counter(), []
-            with use_case(vault, write=True) as s:
+            request = advisor.AdviceRequest(partner_id=partner.id, kind="trust", max_tokens=8)
+            with use_case(vault) as s:
                 result = advisor.advise(
-                    session=s, request=advisor.AdviceRequest(partner_id=partner.id, kind="trust"),
-                    model_source=lambda: model, max_tokens=8,
-                    should_stop=lambda marks=marks, start=start: marks.append(
-                        time.perf_counter() - start) is not None)  # asked after each token
+                    session=s, request=request, model_source=lambda: model,
+                    listener=advisor.AdviceListener(
+                        stopped=lambda marks=marks, start=start: marks.append(
+                            time.perf_counter() - start) is not None))  # asked after each token
+            if result.text:  # saved as the app saves: a write use case of its own
+                with use_case(vault, write=True) as s:
+                    advisor.save_advice(session=s, request=request, result=result)
             keep.append(marks[0])  # the model's first token (shown text waits for a checked
             # sentence: bench/advice_quality.py measures the first kept one)
-            evaluated.append(result.generations[0].prompt_evaluated)
+            evaluated.append(result.timing.generations[0].prompt_evaluated)
     f, r = statistics.median(firsts), statistics.median(repeats)
     print(f"time to first token (from Ask, journal read included): first question "
           f"{f * 1000:.0f} ms, the same question again {r * 1000:.0f} ms (ratio {r / f:.2f}); "

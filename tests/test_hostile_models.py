@@ -171,7 +171,7 @@ def test_a_template_failing_on_the_journal_is_one_line_and_never_logged(
         with use_case(vault) as s, pytest.raises(ModelUnavailable) as caught:
             advisor.advise(session=s, request=advisor.AdviceRequest(partner_id=partner.id),
                            model_source=lambda: holder.for_settings(values, data_dir),
-                           on_angles=angles.extend)
+                           listener=advisor.AdviceListener(angles=angles.extend))
     finally:
         holder.close()
     line = str(caught.value)

@@ -38,11 +38,18 @@ def meridian(vault):
     return vault, partner, entry
 
 
-def ask(vault, partner, model, **kw):
-    request = advisor.AdviceRequest(partner_id=partner.id, kind=kw.pop("kind", "politics"),
-                                    interaction_id=kw.pop("interaction_id", None))
-    with use_case(vault, write=True) as s:
-        return advisor.advise(session=s, request=request, model_source=lambda: model, **kw)
+def ask(vault, partner, model, *, kind="politics", interaction_id=None, max_tokens=None,
+        listener=None):
+    """Written in a read, saved (when a sentence passed) in a write of its own, as the app."""
+    request = advisor.AdviceRequest(partner_id=partner.id, kind=kind,
+                                    interaction_id=interaction_id, max_tokens=max_tokens)
+    with use_case(vault) as s:
+        result = advisor.advise(session=s, request=request, model_source=lambda: model,
+                                listener=listener)
+    if result.text:
+        with use_case(vault, write=True) as s:
+            advisor.save_advice(session=s, request=request, result=result)
+    return result
 
 
 def in_context(model) -> str:
@@ -63,24 +70,24 @@ def test_template_applied_ids_in_budget_and_citations_checked(meridian, chat_mod
     context = in_context(chat_model)
     assert context.count("<start_of_turn>user\n") == 1 and "<start_of_turn>model\n" in context
     assert "<start_of_turn>user\nYou are Confidant" in context      # system text, then the user's
-    assert result.prompt_tokens <= prompts.INSTRUCT_PROMPT_TOKENS
-    journal_ids = {int(i) for i in CITE.findall(result.prompt_text.split("Playbook angles:")[0])}
+    assert result.timing.prompt_tokens <= prompts.INSTRUCT_PROMPT_TOKENS
+    journal_ids = {int(i) for i in CITE.findall(result.prompt.text.split("Playbook angles:")[0])}
     assert len(journal_ids) >= 4 and entry.id in journal_ids       # the entry in question too
     assert all(f"[#{i}]" in context for i in journal_ids)
     assert f"The question is about entry [#{entry.id}]" in context
-    assert result.prompt_text.index("Journal entries") < result.prompt_text.index("Playbook")
-    assert "we owe" in result.prompt_text or "they owe" in result.prompt_text
-    assert " us owe " not in result.prompt_text and " them owe " not in result.prompt_text
-    assert set(result.cited) <= result.prompt_ids
+    assert result.prompt.text.index("Journal entries") < result.prompt.text.index("Playbook")
+    assert "we owe" in result.prompt.text or "they owe" in result.prompt.text
+    assert " us owe " not in result.prompt.text and " them owe " not in result.prompt.text
+    assert set(result.cited) <= result.prompt.ids
     for part in result.parts:
-        foreign = [int(i) for i in CITE.findall(part.text) if int(i) not in result.prompt_ids]
+        foreign = [int(i) for i in CITE.findall(part.text) if int(i) not in result.prompt.ids]
         assert not (foreign and part.kept)
 
 
 def test_every_sentence_is_checked_and_only_kept_text_is_saved(meridian, chat_model):
     vault, partner, _entry = meridian
     result = ask(vault, partner, chat_model, max_tokens=96)
-    raw = result.generations[0].text
+    raw = result.timing.generations[0].text
     assert result.parts and raw.strip()
     assert all(p.reason for p in result.parts if not p.kept)
     assert all(p.text in raw.replace("**", "") for p in result.parts if p.reason != STOPPED)
@@ -104,9 +111,10 @@ def test_stop_keeps_no_fragment(meridian, chat_model):
         return len(calls) >= 23
 
     result = ask(vault, partner, chat_model, kind="strategy", max_tokens=200,
-                 on_token=pieces.append, should_stop=stop)
+                 listener=advisor.AdviceListener(token=pieces.append, stopped=stop))
     assert result.stopped and len(calls) == 23
-    assert result.parts[-1].reason == STOPPED or result.generations[0].text.rstrip()[-1] in ".!?"
+    raw = result.timing.generations[0].text
+    assert result.parts[-1].reason == STOPPED or raw.rstrip()[-1] in ".!?"
     assert "".join(pieces).strip() == (result.text or "")
     with use_case(vault) as s:
         saved = advisor.list_advice(session=s, partner_id=partner.id)
@@ -118,7 +126,8 @@ def test_next_question_on_the_same_partner_reuses_the_kv_cache(meridian, chat_mo
     chat_model.llm.reset()
     first = ask(vault, partner, chat_model, kind="prepare", max_tokens=4)
     second = ask(vault, partner, chat_model, kind="strategy", max_tokens=4)
-    cold, warm = first.generations[0].prompt_evaluated, second.generations[0].prompt_evaluated
-    assert cold >= first.prompt_tokens - 30              # everything read the first time
-    journal_part = chat_model.count_tokens(second.prompt_text.split("Playbook angles:")[0])
-    assert warm <= second.prompt_tokens - journal_part   # system + journal came from the cache
+    cold = first.timing.generations[0].prompt_evaluated
+    warm = second.timing.generations[0].prompt_evaluated
+    assert cold >= first.timing.prompt_tokens - 30              # everything read the first time
+    journal_part = chat_model.count_tokens(second.prompt.text.split("Playbook angles:")[0])
+    assert warm <= second.timing.prompt_tokens - journal_part   # system + journal: from the cache

@@ -152,10 +152,14 @@ def sample(vault):
 def test_advice_streams_cites_and_is_saved(sample, local_model):
     vault, partner = sample
     pieces, angles_seen = [], []
+    request = advisor.AdviceRequest(partner_id=partner.id, kind="trust")
     with use_case(vault) as s:
-        result = advisor.advise(session=s, request=advisor.AdviceRequest(
-            partner_id=partner.id, kind="trust"), model_source=lambda: local_model,
-            on_token=pieces.append, on_angles=angles_seen.extend)
+        result = advisor.advise(session=s, request=request, model_source=lambda: local_model,
+                                listener=advisor.AdviceListener(token=pieces.append,
+                                                                angles=angles_seen.extend))
+        assert advisor.list_advice(session=s, partner_id=partner.id) == []  # advise() never saves
+    with use_case(vault, write=True) as s:   # the one save path, a write of its own
+        advisor.save_advice(session=s, request=request, result=result)
     assert angles_seen and result.text and "".join(pieces).strip() == result.text
     assert result.parts and all(p.reason for p in result.parts if not p.kept)
     for part in result.parts:  # every sentence checked: the kept ones shown, the rest not
@@ -173,27 +177,26 @@ def test_advice_streams_cites_and_is_saved(sample, local_model):
 def test_second_question_reuses_the_kv_cache(sample, local_model, monkeypatch):
     monkeypatch.setattr(advisor.advice_writer, "MAX_ANGLES_WRITTEN", 1)  # one angle is enough
     vault, partner = sample
-    request = advisor.AdviceRequest(partner_id=partner.id, kind="prepare")
+    request = advisor.AdviceRequest(partner_id=partner.id, kind="prepare", max_tokens=4)
     with use_case(vault) as s:
         other = advisor.AdviceRequest(partner_id=journal.resolve_partner(
-            session=s, name="Helix").id)
-        advisor.advise(session=s, request=other, model_source=lambda: local_model,
-                       max_tokens=4)  # the cache now holds another partner's prompt
-        first = advisor.advise(session=s, request=request, model_source=lambda: local_model,
-                               max_tokens=4)
-        second = advisor.advise(session=s, request=request, model_source=lambda: local_model,
-                                max_tokens=4)
+            session=s, name="Helix").id, max_tokens=4)
+        advisor.advise(session=s, request=other, model_source=lambda: local_model)
+        # the cache now holds another partner's prompt
+        first = advisor.advise(session=s, request=request, model_source=lambda: local_model)
+        second = advisor.advise(session=s, request=request, model_source=lambda: local_model)
         other_question = advisor.advise(
-            session=s, request=advisor.AdviceRequest(partner_id=partner.id, kind="strategy"),
-            model_source=lambda: local_model, max_tokens=4)
+            session=s, request=advisor.AdviceRequest(partner_id=partner.id, kind="strategy",
+                                                     max_tokens=4),
+            model_source=lambda: local_model)
         context = advisor.gather(session=s, request=advisor.AdviceRequest(
             partner_id=partner.id, kind="strategy"))
-    assert first.prompt_evaluated and second.prompt_evaluated is not None
-    assert second.prompt_evaluated < first.prompt_evaluated
+    assert first.timing.prompt_evaluated and second.timing.prompt_evaluated is not None
+    assert second.timing.prompt_evaluated < first.timing.prompt_evaluated
     # the next question on the same partner: the examples and the partner's part came from
     # the cache; only the question and the angle were read
     angle_part = advisor.prompts.angle_part(context, context.angles[0])
-    assert other_question.generations[0].prompt_evaluated \
+    assert other_question.timing.generations[0].prompt_evaluated \
         <= local_model.count_tokens(angle_part) + 1
 
 
@@ -211,10 +214,13 @@ def test_stop_mid_sentence_saves_and_prints_no_fragment(qapp, sample, local_mode
             after.append(1)
         return len(after) >= 3
 
+    request = advisor.AdviceRequest(partner_id=partner.id, kind="trust")
     with use_case(vault) as s:
-        result = advisor.advise(session=s, request=advisor.AdviceRequest(
-            partner_id=partner.id, kind="trust"), model_source=lambda: local_model,
-            on_token=pieces.append, should_stop=stop)
+        result = advisor.advise(session=s, request=request, model_source=lambda: local_model,
+                                listener=advisor.AdviceListener(token=pieces.append,
+                                                                stopped=stop))
+    with use_case(vault, write=True) as s:
+        advisor.save_advice(session=s, request=request, result=result)
     assert result.stopped and result.text and result.parts[-1].reason == STOPPED
     fragment = result.parts[-1].text
     kept = [p.text for p in result.parts if p.kept]
@@ -295,9 +301,13 @@ def test_whole_advise_path_runs_offline(no_network, data_dir, model_dir):
         partner = journal.resolve_partner(session=s, name="Kestrel")
         holder = model_holder.ModelHolder()
         settings = llm.resolve_model(Preferences(temperature=0), data_dir)
-        result = advisor.advise(session=s, request=advisor.AdviceRequest(partner_id=partner.id),
-                                model_source=lambda: holder.get(settings), max_tokens=8)
+        request = advisor.AdviceRequest(partner_id=partner.id, max_tokens=8)
+        result = advisor.advise(session=s, request=request,
+                                model_source=lambda: holder.get(settings))
         holder.close()
+    if result.text:   # as the app and the CLI do: a sentence passed, so it is kept
+        with use_case(created.vault, write=True) as s:
+            advisor.save_advice(session=s, request=request, result=result)
     created.vault.lock()
-    assert result.generations and result.parts and no_network == []  # the model wrote, offline
+    assert result.timing.generations and result.parts and no_network == []  # it wrote, offline
     assert (result.advice_id is not None) == bool(result.text)  # saved only if a sentence passed

@@ -87,16 +87,22 @@ def use_server(vault, url: str, name: str = "srv", max_tokens: int = 32, **kw) -
                                                           "max_tokens": max_tokens})
 
 
-def ask(vault, partner, data_dir, **kw):
+def ask(vault, partner, data_dir, **listen):
+    """Written in a read, saved (when a sentence passed) in a write of its own, as the app."""
     holder = model_holder.ModelHolder()
-    with use_case(vault, write=True) as s:
+    request = advisor.AdviceRequest(partner_id=partner.id, kind="trust")
+    with use_case(vault) as s:
         values = settings_service.get_settings(session=s)
         try:
-            return advisor.advise(session=s, request=advisor.AdviceRequest(
-                partner_id=partner.id, kind="trust"),
-                model_source=lambda: holder.for_settings(values, data_dir), **kw)
+            result = advisor.advise(session=s, request=request,
+                                    model_source=lambda: holder.for_settings(values, data_dir),
+                                    listener=advisor.AdviceListener(**listen))
         finally:
             holder.close()
+    if result.text:
+        with use_case(vault, write=True) as s:
+            advisor.save_advice(session=s, request=request, result=result)
+    return result
 
 
 # --- a real server ------------------------------------------------------------------------------
@@ -120,9 +126,9 @@ def test_advice_through_the_server_is_checked_cited_and_saved(llama_server, loop
     vault, partner = northwind
     use_server(vault, llama_server.url)
     parts = []
-    result = ask(vault, partner, data_dir, on_part=parts.append)
-    assert result.model == ALIAS and result.generations and result.parts == parts
-    assert result.prompt_ids and set(result.cited) <= result.prompt_ids   # citations checked
+    result = ask(vault, partner, data_dir, part=parts.append)
+    assert result.model == ALIAS and result.timing.generations and result.parts == parts
+    assert result.prompt.ids and set(result.cited) <= result.prompt.ids   # citations checked
     kept = [p.text for p in result.parts if p.kept]
     for text in kept:
         assert text in (result.text or "")
@@ -153,7 +159,7 @@ def test_stop_through_the_server_saves_no_fragment(llama_server, loopback_only, 
         return original(self, **kw)
 
     monkeypatch.setattr(ServerModel, "generate", counting)
-    result = ask(vault, partner, data_dir, should_stop=lambda: len(raw) >= 5)
+    result = ask(vault, partner, data_dir, stopped=lambda: len(raw) >= 5)
     assert result.stopped and len(raw) == 5
     fragments = [p for p in result.parts if p.reason == STOPPED]
     assert all(p.text not in (result.text or "") for p in fragments)
@@ -184,7 +190,7 @@ def test_each_fault_is_one_line_and_nothing_is_saved(mode, line, loopback_only, 
                             functools.partial(ServerSettings, read_timeout=0.5))
         angles = []
         with pytest.raises(ServerFailed, match=re.escape(line)):
-            ask(vault, partner, data_dir, on_angles=angles.extend)
+            ask(vault, partner, data_dir, angles=angles.extend)
         assert angles                                    # the angles came first, and stand
         with use_case(vault) as s:
             assert advisor.list_advice(session=s, partner_id=partner.id) == []

@@ -235,7 +235,8 @@ class AdvisorPanel(QWidget):
             partner_id=self.partner_id, kind=kind,
             question=self.question.text().strip() if kind == "free" else None,
             interaction_id=self.interaction_id,
-            stakeholder_id=self.person.currentData() if kind == "politics" else None)
+            stakeholder_id=self.person.currentData() if kind == "politics" else None,
+            no_contact_days=self.ctx.settings.no_contact_days)
 
     def ask(self) -> None:
         if self.partner_id is None or self.task is not None:
@@ -256,11 +257,11 @@ class AdvisorPanel(QWidget):
 
             return advisor.advise(
                 session=session, request=request, model_source=model_source,
-                on_angles=lambda angles: task.progress.emit(("angles", angles)),
-                on_token=lambda piece: task.progress.emit(("token", piece)),
-                on_part=lambda part: task.progress.emit(("part", part)),
-                should_stop=lambda: task.cancelled,
-                no_contact_days=values.no_contact_days, save=False)
+                listener=advisor.AdviceListener(
+                    angles=lambda angles: task.progress.emit(("angles", angles)),
+                    token=lambda piece: task.progress.emit(("token", piece)),
+                    part=lambda part: task.progress.emit(("part", part)),
+                    stopped=lambda: task.cancelled))
 
         self._text = ""
         self._parts = []
@@ -308,8 +309,7 @@ class AdvisorPanel(QWidget):
         if result.text:
             self._text = result.text
             self._render()
-            rate = sum(g.completion_tokens for g in result.generations) / max(
-                sum(g.seconds for g in result.generations), 1e-9)
+            rate = result.timing.tokens_per_second
             self.note.setText(("Stopped. " if result.stopped else "")
                               + f"Written by {result.model}; saved with "
                               f"{len(result.cited)} citation(s).{held}")

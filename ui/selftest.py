@@ -58,20 +58,22 @@ def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> in
             from services.settings import Preferences
 
             holder = model_holder.ModelHolder()
-            pieces: list[str] = []
+            request = advisor.AdviceRequest(partner_id=state["partner"], max_tokens=max_tokens)
             try:
-                with use_case(state["vault"], write=True) as s:
+                with use_case(state["vault"]) as s:   # written in a read, saved in a write
                     result = advisor.advise(
-                        session=s, request=advisor.AdviceRequest(partner_id=state["partner"]),
+                        session=s, request=request,
                         model_source=lambda: holder.for_settings(Preferences(
-                            temperature=0, context_length=1024, max_tokens=max_tokens), root),
-                        on_token=pieces.append, max_tokens=max_tokens)
+                            temperature=0, context_length=1024, max_tokens=max_tokens), root))
             finally:
                 holder.close()
-            written = sum(g.completion_tokens for g in result.generations)
+            if result.text:
+                with use_case(state["vault"], write=True) as s:
+                    advisor.save_advice(session=s, request=request, result=result)
+            written = sum(g.completion_tokens for g in result.timing.generations)
             if not written:  # the model must run; the grounding check may keep none of it
                 raise AssertionError(result.no_model_reason or "no advice written")
-            rate = written / max(sum(g.seconds for g in result.generations), 1e-9)
+            rate = result.timing.tokens_per_second
             return (f"{len(result.angles)} angle(s); {result.model} wrote {written} tokens "
                     f"at {rate:.0f} tokens/s; {sum(p.kept for p in result.parts)} of "
                     f"{len(result.parts)} sentence(s) passed the grounding check")

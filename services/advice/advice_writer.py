@@ -12,7 +12,6 @@ Base model: one suggestion per angle. Instruct model: whole advice, paragraph by
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from services.advice import prompts
@@ -65,15 +64,14 @@ def entries_text(context, ids) -> str:
 class Writer:
     """Checks each finished sentence, emits kept text, records every part."""
 
-    def __init__(self, result, *, emit: Callable[[str], None],
-                 on_part: Callable | None, started: float):
-        self.result, self.emit, self.on_part, self.started = result, emit, on_part, started
+    def __init__(self, result, *, listener, started: float):
+        self.result, self.listener, self.started = result, listener, started
         self.kept: list[str] = []
         self.pieces: list[str] = []
 
     def out(self, piece: str) -> None:
         self.pieces.append(piece)
-        self.emit(piece)
+        self.listener.token(piece)
 
     def judge(self, rule: str, sentence: str, grounds: Grounds) -> bool:
         sentence = clean(sentence)
@@ -83,26 +81,24 @@ class Writer:
         part = Part(rule, sentence, verdict.kept, verdict.reason,
                     invented_names(sentence, grounds))
         self.result.parts.append(part)
-        self.result.model_cited += [int(i) for i in CITE.findall(sentence)]
+        self.result.prompt.model_cited += [int(i) for i in CITE.findall(sentence)]
         if verdict.kept:
             self.kept.append(sentence)
-            if self.result.first_kept_seconds is None:
-                self.result.first_kept_seconds = time.perf_counter() - self.started
-        if self.on_part is not None:
-            self.on_part(part)
+            if self.result.timing.first_kept_seconds is None:
+                self.result.timing.first_kept_seconds = time.perf_counter() - self.started
+        self.listener.part(part)
         return verdict.kept
 
     def withhold(self, rule: str, text: str, reason: str) -> None:
         part = Part(rule, clean(text), False, reason)
         self.result.parts.append(part)
-        if self.on_part is not None:
-            self.on_part(part)
+        self.listener.part(part)
 
 
-def write_angles(context, model, result, *, angles, emit, on_part=None, should_stop=None,
-                 max_tokens=None, temperature=None, started: float) -> None:
+def write_angles(context, model, result, *, angles, listener, max_tokens=None,
+                 temperature=None, started: float) -> None:
     """The base model: one short suggestion per angle, each sentence checked."""
-    w = Writer(result, emit=emit, on_part=on_part, started=started)
+    w = Writer(result, listener=listener, started=started)
     known, examples = known_text(context), prompts.few_shot()
     focus = {context.focus.id} if context.focus is not None else set()
     cited: list[int] = []
@@ -112,7 +108,7 @@ def write_angles(context, model, result, *, angles, emit, on_part=None, should_s
                           + entries_text(context, angle.cites), title=angle.title,
                           examples=examples, prompt=prompt[1] + prompt[2],
                           prompt_ids=frozenset(angle.cites) | focus)
-        result.prompt_ids |= grounds.prompt_ids
+        result.prompt.ids |= grounds.prompt_ids
         buffer, here = SentenceBuffer(), []
 
         def take(sentence: str, angle=angle, grounds=grounds, here=here) -> None:
@@ -124,8 +120,8 @@ def write_angles(context, model, result, *, angles, emit, on_part=None, should_s
         gen = model.generate(prompt=prompt, stop=["\n"],
                              max_tokens=max_tokens or SUGGESTION_TOKENS, temperature=temperature,
                              on_token=lambda piece, b=buffer, t=take: [t(s) for s in b.feed(
-                                 piece)], should_stop=should_stop)
-        result.generations.append(gen)
+                                 piece)], should_stop=listener.stopped)
+        result.timing.generations.append(gen)
         rest = buffer.rest()
         if gen.stopped:
             if rest:
@@ -146,16 +142,16 @@ def write_angles(context, model, result, *, angles, emit, on_part=None, should_s
     result.cited = list(dict.fromkeys(cited))
 
 
-def write_chat(context, model, result, *, emit, on_part=None, should_stop=None,
-               max_tokens=None, temperature=None, started: float) -> None:
+def write_chat(context, model, result, *, listener, max_tokens=None, temperature=None,
+               started: float) -> None:
     """An instruct model: whole advice from its chat template, paragraph by paragraph, each
     sentence checked; citations kept only for ids the prompt held."""
-    w = Writer(result, emit=emit, on_part=on_part, started=started)
+    w = Writer(result, listener=listener, started=started)
     budget = min(prompts.INSTRUCT_PROMPT_TOKENS,
                  model.settings.context_length - (max_tokens or model.settings.max_tokens) - 64)
     chat = prompts.chat_prompt(context, model, budget)
-    result.prompt_ids, result.prompt_tokens = set(chat.ids), chat.tokens
-    result.prompt_text = chat.journal
+    result.prompt.ids, result.timing.prompt_tokens = set(chat.ids), chat.tokens
+    result.prompt.text = chat.journal
     cited_text = entries_text(context, sorted(chat.ids))
     grounds = Grounds(journal=chat.journal + "\n" + known_text(context),
                       topic=chat.journal + "\n" + cited_text,
@@ -172,9 +168,9 @@ def write_chat(context, model, result, *, emit, on_part=None, should_stop=None,
             last[0] = paragraph
 
     gen = model.generate(messages=chat.messages, on_token=lambda piece: [
-        take(n, s) for n, s in buffer.feed_numbered(piece)], should_stop=should_stop,
+        take(n, s) for n, s in buffer.feed_numbered(piece)], should_stop=listener.stopped,
         max_tokens=max_tokens, temperature=temperature)
-    result.generations.append(gen)
+    result.timing.generations.append(gen)
     paragraph, rest = buffer.paragraph, buffer.rest()
     if rest:
         if gen.stopped:

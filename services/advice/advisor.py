@@ -1,5 +1,5 @@
 """The advisor: gather the journal's context, take the playbook's angles, let the local model
-write, and save the advice with the entries it cites.
+write; a caller saves the advice with the entries it cites (save_advice, its own write use case).
 
 A base model (the bundled Gemma 3 270M) writes one suggestion per angle from a few-shot,
 completion-style prompt; an instruct model (a GGUF with a chat template) writes whole advice
@@ -43,11 +43,43 @@ SYSTEM = prompts.system()
 
 @dataclass
 class AdviceRequest:
+    """One question to the advisor, with the options it is answered with."""
+
     partner_id: int
     kind: str = "prepare"                 # trust | politics | strategy | prepare | free
     question: str | None = None           # the free question, or an override
     interaction_id: int | None = None
     stakeholder_id: int | None = None
+    no_contact_days: int = 30             # the playbook's 'no contact for a while'
+    max_tokens: int | None = None         # per generation; None: the engine's own
+    temperature: float | None = None
+
+
+class AdviceListener:
+    """Hears one advice as it is written: the angles at once, then the kept text piece by piece
+    and every checked sentence (kept or withheld, with its reason); `stopped()` is asked per
+    token. Each does nothing by default: subclass it, or hand in the functions wanted."""
+
+    def __init__(self, *, angles: Callable[[list[playbook.Angle]], None] | None = None,
+                 token: Callable[[str], None] | None = None,
+                 part: Callable[[Part], None] | None = None,
+                 stopped: Callable[[], bool] | None = None):
+        self._angles, self._token, self._part, self._stopped = angles, token, part, stopped
+
+    def angles(self, angles: list[playbook.Angle]) -> None:
+        if self._angles is not None:
+            self._angles(angles)
+
+    def token(self, piece: str) -> None:
+        if self._token is not None:
+            self._token(piece)
+
+    def part(self, part: Part) -> None:
+        if self._part is not None:
+            self._part(part)
+
+    def stopped(self) -> bool:
+        return self._stopped is not None and self._stopped()
 
 
 @dataclass
@@ -60,27 +92,48 @@ class AdviceContext:
 
 
 @dataclass
-class AdviceResult:
-    angles: list[playbook.Angle]
-    question: str
-    text: str | None = None
-    model: str | None = None
-    cited: list[int] = field(default_factory=list)
-    advice_id: int | None = None
-    no_model_reason: str | None = None
+class AdviceTiming:
+    """How the writing went: each generation, and the time from Ask to the first kept sentence."""
+
     generations: list[Generation] = field(default_factory=list)
-    stopped: bool = False
-    parts: list[Part] = field(default_factory=list)      # every sentence written, checked
-    model_cited: list[int] = field(default_factory=list)  # ids the model wrote, valid or not
-    prompt_ids: set[int] = field(default_factory=set)     # the ids the prompt held
+    first_kept_seconds: float | None = None
     prompt_tokens: int | None = None                      # instruct prompt, as built
-    prompt_text: str = ""
-    first_kept_seconds: float | None = None               # from Ask to the first kept sentence
 
     @property
     def prompt_evaluated(self) -> int | None:
         counts = [g.prompt_evaluated for g in self.generations if g.prompt_evaluated is not None]
         return sum(counts) if counts else None
+
+    @property
+    def tokens_per_second(self) -> float:
+        return sum(g.completion_tokens for g in self.generations) / max(
+            sum(g.seconds for g in self.generations), 1e-9)
+
+
+@dataclass
+class PromptTrace:
+    """What the model was given, to check and debug its text against."""
+
+    ids: set[int] = field(default_factory=set)           # the entry ids the prompt held
+    text: str = ""                                       # the instruct prompt's journal part
+    model_cited: list[int] = field(default_factory=list)  # ids the model wrote, valid or not
+
+
+@dataclass
+class AdviceResult:
+    """The outcome: angles, the checked text and what it cites; saved only by save_advice."""
+
+    angles: list[playbook.Angle]
+    question: str
+    text: str | None = None
+    model: str | None = None
+    cited: list[int] = field(default_factory=list)
+    advice_id: int | None = None                          # set by save_advice
+    no_model_reason: str | None = None
+    stopped: bool = False
+    parts: list[Part] = field(default_factory=list)      # every sentence written, checked
+    timing: AdviceTiming = field(default_factory=AdviceTiming)
+    prompt: PromptTrace = field(default_factory=PromptTrace)
 
     def as_json(self) -> dict:
         return {"question": self.question, "angles": [
@@ -125,12 +178,12 @@ def relevant_entries(*, session: Session, snapshot: PartnerSnapshot, text: str,
     return [by_id[h.id] for h in chosen if h.id in by_id]
 
 
-def gather(*, session: Session, request: AdviceRequest, today: date | None = None,
-           no_contact_days: int = 30) -> AdviceContext:
+def gather(*, session: Session, request: AdviceRequest,
+           today: date | None = None) -> AdviceContext:
     snapshot = load_snapshot(session=session, partner_id=request.partner_id, today=today)
     question = question_text(request, snapshot)
     focus = next((i for i in snapshot.interactions if i.id == request.interaction_id), None)
-    angles = playbook.angles(snapshot, no_contact_days=no_contact_days)
+    angles = playbook.angles(snapshot, no_contact_days=request.no_contact_days)
     wanted = FOCUS.get(request.kind)
     if wanted:  # the question's own kind of angle first, then by urgency
         angles.sort(key=lambda a: (a.category != wanted, -a.urgency))
@@ -157,16 +210,14 @@ def general_angle(context: AdviceContext) -> playbook.Angle:
 
 
 # --- write (services/advice/advice_writer.py) --------------------------------------------------------
-def write(context: AdviceContext, model: TextEngine, *, on_token: Callable[[str], None]
-          | None = None, should_stop: Callable[[], bool] | None = None,
+def write(context: AdviceContext, model: TextEngine, *, listener: AdviceListener | None = None,
           max_tokens: int | None = None, temperature: float | None = None,
-          on_part: Callable[[Part], None] | None = None,
           started: float | None = None) -> AdviceResult:
-    """Stream the advice sentence by sentence: on_token receives kept text only, on_part every
-    checked sentence (kept or withheld, with its reason)."""
+    """Stream the advice sentence by sentence: the listener's token() receives kept text only,
+    part() every checked sentence (kept or withheld, with its reason)."""
     result = AdviceResult(angles=context.angles, question=context.question, model=model.name)
-    common = {"emit": on_token or (lambda _piece: None), "on_part": on_part,
-              "should_stop": should_stop, "max_tokens": max_tokens, "temperature": temperature,
+    common = {"listener": listener or AdviceListener(), "max_tokens": max_tokens,
+              "temperature": temperature,
               "started": started if started is not None else time.perf_counter()}
     if model.is_instruct:
         advice_writer.write_chat(context, model, result, **common)
@@ -207,23 +258,19 @@ def citations(*, session: Session, advice_id: int) -> list[int]:
 # --- the whole path ------------------------------------------------------------------------------
 def advise(*, session: Session, request: AdviceRequest,
            model_source: Callable[[], TextEngine] | None,
-           on_token: Callable[[str], None] | None = None,
-           should_stop: Callable[[], bool] | None = None, no_contact_days: int = 30,
-           max_tokens: int | None = None, temperature: float | None = None,
-           on_angles: Callable[[list], None] | None = None, save: bool = True,
-           on_part: Callable[[Part], None] | None = None) -> AdviceResult:
-    """Angles at once (on_angles), then the model's advice streamed, then saved (unless the
-    caller saves it through its own write path: the desktop app's write worker).
+           listener: AdviceListener | None = None) -> AdviceResult:
+    """Angles at once (listener.angles), then the model's advice streamed; nothing is saved:
+    the caller saves a result with text through save_advice, in its own write use case.
 
     model_source() returns the loaded model or raises ModelUnavailable; None means angles only.
-    A failing model leaves the journal untouched: nothing is saved without text, and text is
-    only what passed the grounding check (on_part hears of every sentence, kept or withheld).
+    Text is only what passed the grounding check (listener.part hears of every sentence, kept
+    or withheld).
     """
     started = time.perf_counter()
-    context = gather(session=session, request=request, no_contact_days=no_contact_days)
+    listener = listener or AdviceListener()
+    context = gather(session=session, request=request)
     end_read(session)  # no read transaction held open during a long generation
-    if on_angles is not None:
-        on_angles(context.angles)
+    listener.angles(context.angles)
     bare = AdviceResult(angles=context.angles, question=context.question)
     if model_source is None:
         bare.no_model_reason = "Written advice was not asked for."
@@ -233,12 +280,8 @@ def advise(*, session: Session, request: AdviceRequest,
     except ModelUnavailable as err:
         bare.no_model_reason = f"No written advice: {err}"
         return bare
-    result = write(context, model, on_token=on_token, should_stop=should_stop,
-                   max_tokens=max_tokens, temperature=temperature, on_part=on_part,
-                   started=started)
-    if result.text and save:
-        save_advice(session=session, request=request, result=result)
-    return result
+    return write(context, model, listener=listener, max_tokens=request.max_tokens,
+                 temperature=request.temperature, started=started)
 
 
 def server_request(*, session: Session, name: str, data_dir: Path, partner_id: int | None,
@@ -254,8 +297,9 @@ def server_request(*, session: Session, name: str, data_dir: Path, partner_id: i
         partner_id = session.exec(select(Partner.id).order_by(Partner.name)).first()
         if partner_id is None:
             raise InvalidInput("The journal has no partner yet: nothing would be sent.")
-    request = AdviceRequest(partner_id=partner_id, kind=kind, question=question)
-    context = gather(session=session, request=request, no_contact_days=values.no_contact_days)
+    request = AdviceRequest(partner_id=partner_id, kind=kind, question=question,
+                            no_contact_days=values.no_contact_days)
+    context = gather(session=session, request=request)
     budget = min(prompts.INSTRUCT_PROMPT_TOKENS,
                  settings.context_length - settings.max_tokens - 64)
     chat = prompts.chat_prompt(context, model, budget)

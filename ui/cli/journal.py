@@ -196,9 +196,11 @@ def _advise(args, session):
             raise InvalidInput(f"Entry #{item.id} is not about {shown(partner.name)}.")
     kind = args.about or ("free" if args.question else
                           "trust" if args.interaction is not None else "prepare")
-    request = advisor.AdviceRequest(partner_id=partner.id, kind=kind, question=args.question,
-                                    interaction_id=args.interaction, stakeholder_id=person_id)
     values = settings_service.get_settings(session=session)
+    request = advisor.AdviceRequest(partner_id=partner.id, kind=kind, question=args.question,
+                                    interaction_id=args.interaction, stakeholder_id=person_id,
+                                    no_contact_days=values.no_contact_days,
+                                    max_tokens=args.max_tokens, temperature=args.temperature)
     holder = model_holder.ModelHolder()
 
     def model_source():
@@ -233,11 +235,9 @@ def _advise(args, session):
 
     try:
         result = advisor.advise(
-            session=session, request=request, on_angles=show_angles, on_token=stream,
-            on_part=withheld,
+            session=session, request=request,
             model_source=None if args.no_model else model_source,
-            no_contact_days=values.no_contact_days, max_tokens=args.max_tokens,
-            temperature=args.temperature, save=False)
+            listener=advisor.AdviceListener(angles=show_angles, token=stream, part=withheld))
     finally:
         holder.close()
     return request, result
