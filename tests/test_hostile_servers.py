@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from services.advice import server_model
+from services.advice import server_stream
 from services.advice.server_model import ServerModel, ServerSettings
 from services.errors import ServerFailed
 from tests.model_servers import event
@@ -171,7 +171,7 @@ def test_a_stream_without_end_is_cut_off_in_time(script, line, most, loopback_on
 @pytest.mark.timeout(30)
 def test_a_flood_of_text_stops_at_the_byte_cap(loopback_only):  # noqa: F811
     message, seconds = refused(text_flood, deadline=25.0)
-    assert f"sent more than {server_model.MAX_RESPONSE >> 20} MB" in message, message
+    assert f"sent more than {server_stream.MAX_RESPONSE >> 20} MB" in message, message
     assert seconds < 20
 
 
