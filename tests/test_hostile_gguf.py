@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import struct
-import time
-import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from services.advice import gguf, llm
 from services.errors import InvalidInput
+from tests.helpers import measured as measured_call
 
 ARRAY, STRING, UINT8 = 9, 8, 0
 PEAK_LIMIT = 64 * 1024 * 1024
@@ -71,17 +70,7 @@ HOSTILE = {
 
 
 def measured(path: str):
-    tracemalloc.start()
-    start = time.monotonic()
-    try:
-        outcome = gguf.read_facts(Path(path))
-    except InvalidInput as err:
-        outcome = err
-    finally:
-        took = time.monotonic() - start
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return outcome, took, peak
+    return measured_call(lambda: gguf.read_facts(Path(path)), InvalidInput)
 
 
 @pytest.mark.timeout(20)

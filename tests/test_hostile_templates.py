@@ -6,13 +6,11 @@ templates still render exactly as Jinja renders them."""
 
 from __future__ import annotations
 
-import time
-import tracemalloc
-
 import pytest
 
 from services.advice.template_sandbox import TIME_LIMIT, TemplateRefused, render
 from tests.gguf_chat import GEMMA3_CHAT_TEMPLATE
+from tests.helpers import measured as measured_call
 
 PEAK_LIMIT = 64 * 1024 * 1024
 BIG = "{% set big = 'a' * 65536 ~ 'a' * 65536 ~ 'a' * 65536 ~ 'a' * 65536 %}"
@@ -83,17 +81,8 @@ REAL = {"chatml": CHATML, "llama3": LLAMA3, "gemma3": GEMMA3_CHAT_TEMPLATE,
 
 def measured(template: str, messages=None):
     """Render under tracemalloc: (the error or the text, seconds, peak bytes)."""
-    tracemalloc.start()
-    start = time.monotonic()
-    try:
-        outcome = render(template, messages or [{"role": "user", "content": "hi"}])
-    except TemplateRefused as err:
-        outcome = err
-    finally:
-        took = time.monotonic() - start
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return outcome, took, peak
+    return measured_call(lambda: render(template, messages or [{"role": "user", "content": "hi"}]),
+                         TemplateRefused)
 
 
 @pytest.mark.timeout(30)

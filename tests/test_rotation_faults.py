@@ -21,29 +21,23 @@ from services.vault import vault_header
 from services.vault.vault_header import read_header
 from tests import fault_injection
 from tests import test_vault_robustness as robustness
+from tests.test_key_rotation import PASS, pass_vault  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.skipif(not fault_injection.available(),
                                 reason="needs strace allowed to attach (ptrace)")
 
-PASS = "correct horse battery"
 NEW_PASS = "a different phrase"
 KEY = re.compile(r"\b[A-Z2-7]{4}(?:-[A-Z2-7]{4}){7}\b")
 
 
 @pytest.fixture
-def pristine(no_keyring, data_dir, monkeypatch, tmp_path):
-    """A closed passphrase vault with three entries, copied aside; its first recovery key."""
-    monkeypatch.setattr(vault_header, "SCRYPT_N", 2**14)
-    created = vaults.create_vault(data_dir, passphrase=PASS)
-    with use_case(created.vault, write=True) as s:
-        partner, _ = journal.ensure_partner(session=s, name="Helix")
-        for i in range(3):
-            journal.create_interaction(session=s, interaction_in={
-                "partner_id": partner.id, "title": f"entry {i}"})
-    created.vault.lock()
+def pristine(pass_vault, data_dir, tmp_path):  # noqa: F811 (the fixture imported above)
+    """test_key_rotation's vault (a passphrase, three entries), closed and copied aside; its
+    first recovery key."""
+    pass_vault.vault.lock()
     copy = tmp_path / "pristine"
     shutil.copytree(data_dir, copy)
-    return copy, created.recovery_key
+    return copy, pass_vault.recovery_key
 
 
 def _fresh(data_dir, copy) -> None:

@@ -172,7 +172,7 @@ class AdvisorPanel(QWidget):
             self.person.clear()
         self.partner_id = partner_id
         self.ask_button.setEnabled(partner_id is not None and self.task is None)
-        self.refresh_history()
+        self._load_history()
 
     def _partner_chosen(self, partner_id: int | None, _name: str) -> None:
         self.set_partner(partner_id)
@@ -182,7 +182,7 @@ class AdvisorPanel(QWidget):
         if hit is None:
             self.set_partner(None)
         elif hit:
-            self.refresh_history()
+            self._load_history()
 
     def set_people(self, stakeholders: list) -> None:
         """The people a politics question can be about (arrives after the partner)."""
@@ -190,7 +190,7 @@ class AdvisorPanel(QWidget):
         for p in stakeholders:
             self.person.addItem(p.name, p.id)
 
-    def refresh_history(self) -> None:
+    def _load_history(self) -> None:
         if self.partner_id is None:
             self.history.clear()
             return
