@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -152,3 +153,24 @@ def test_since_resolves_a_person_as_the_partner_resolver_does(cli):
         assert code == 0 and out.startswith(name), (typed, out, err)
     code, _, err = cli("since", "--partner", "Northwind", "--stakeholder", "dan")
     assert code == 1 and "Dana Whitfield, Daniel Ortega" in err
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """Issue 20, item 21 (done with issue 18's one-line rule): `search x | head -1` must not end
+    in a BrokenPipeError traceback."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFIDANT")} | {
+        "CONFIDANT_PASSPHRASE": "correct horse battery", "CONFIDANT_DATA_DIR": str(tmp_path),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    cli = [sys.executable, str(root / "main.py")]
+    subprocess.run(cli + ["demo"], env=env, check=True, capture_output=True)
+    reader = subprocess.Popen(cli + ["search", "a"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    reader.stdout.readline()
+    reader.stdout.close()  # as `head -1` does
+    err = reader.stderr.read().decode()
+    assert reader.wait(timeout=60) == 141 and "Traceback" not in err and err == "", err
