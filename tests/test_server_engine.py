@@ -219,6 +219,25 @@ def test_cli_advise_with_a_failing_server_prints_angles_then_one_line(cli_dir, c
     assert err.strip().count("\n") == 0 and "HTTP 500" in err and "Traceback" not in err
 
 
+def test_cli_advise_json_with_a_failing_server_keeps_the_angles(cli_dir, capsys,
+                                                                loopback_only):  # noqa: F811
+    """Issue 20, item 3: `advise --json` printed 0 bytes when the server was down; a script
+    gets valid JSON with the angles and the error."""
+    import json
+
+    fake = FakeServer("500")
+    try:
+        run(cli_dir, capsys, "models", "add-server", "srv", "--url", fake.url, "--model", ALIAS)
+        run(cli_dir, capsys, "models", "use", "srv")
+        code, out, err = run(cli_dir, capsys, "advise", "--partner", "Northwind", "--json")
+    finally:
+        fake.close()
+    answer = json.loads(out)
+    assert code == 1 and "HTTP 500" in answer["error"] and "HTTP 500" in err
+    assert answer["angles"] and all({"title", "why", "first_step", "cites"} <= set(a)
+                                    for a in answer["angles"])
+
+
 # --- consent and proof ----------------------------------------------------------------------
 def test_loopback_is_recognised_and_nothing_else():
     assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.9.10", "::1", "localhost"))

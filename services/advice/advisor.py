@@ -136,12 +136,15 @@ class AdviceResult:
     prompt: PromptTrace = field(default_factory=PromptTrace)
 
     def as_json(self) -> dict:
-        return {"question": self.question, "angles": [
-            {"rule": a.rule, "title": a.title, "why": a.why, "first_step": a.first_step,
-             "cites": a.cites, "urgency": a.urgency, "category": a.category}
-            for a in self.angles], "advice": self.text, "model": self.model, "cited": self.cited,
+        return {"question": self.question, "angles": [angle_json(a) for a in self.angles],
+                "advice": self.text, "model": self.model, "cited": self.cited,
             "advice_id": self.advice_id, "no_model_reason": self.no_model_reason,
             "stopped": self.stopped, "parts": [p.as_json() for p in self.parts]}
+
+
+def angle_json(a: playbook.Angle) -> dict:
+    return {"rule": a.rule, "title": a.title, "why": a.why, "first_step": a.first_step,
+            "cites": a.cites, "urgency": a.urgency, "category": a.category}
 
 
 # --- gather ------------------------------------------------------------------------------------

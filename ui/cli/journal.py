@@ -148,15 +148,19 @@ def cmd_search(args, session) -> None:
 
 
 def cmd_advise(args) -> None:
+    from services.advice import advisor
+
+    by_rule: dict = {}  # the angles, as soon as they are known
     try:
-        return _advise_and_save(args)
-    except ConfidantError as err:   # one line on stderr; a --json reader gets an object too
+        return _advise_and_save(args, by_rule)
+    except ConfidantError as err:   # one line on stderr; a --json reader gets the angles too
         if args.json:
-            print(json.dumps({"error": str(err)}, ensure_ascii=False))
+            print(json.dumps({"angles": [advisor.angle_json(a) for a in by_rule.values()],
+                              "error": str(err)}, ensure_ascii=False, indent=1))
         raise
 
 
-def _advise_and_save(args) -> None:
+def _advise_and_save(args, by_rule: dict) -> None:
     """Two use cases: the advice is written in a read session (the model may take minutes and
     holds no lock), then saved in a short write of its own."""
     from services.advice import advisor
@@ -164,7 +168,7 @@ def _advise_and_save(args) -> None:
     vault = open_vault(args)
     try:
         with use_case(vault) as session:
-            request, result = _advise(args, session)
+            request, result = _advise(args, session, by_rule)
         if result.text:
             with use_case(vault, write=True) as session:
                 advisor.save_advice(session=session, request=request, result=result)
@@ -184,7 +188,7 @@ def _advise_and_save(args) -> None:
               "stand. Nothing was saved.")
 
 
-def _advise(args, session):
+def _advise(args, session, by_rule: dict):
     from services import settings as settings_service
     from services.advice import advisor, model_holder
 
@@ -205,8 +209,6 @@ def _advise(args, session):
 
     def model_source():
         return holder.for_settings(values, data_dir_of(args))
-
-    by_rule: dict = {}
 
     def show_angles(angles) -> None:
         by_rule.update((a.rule, a) for a in angles)
