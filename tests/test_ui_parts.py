@@ -261,6 +261,10 @@ def test_about_shows_version_and_licences(qtbot):
     dialog = AboutDialog()
     qtbot.addWidget(dialog)
     assert about.version() in dialog.heading.text()
+    # issue 20, item 13: servers on other hosts can be used, with consent, so never "nothing
+    # leaves this machine"
+    assert "Nothing leaves this machine" not in dialog.heading.text()
+    assert "agreed to it by name" in dialog.heading.text()
     text = dialog.licences.toPlainText()
     assert "Gemma Terms of Use" in text and "llama.cpp" in text and "LGPL" in text
 

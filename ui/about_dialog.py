@@ -12,8 +12,12 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("About Confidant")
         layout = QVBoxLayout(self)
-        self.heading = QLabel(f"<h2>Confidant {about.version()}</h2>A private journal and offline "
-                              "advisor for alliance professionals. Nothing leaves this machine.")
+        self.heading = QLabel(
+            f"<h2>Confidant {about.version()}</h2>A private journal and offline advisor for "
+            "alliance professionals. Your journal stays on this machine, encrypted. Nothing is "
+            "sent anywhere unless you add a model server; one on another computer is used only "
+            "after you agreed to it by name, and receives only what <i>Show what will be "
+            "sent</i> shows.")
         self.heading.setWordWrap(True)
         self.licences = QTextBrowser()
         self.licences.setMarkdown(about.licences_text())
