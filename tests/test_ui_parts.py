@@ -254,6 +254,31 @@ def test_export_brief_dialog_previews_and_saves(qtbot, partner, window, tmp_path
     assert opened and opened[0].toLocalFile() == str(dialog.saved_path)
 
 
+def test_a_passphrase_message_goes_once_the_typing_changes(qtbot, ctx):
+    """Issue 20, item 15: 'A passphrase needs at least 8 characters.' stayed on screen after it
+    stopped being true."""
+    from ui.small_dialogs import PassphraseDialog
+    from ui.vault_dialogs import FirstRunDialog
+
+    dialog = PassphraseDialog()
+    qtbot.addWidget(dialog)
+    for field in (dialog.first, dialog.second):
+        qtbot.keyClicks(field, "short")
+    dialog.accept()
+    assert dialog.error.text() == "A passphrase needs at least 8 characters."
+    qtbot.keyClicks(dialog.first, " and longer")
+    assert dialog.error.text() == ""
+    first_run = FirstRunDialog(ctx)
+    qtbot.addWidget(first_run)
+    first_run.show()
+    qtbot.keyClicks(first_run.passphrase, "one phrase")
+    qtbot.keyClicks(first_run.confirm, "another")
+    first_run.create()
+    assert first_run.error.isVisible() and "differ" in first_run.error.text()
+    qtbot.keyClicks(first_run.confirm, "x")
+    assert not first_run.error.isVisible()
+
+
 def test_about_shows_version_and_licences(qtbot):
     from services import about
     from ui.about_dialog import AboutDialog

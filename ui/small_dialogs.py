@@ -85,6 +85,8 @@ class PassphraseDialog(QDialog):
         self.second = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.error = QLabel()
         self.error.setObjectName("errorText")
+        for field in (self.first, self.second):  # what it said was about the old typing
+            field.textChanged.connect(self.error.clear)
         form.addRow(label, self.first)
         form.addRow("Repeat it", self.second)
         form.addRow(self.error)

@@ -70,6 +70,8 @@ class FirstRunDialog(QDialog):
         form.addRow("Passphrase", self.passphrase)
         form.addRow("Repeat it", self.confirm)
         self.error = _error_label()
+        for field in (self.passphrase, self.confirm):  # a message about what was typed goes
+            field.textChanged.connect(self.error.hide)  # once the typing changes
         buttons = QDialogButtonBox()
         self.create_button = buttons.addButton("Create my journal",
                                                QDialogButtonBox.ButtonRole.AcceptRole)
