@@ -103,6 +103,7 @@ class EntryEditor(QWidget):
         self.ctx = ctx
         self.partner_id: int | None = None
         self.interaction_id: int | None = None
+        self.new_key: str | None = None  # a new entry's own draft key
         self.dirty = False
         self._loading = False
         self.autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
@@ -239,6 +240,9 @@ class EntryEditor(QWidget):
         self.partner_id = data.partner_id
         item = data.interaction
         self.interaction_id = item.id if item else None
+        # a new entry's own draft key (a restored draft keeps its own)
+        self.new_key = None if item else (draft or {}).get("draft_key") or \
+            drafts.new_entry_key()
         self.heading.setText(f"<b>{'Entry #' + str(item.id) if item else 'New entry'}</b>")
         self.title.setText(item.title if item else "")
         self.when.setDateTime(QDateTime(item.occurred_at if item else datetime.now()))
@@ -272,19 +276,21 @@ class EntryEditor(QWidget):
 
     # --- drafts ------------------------------------------------------------------------------
     def offer_drafts(self, found: list) -> None:
-        """After a crash: offer the newest unsaved draft back (or drop it)."""
-        if not found:
-            return
-        draft = found[0]
-        content = drafts.load_draft_content(draft)
-        answer = QMessageBox.question(
-            self, "Restore unsaved entry",
-            f"Confidant found an entry you had not saved ('{content.get('title') or 'untitled'}'"
-            f", {draft.updated_at:%Y-%m-%d %H:%M}). Restore it?")
-        if answer != QMessageBox.StandardButton.Yes:
+        """At start: offer each unsaved draft back, newest first, until one is restored (the
+        rest wait for the next start); one declined is dropped."""
+        for n, draft in enumerate(found):
+            content = drafts.load_draft_content(draft)
+            more = len(found) - n - 1
+            answer = QMessageBox.question(
+                self, "Restore unsaved entry",
+                f"Confidant found an entry you had not saved ('"
+                f"{content.get('title') or 'untitled'}', {draft.updated_at:%Y-%m-%d %H:%M})"
+                + (f"; {more} more after it" if more else "") + ". Restore it?")
+            if answer == QMessageBox.StandardButton.Yes:  # the window opens the partner, then
+                content.setdefault("draft_key", draft.key)  # the entry, focused
+                self.restore.emit(content["partner_id"], content.get("interaction_id"), content)
+                return
             self.ctx.db(drafts.discard_draft, write=True, key=draft.key)
-        else:  # the window opens the partner, then the entry, focused
-            self.restore.emit(content["partner_id"], content.get("interaction_id"), content)
 
     def content(self) -> dict:
         return {
@@ -298,7 +304,30 @@ class EntryEditor(QWidget):
                                 if self.participants.item(i).checkState() == Qt.CheckState.Checked],
             "trust": ({p: s.value() for p, s in self.trust.items()}
                       if self.trust_box.isChecked() else None),
+            "draft_key": self.draft_key(),
         }
+
+    def draft_key(self) -> str:
+        return drafts.draft_key(self.interaction_id, self.new_key)
+
+    def release(self, proceed) -> None:
+        """Leave this entry for another, never discarding typed text without asking: nothing
+        typed, go on; else Save (then go on, once saved), Discard, or Cancel (stay)."""
+        if not self.dirty or self.partner_id is None:
+            proceed()
+            return
+        answer = QMessageBox.question(
+            self, "Unsaved entry",
+            f"Save '{self.title.text().strip() or 'the untitled entry'}' before you go on?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            self.save(then=proceed)
+        elif answer == QMessageBox.StandardButton.Discard:
+            self.autosave.stop()
+            self.ctx.db(drafts.discard_draft, write=True, key=self.draft_key())
+            self.dirty = False
+            proceed()
 
     def _apply(self, draft: dict) -> None:
         self.title.setText(draft.get("title", ""))
@@ -325,12 +354,13 @@ class EntryEditor(QWidget):
         if not self.dirty or self.partner_id is None or self.ctx.vault is None:
             return None
         task = self.ctx.db(drafts.save_draft, write=True,
-                           key=drafts.draft_key(self.interaction_id), content=self.content(),
+                           key=self.draft_key(), content=self.content(),
                            on_done=lambda _: self.message.setText("Draft saved"))
         return task
 
     # --- save --------------------------------------------------------------------------------
-    def save(self) -> None:
+    def save(self, then=None) -> None:
+        """Save the entry; `then()` runs once it is saved (not if the save fails)."""
         if self.partner_id is None:
             return
         self.autosave.stop()
@@ -343,7 +373,8 @@ class EntryEditor(QWidget):
         self.save_button.setEnabled(False)
         save, memo = self.voice.saving(entry.save_entry)  # with the memo, if it is kept
         self.ctx.db(save, write=True, interaction_id=self.interaction_id, data=data,
-                    reading=c["trust"], on_done=self._saved, on_error=self._failed, **memo)
+                    reading=c["trust"], draft=self.draft_key(), on_error=self._failed,
+                    on_done=lambda item: (self._saved(item), then and then()), **memo)
 
     def _saved(self, item) -> None:
         self.save_button.setEnabled(True)
@@ -376,7 +407,7 @@ class EntryEditor(QWidget):
         self.autosave.stop()
         self.voice.reset()
         self._loading = True
-        self.partner_id = self.interaction_id = None
+        self.partner_id = self.interaction_id = self.new_key = None
         self.dirty = False
         self.heading.setText("<b>No entry open</b>")
         for field in (self.title, self.tags):

@@ -172,12 +172,22 @@ class MainWindow(QMainWindow):
         self.right.setVisible(partner is not None)
         self.ctx.notices.partner_chosen.emit(new_id, partner.name if partner else "")
         if self.editor.partner_id not in (None, new_id):
+            if self.editor.dirty:
+                title = self.editor.title.text().strip() or "untitled"
+                self.message.show_message(
+                    f"Your unsaved entry '{title}' was kept as a draft: Confidant offers it "
+                    "back when it next starts.", cause="draft")
             self.editor.save_draft()
             self.editor.clear()
 
     def open_entry(self, partner_id: int, interaction_id: int) -> None:
-        if self.editor.dirty:
-            self.editor.save_draft()
+        if interaction_id is not None and self.editor.interaction_id == interaction_id:
+            self.right.setCurrentWidget(self.editor)  # already open: in view, typing kept
+            self.timeline_page.select_entry(interaction_id)
+            return
+        self.editor.release(lambda: self._show_entry(partner_id, interaction_id))
+
+    def _show_entry(self, partner_id: int, interaction_id: int) -> None:
         if partner_id != self.partner_id:
             self.select_partner(partner_id)
         self.right.setCurrentWidget(self.editor)
@@ -203,9 +213,8 @@ class MainWindow(QMainWindow):
         if self.partner_id is None:
             self.show_error(Conflict("Choose or add a partner first."))
             return
-        if self.editor.dirty:
-            self.editor.save_draft()
-        self.editor.new_entry(self.partner_id)
+        partner_id = self.partner_id
+        self.editor.release(lambda: self.editor.new_entry(partner_id))
 
     def reflect(self) -> None:
         dialog = ReflectDialog(self.ctx, self.partner_model.partners, self.partner_id, self)

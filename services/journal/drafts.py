@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from sqlmodel import Session, col, select
 
@@ -12,8 +13,16 @@ from services.store import flush
 NEW_ENTRY = "interaction:new"
 
 
-def draft_key(interaction_id: int | None) -> str:
-    return NEW_ENTRY if interaction_id is None else f"interaction:{interaction_id}"
+def draft_key(interaction_id: int | None, new_key: str | None = None) -> str:
+    """An entry's draft key; a new entry's own key (`new_entry_key`) when it has one, so two
+    unsaved new entries never overwrite each other's draft."""
+    if interaction_id is not None:
+        return f"interaction:{interaction_id}"
+    return new_key or NEW_ENTRY
+
+
+def new_entry_key() -> str:
+    return f"{NEW_ENTRY}:{uuid.uuid4().hex[:12]}"
 
 
 def save_draft(*, session: Session, key: str, content: dict) -> Draft:

@@ -44,8 +44,9 @@ def _entry_reading(session: Session, interaction_id: int) -> TrustReading | None
 
 
 def save_entry(*, session: Session, interaction_id: int | None, data: dict,
-               reading: dict | None = None) -> Interaction:
-    """Create or update the interaction, add the trust reading, and drop the draft."""
+               reading: dict | None = None, draft: str | None = None) -> Interaction:
+    """Create or update the interaction, add the trust reading, and drop its draft (`draft`:
+    a new entry's own draft key)."""
     if interaction_id is None:
         item = journal.create_interaction(session=session, interaction_in=data)
     else:
@@ -60,5 +61,5 @@ def save_entry(*, session: Session, interaction_id: int | None, data: dict,
                 "taken_at": item.occurred_at})
         else:  # the entry's own reading, adjusted: not a second reading of the same meeting
             trust.update_reading(session=session, reading_id=stored.id, reading_in=reading)
-    drafts.discard_draft(session=session, key=drafts.draft_key(interaction_id))
+    drafts.discard_draft(session=session, key=drafts.draft_key(interaction_id, draft))
     return item
