@@ -91,6 +91,9 @@ def test_file_import_turns_a_calendar_into_entries_of_the_partner_shown(qtbot, c
                     timeout=5000)
     assert win.calendar_report.text().startswith("4 entries imported")
     assert "Quinn Unknown" in win.calendar_report.text()
+    # issue 20, item 12: the app names its own way to add a person, not a CLI command
+    assert "Stakeholders tab" in win.calendar_report.text()
+    assert "stakeholder add" not in win.calendar_report.text()
     with use_case(ctx.vault) as s:
         titles = {i.title for i in journal.list_interactions(session=s, partner_id=north.id)}
     assert "Q1 QBR with Northwind" in titles and len(titles) == 4

@@ -25,7 +25,8 @@ def import_calendar(w) -> None:
 
     def done(report: calendar_import.ImportReport) -> None:  # its notice redraws the views
         box = QMessageBox(QMessageBox.Icon.Information, "Calendar imported",
-                          "\n\n".join(report.lines()), parent=w)
+                          "\n\n".join(report.lines(add_people="in the Stakeholders tab")),
+                          parent=w)
         box.setObjectName("calendarImportReport")
         box.open()
         w.calendar_report = box

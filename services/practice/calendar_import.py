@@ -69,14 +69,16 @@ class ImportReport:
     unknown: dict[str, list[str]] = field(default_factory=dict)   # attendee -> event titles
     skipped: list[str] = field(default_factory=list)   # recurring meetings not followed, why
 
-    def lines(self) -> list[str]:
+    def lines(self, add_people: str = "with 'stakeholder add'") -> list[str]:
+        """The report as lines; `add_people` says how to add someone where it is read (the
+        CLI's command, or the app's Stakeholders tab)."""
         out = [f"{len(self.created)} entr{'y' if len(self.created) == 1 else 'ies'} imported, "
                f"{len(self.updated)} updated, {self.unchanged} already imported, "
                f"{self.future} future meeting(s) skipped."]
         out += [f"Governance cadence: {c}." for c in self.cadences]
         out += [f"Recurring meeting not followed: {s}." for s in self.skipped]
         if self.unknown:
-            out.append("Unknown attendees (not added; add them with 'stakeholder add' and "
+            out.append(f"Unknown attendees (not added; add them {add_people} and "
                        "import again): " + "; ".join(
                            f"{who} ({', '.join(titles[:2])})"
                            for who, titles in self.unknown.items()) + ".")
