@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QScrollArea,
     QSlider,
     QVBoxLayout,
+    QWidget,
 )
 
 from services import journal
@@ -85,7 +87,15 @@ class ReflectDialog(QDialog):
         form.addRow("… due by", self.ours_due)
         form.addRow("They committed to", self.theirs)
         form.addRow("… due by", self.theirs_due)
-        layout.addLayout(form)
+        # issue 20: the questions scroll, so the dialog and its Save fit an 800 px screen
+        body = QWidget()
+        body.setLayout(form)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidget(body)
+        self.scroll.setMinimumHeight(200)
+        layout.addWidget(self.scroll, 1)
         self.voice = VoiceCapture(ctx, [  # issue 15: a memo into the facts or the feelings
             ("What happened?", self.answers["happened"]),
             ("How did I feel? (private)", self.answers["felt"])], self.partner.currentData)
@@ -99,7 +109,8 @@ class ReflectDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(620, 760)
+        screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        self.resize(620, min(760, screen.height() - 60))  # room for the title bar
         self._load_people()
 
     @staticmethod
