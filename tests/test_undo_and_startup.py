@@ -47,3 +47,31 @@ def test_undoing_a_map_drag_records_no_change(qtbot, ctx):
     health.undo_stack.redo()  # redo is a real change again
     settle(qtbot, ctx)
     assert _changes(ctx, tom_id) == ([("skeptic", "blocker")], "blocker")
+
+
+def test_start_up_does_not_say_empty_before_the_partners_have_loaded(qtbot, ctx):
+    from services.journal import demo
+    from ui.main_window import MainWindow
+
+    with use_case(ctx.vault, write=True) as s:
+        demo.load_sample(session=s)
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    empty = win.empty
+    assert win.middle.currentWidget() is empty  # what shows before the first query returns
+    assert empty.opening.isVisible() and "Opening" in empty.opening.text()
+    assert not empty.hello.isVisible()
+    assert not empty.sample_button.isVisible() and not empty.partner_button.isVisible()
+    settle(qtbot, ctx)
+    assert win.middle.currentWidget() is win.portfolio  # the real journal: never 'empty'
+    win.close()
+    ctx.tasks.wait()
+
+
+def test_an_empty_journal_offers_its_choices_once_loaded(qtbot, window):
+    empty = window.empty
+    assert window.middle.currentWidget() is empty
+    assert empty.sample_button.isVisible() and empty.partner_button.isVisible()
+    assert "empty" in empty.hello.text() and not empty.opening.isVisible()

@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
                     trust_drop=values.trust_drop_alert, on_done=self._partners_arrived)
 
     def _partners_arrived(self, overview) -> None:
+        self.empty.show_choices()  # 'Your journal is empty' only once it is known (issue 20)
         partners, rows = overview
         select, self._select_next = self._select_next, None
         keep = self.partner_id if select is None else select
