@@ -75,3 +75,29 @@ def test_an_empty_journal_offers_its_choices_once_loaded(qtbot, window):
     assert window.middle.currentWidget() is empty
     assert empty.sample_button.isVisible() and empty.partner_button.isVisible()
     assert "empty" in empty.hello.text() and not empty.opening.isVisible()
+
+
+def test_the_model_dialog_lists_the_recommended_models(qtbot, ctx, monkeypatch):
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    from services.advice import llm, model_library
+    from ui.model_dialog import ModelDialog
+
+    monkeypatch.setattr(llm, "machine_memory", lambda: 8 * 2**30)
+    dialog = ModelDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    models = model_library.recommended()
+    assert models
+    text = dialog.recommended.toPlainText()
+    for m in models:  # what `confidant models recommended` prints, in the dialog
+        assert m["title"] in text and m["file"] in text and m["source"] in text
+    assert "8 GB" in text and "needs more memory" in text  # the 16 GB ones, on 8 GB
+    labels = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert "confidant models recommended" not in labels  # no pointer to a command
+    dialog.tabs.setCurrentWidget(dialog.recommended)
+    assert dialog.recommended.isVisible()
+    available = QApplication.primaryScreen().availableGeometry().height()
+    assert dialog.sizeHint().height() <= min(available, 800)
+    dialog.close()
+    ctx.tasks.wait()

@@ -21,7 +21,10 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QTabWidget,
+    QTextBrowser,
     QVBoxLayout,
+    QWidget,
 )
 
 from services import settings as settings_service
@@ -46,6 +49,23 @@ def facts_html(facts, n_ctx: int) -> str:
 def _table(rows) -> str:
     return "<table>" + "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>"
                                for k, v in rows) + "</table>"
+
+
+def recommended_html(models: list[dict], memory: int) -> str:
+    """The recommended instruct models (resources/models.toml), as `models recommended` prints
+    them: which fit this machine's memory, the file to look for, its licence and its page."""
+    have = memory / 2**30
+    head = (f"This machine has {have:.0f} GB. " if have else "") + (
+        "Confidant never downloads a model: get the file from the page named, then "
+        "<b>Add GGUF…</b> on the Library tab.")
+    rows = []
+    for m in models:
+        e = {k: escape(str(v)) for k, v in m.items()}
+        fits = "" if not have or m["ram_gb"] <= have + 0.5 else " <b>(needs more memory)</b>"
+        rows.append(f"<p><b>{e['title']}</b> — {e['ram_gb']} GB machines{fits}<br>"
+                    f"{e['file']} ({e['quantization']}, about {e['size_gb']} GB), "
+                    f"{e['licence']}<br>{e['source']}</p>")
+    return f"<p>{head}</p>" + "".join(rows)
 
 
 def info_html(info: dict) -> str:
@@ -126,12 +146,25 @@ class ModelDialog(QDialog):
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.recommended = QTextBrowser()  # issue 20, item 22: the list itself, not a command
+        self.recommended.setOpenLinks(False)  # the app opens nothing on the network
+        self.recommended.setAccessibleName("Recommended models")
+        self.recommended.setHtml(recommended_html(model_library.recommended(),
+                                                  llm.machine_memory()))
+        library = QWidget()
+        lib = QVBoxLayout(library)
+        lib.setContentsMargins(0, 0, 0, 0)
+        lib.addWidget(QLabel("Models (● in use). Confidant never downloads a model; the "
+                             "Recommended tab says what is worth getting."))
+        lib.addWidget(self.list, 1)
+        lib.addLayout(row)
+        lib.addWidget(self.facts)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(library, "&Library")
+        self.tabs.addTab(self.recommended,
+                         f"Recommende&d ({len(model_library.recommended())})")
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Models (● in use). Confidant never downloads a model; "
-                                "'confidant models recommended' says what to get."))
-        layout.addWidget(self.list, 1)
-        layout.addLayout(row)
-        layout.addWidget(self.facts)
+        layout.addWidget(self.tabs, 1)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.resize(760, 560)
