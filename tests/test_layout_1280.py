@@ -5,6 +5,7 @@ heading is never left alone at the foot of a page."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QRect, Qt
 
 from services.journal import demo
 from services.store import use_case
@@ -45,3 +46,41 @@ def test_reflection_dialog_fits_an_800px_screen(qtbot, sample_window):
         dialog.minimumSizeHint())
     assert dialog.height() + title_bar <= SCREEN_HEIGHT, dialog.size()
     assert dialog.save_button.isVisible()
+
+
+def elided(view, column: int) -> list[str]:
+    """The cells (and header) of `column` whose text does not fit its cell (wrapped onto more
+    lines where the view wraps and the row is tall enough)."""
+    metrics = view.fontMetrics()
+    width = view.columnWidth(column) - 2 * view.style().pixelMetric(
+        view.style().PixelMetric.PM_FocusFrameHMargin) - 2
+    model = view.model()
+    cut = []
+    for row in range(model.rowCount()):
+        text = str(model.index(row, column).data() or "")
+        flags = int(Qt.TextFlag.TextWordWrap.value) if view.wordWrap() else 0
+        needed = metrics.boundingRect(QRect(0, 0, width, 10_000), flags, text)
+        if needed.width() > width or needed.height() > view.rowHeight(row) - 2:
+            cut.append(text)
+    header = view.horizontalHeader()
+    title = str(model.headerData(column, header.orientation()))
+    if header.fontMetrics().boundingRect(QRect(0, 0, 10_000, 10_000), 0, title).width() + 12 \
+            > view.columnWidth(column):
+        cut.append(title)
+    return cut
+
+
+# --- 6. the portfolio's columns all show ------------------------------------------------------
+def test_portfolio_next_governance_column_is_not_cut_off(qtbot, sample_window):
+    win = sample_window
+    view = win.portfolio.table
+    win.show_portfolio()
+    qtbot.waitUntil(lambda: view.model().rowCount() > 0, timeout=5000)
+    settle(qtbot, win.ctx)
+    header = view.horizontalHeader()
+    last = view.model().columnCount() - 1
+    assert elided(view, last) == []
+    assert header.sectionPosition(last) + view.columnWidth(last) <= view.viewport().width()
+    for column in range(last):
+        if column != 1:  # a long kind may be cut; its tooltip has it whole
+            assert elided(view, column) == [], view.model().headerData(column, header.orientation())

@@ -25,28 +25,40 @@ def _change(row) -> str:
     return f"{arrow} {row.trust_change:+.2f}"
 
 
+def _governance(due) -> str:
+    """On two lines, so the column fits beside the others at 1280 (issue 20): the meeting,
+    then when (the full sentence is the cell's tooltip)."""
+    if due is None:
+        return "—"
+    when = f"{due.overdue_days} d overdue ({due.due})" if due.overdue_days else f"due {due.due}"
+    return f"{due.label}\n{when}"
+
+
 COLUMNS = [
     ("Partner", lambda r: r.name, lambda r: r.name.lower()),
     ("Kind", lambda r: r.kind, lambda r: r.kind.lower()),
-    ("Trust index", lambda r: "—" if r.trust_index is None else f"{r.trust_index:.2f}",
+    ("Trust\nindex", lambda r: "—" if r.trust_index is None else f"{r.trust_index:.2f}",
      lambda r: -1 if r.trust_index is None else r.trust_index),
     ("Change", _change, lambda r: 0 if r.trust_change is None else r.trust_change),
-    ("Our reliability", lambda r: f"{_pct(r.ours.rate)}, {r.ours.overdue} overdue",
+    ("Our\nreliability", lambda r: f"{_pct(r.ours.rate)}, {r.ours.overdue} overdue",
      lambda r: -1 if r.ours.rate is None else r.ours.rate),
-    ("Their reliability", lambda r: f"{_pct(r.theirs.rate)}, {r.theirs.overdue} overdue",
+    ("Their\nreliability", lambda r: f"{_pct(r.theirs.rate)}, {r.theirs.overdue} overdue",
      lambda r: -1 if r.theirs.rate is None else r.theirs.rate),
-    ("Last contact", lambda r: "never" if r.last_contact is None else
-     f"{r.last_contact:%Y-%m-%d} ({(date.today() - r.last_contact.date()).days} d)",
+    ("Last\ncontact", lambda r: "never" if r.last_contact is None else
+     f"{r.last_contact:%Y-%m-%d}\n{(date.today() - r.last_contact.date()).days} d ago",
      lambda r: "" if r.last_contact is None else r.last_contact.isoformat()),
     ("Alerts", lambda r: str(len(r.alerts)), lambda r: len(r.alerts)),
     # issue 14: the lifecycle stage and the next governance meeting (overdue first)
     ("Stage", lambda r: r.stage or "—", lambda r: r.stage or ""),
-    ("Next governance", lambda r: r.next_governance.text if r.next_governance else "—",
+    ("Next\ngovernance", lambda r: _governance(r.next_governance),
      lambda r: r.next_governance.due.isoformat() if r.next_governance else "9999"),
 ]
 
 
 COLUMN_MAX = 170  # pixels: ten columns fit beside the partner list at 1280
+# issue 20: two-line headers and cells, and kinds cut at 120 (whole in their tooltip), so the
+# last column, "Next governance", is not squeezed out of view at 1280x800
+NARROW = {"Kind": 120}
 
 
 class PortfolioModel(RecordTableModel):
@@ -54,6 +66,11 @@ class PortfolioModel(RecordTableModel):
         super().__init__([(title, show) for title, show, _ in COLUMNS], None, parent)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if index.isValid() and role == Qt.ItemDataRole.ToolTipRole:  # whole on hover
+            row = self.records[index.row()]
+            if COLUMNS[index.column()][0] == "Next\ngovernance" and row.next_governance:
+                return row.next_governance.text
+            return super().data(index)
         if index.isValid() and role == SortRole:
             return COLUMNS[index.column()][2](self.records[index.row()])
         if index.isValid() and role == Qt.ItemDataRole.ForegroundRole:
@@ -77,6 +94,8 @@ class PortfolioView(QWidget):
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SortRole)
         self.table = record_view(self.proxy, "Portfolio")
+        lines = self.table.fontMetrics().lineSpacing()  # the two-line cells show whole
+        self.table.verticalHeader().setDefaultSectionSize(2 * lines + 10)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # weakest trust first
         self.table.activated.connect(self._partner_row)
@@ -108,7 +127,8 @@ class PortfolioView(QWidget):
         self.model.set_records(rows)
         self.table.resizeColumnsToContents()  # a row per partner: cheap
         for column in range(self.model.columnCount()):  # long kinds elide: all columns show
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column), COLUMN_MAX))
+            most = NARROW.get(COLUMNS[column][0], COLUMN_MAX)
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), most))
         self.heading.setText(f"<h3>Portfolio — {len(rows)} partners, "
                              f"{sum(len(r.alerts) for r in rows)} open alerts</h3>")
         self.touch.show_rows(rows)
