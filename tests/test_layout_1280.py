@@ -64,8 +64,7 @@ def elided(view, column: int) -> list[str]:
             cut.append(text)
     header = view.horizontalHeader()
     title = str(model.headerData(column, header.orientation()))
-    if header.fontMetrics().boundingRect(QRect(0, 0, 10_000, 10_000), 0, title).width() + 12 \
-            > view.columnWidth(column):
+    if header.sectionSizeHint(column) > view.columnWidth(column):
         cut.append(title)
     return cut
 
@@ -84,3 +83,18 @@ def test_portfolio_next_governance_column_is_not_cut_off(qtbot, sample_window):
     for column in range(last):
         if column != 1:  # a long kind may be cut; its tooltip has it whole
             assert elided(view, column) == [], view.model().headerData(column, header.orientation())
+
+
+# --- 9. the Stakeholders table gives Role the room, not Stance --------------------------------
+def test_stakeholder_role_column_is_not_truncated(qtbot, sample_window):
+    win = northwind(sample_window, qtbot)
+    win.tabs.setCurrentWidget(win.stakeholders)
+    view = win.stakeholders.view
+    qtbot.waitUntil(lambda: view.model().rowCount() > 3, timeout=5000)
+    settle(qtbot, win.ctx)
+    role, stance = 2, 4
+    header = view.horizontalHeader()
+    for column in range(view.model().columnCount()):  # Role, and the others, show whole
+        assert elided(view, column) == [], view.model().headerData(column, header.orientation())
+    assert header.length() <= view.viewport().width()  # no sideways scrolling
+    assert view.columnWidth(stance) < view.columnWidth(role)

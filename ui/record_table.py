@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRect, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -72,6 +72,35 @@ def record_view(model: RecordTableModel, name: str) -> QTableView:
     return view
 
 
+WIDEST = 260  # pixels: a column wider than this cuts its text (issue 20)
+
+
+def fit_columns(view: QTableView, widest: int = WIDEST) -> None:
+    """Each column as wide as its header and cells, up to `widest`; the last one stretches.
+    (Not fitted, every column was 100 px: a role cut short beside a wide stance, issue 20.)"""
+    header = view.horizontalHeader()
+    stretch = header.stretchLastSection()
+    header.setStretchLastSection(False)  # a stretched section keeps its old size as its least
+    view.resizeColumnsToContents()
+    for column in range(view.model().columnCount()):
+        view.setColumnWidth(column, min(view.columnWidth(column), widest))
+    header.setStretchLastSection(stretch)
+    if not view.isVisible():
+        return
+    over = header.length() - view.viewport().width()
+    if over > 0:  # too wide for the pane: the widest column gives way and wraps
+        column = max(range(header.count()), key=view.columnWidth)
+        width = max(view.columnWidth(column) - over, 120)
+        view.setColumnWidth(column, width)
+        metrics, model = view.fontMetrics(), view.model()
+        least = view.verticalHeader().defaultSectionSize()
+        for row in range(model.rowCount()):  # the rows whose cell wraps grow to show it
+            text = str(model.index(row, column).data() or "")
+            lines = metrics.boundingRect(QRect(0, 0, width - 12, 10_000),
+                                         Qt.TextFlag.TextWordWrap, text)
+            view.setRowHeight(row, max(least, lines.height() + 12))
+
+
 def selected_record(view: QTableView):
     rows = view.selectionModel().selectedRows() if view.selectionModel() else []
     return rows[0].data(RecordRole) if rows else None
@@ -109,6 +138,10 @@ class RecordPanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.view)
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API): fitted to the width it shows at
+        super().showEvent(event)
+        fit_columns(self.view)
+
     def fetch(self, partner_id: int):  # the service call that lists the records
         raise NotImplementedError
 
@@ -125,6 +158,7 @@ class RecordPanel(QWidget):
 
     def _loaded(self, records) -> None:
         self.model.set_records(self.arrange(records))
+        fit_columns(self.view)
         self.loaded.emit(records)
 
     def _partner_chosen(self, partner_id: int | None, _name: str) -> None:
