@@ -4,12 +4,16 @@ when asked; Cancel leaves the entry as it was."""
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from services import journal, voice
 from services.settings import Preferences
 from services.store import use_case
+from services.voice import audio
 from tests.ui_support import settle
 from tests.voice_support import (
     fake_microphone,
@@ -21,6 +25,7 @@ from tests.voice_support import (
 from ui.entry_editor import EntryEditor
 from ui.reflect_dialog import ReflectDialog
 from ui.small_dialogs import SettingsDialog
+from ui.voice_widget import VoiceCapture
 
 WAIT = 60_000  # the first transcription on a busy 2-core machine; the waits end as soon as done
 
@@ -151,3 +156,30 @@ def test_fix_names_and_the_glossary_setting(qtbot, editor):
     dialog.glossary.setPlainText("Kestrava, GMV, DACH ")
     assert dialog.values()["glossary"] == "Kestrava, GMV, DACH"
     assert voice.glossary_terms(dialog.values()["glossary"]) == ["Kestrava", "GMV", "DACH"]
+
+
+# --- issue 20: names tick people, the bar moves, a message does not outlive its entry ----------
+class SlowModel:
+    """One 30 s window, as a short memo is: its segments come only when it is done."""
+
+    def transcribe(self, samples, **options):
+        def pieces():
+            time.sleep(2.0)
+            yield SimpleNamespace(start=0.0, end=len(samples) / audio.RATE, text=" Slow memo.")
+        return pieces(), SimpleNamespace(language="en")
+
+
+def test_the_progress_bar_moves_before_the_first_segment(qtbot, ctx, editor, monkeypatch,
+                                                         tmp_path):
+    monkeypatch.setattr(voice, "load_model", lambda folder, threads=0: SlowModel())
+    monkeypatch.setattr(VoiceCapture, "rate", 0.5, raising=False)  # 2 s of work for about 4 s of sound
+    attach(monkeypatch, speak("Marcus Oyelaran will send the listing plan on Friday.",
+                              tmp_path / "memo.wav"))
+    editor.voice.attach_button.click()
+    seen = []
+    qtbot.waitUntil(lambda: seen.append(editor.voice.progress.value()) or
+                    (editor.voice.running and editor.voice.progress.value() >= 20),
+                    timeout=WAIT)
+    assert "Slow memo." not in editor.notes.text()       # moving, and not yet done
+    qtbot.waitUntil(lambda: "Slow memo." in editor.notes.text(), timeout=WAIT)
+    assert seen == sorted(seen)                           # never backwards

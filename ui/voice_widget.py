@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -35,12 +35,19 @@ from ui.errors import report
 FILTER = "Sound (*.wav *.m4a *.mp3 *.ogg *.oga *.opus *.flac *.webm *.mp4);;Any file (*)"
 
 
+PREPARED = 0.05      # the bar's share for decoding and loading the model
+RATE = 0.5           # seconds of work per second of sound, until one memo was measured
+
+
 def _job(source, words: list[str], data_dir: Path, threads: int, task) -> tuple:
-    """The slow part, on a worker: decode (a file), load the model, transcribe."""
+    """The slow part, on a worker: decode (a file), load the model, transcribe. Each stage says
+    how long the transcription should take, so the bar can move before the first segment
+    (faster-whisper yields a 30 s window's segments only once it is done: a short memo is one
+    window)."""
     clip = source if isinstance(source, audio.Clip) else audio.decode_file(source)
     task.progress.emit((0.0, None, "Preparing the speech model…"))
     model = voice.load_model(voice.install_model(data_dir), threads)
-    task.progress.emit((0.0, None, "Transcribing on this machine…"))
+    task.progress.emit((0.0, None, "Transcribing on this machine…", clip.seconds))
     transcript = voice.transcribe(
         clip, model=model, words=words,
         on_progress=lambda done, left: task.progress.emit((done, left, None)),
@@ -58,6 +65,8 @@ def _left(seconds: float | None) -> str:
 
 class VoiceCapture(QWidget):
     """Record / Attach…, where the text goes, Keep the recording, progress with Cancel."""
+
+    rate = RATE   # measured by the last memo transcribed (seconds of work per second of sound)
 
     def __init__(self, ctx: AppContext, targets: list[tuple[str, QPlainTextEdit]],
                  partner_id: Callable[[], int | None], parent=None):
@@ -93,6 +102,9 @@ class VoiceCapture(QWidget):
         self.message.setWordWrap(True)
         self.clock = QTimer(self, interval=250)
         self.clock.timeout.connect(self._tick)
+        self.since = QElapsedTimer()   # the transcription's own clock
+        self.expected = 0.0            # its seconds, estimated; 0 while preparing
+        self.reported = 0.0            # the fraction the model last reported
 
         top = QHBoxLayout()  # two short rows: the editor pane stays narrow at 1280x800
         top.addWidget(self.record_button)
@@ -132,6 +144,7 @@ class VoiceCapture(QWidget):
 
     def _busy(self, status: str) -> None:
         self.message.clear()
+        self.expected = self.reported = 0.0
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
@@ -189,6 +202,7 @@ class VoiceCapture(QWidget):
     def _tick(self) -> None:
         recorder = self.recorder
         if recorder is None:
+            self._estimate()
             return
         if recorder.full:
             self.toggle_recording()
@@ -224,12 +238,32 @@ class VoiceCapture(QWidget):
             on_error=lambda err: self._failed(err, run))
 
     def _progress(self, event) -> None:
-        done, left, status = event
-        self.progress.setValue(int(done * 100))
+        done, left, status, *expected = event
+        if expected:   # the model is loaded: the transcription starts now
+            self.expected = max(1.0, expected[0] * self.rate)
+            self.since.start()
+            self.clock.start()
+        self.reported = max(self.reported, done)
+        self._show_progress()
         self.status.setText(status or _left(left))
+
+    def _estimate(self) -> None:
+        """Between the model's reports: the time spent against the time expected."""
+        if self.task is None or not self.expected:
+            return
+        self._show_progress()
+        if self.reported < 0.02:
+            self.status.setText(_left(max(0.0, self.expected - self.since.elapsed() / 1000)))
+
+    def _show_progress(self) -> None:
+        guess = min(0.95, self.since.elapsed() / 1000 / self.expected) if self.expected else 0
+        done = PREPARED + (1 - PREPARED) * max(self.reported, guess) if self.expected else 0
+        self.progress.setValue(max(self.progress.value(), int(done * 100)))
 
     def _done(self, result) -> None:
         transcript, kept = result
+        if transcript.seconds:
+            type(self).rate = min(5.0, max(0.05, transcript.real_time_factor))
         self._idle(f"{transcript.seconds:.0f} s transcribed; review it, then save the entry.")
         self.kept = kept
         editor = self._target or self.targets[0][1]
