@@ -5,7 +5,7 @@ heading is never left alone at the foot of a page."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QRect, QRectF, Qt
 
 from services.journal import demo
 from services.store import use_case
@@ -98,3 +98,30 @@ def test_stakeholder_role_column_is_not_truncated(qtbot, sample_window):
         assert elided(view, column) == [], view.model().headerData(column, header.orientation())
     assert header.length() <= view.viewport().width()  # no sideways scrolling
     assert view.columnWidth(stance) < view.columnWidth(role)
+
+
+# --- 7. the trend chart's labels clear the readings and the axis numbers ----------------------
+def test_trend_chart_labels_clear_the_first_reading_and_the_axis(qtbot, sample_window):
+    win = northwind(sample_window, qtbot)
+    win.tabs.setCurrentWidget(win.health)
+    chart = win.health.chart
+    qtbot.waitUntil(lambda: len(chart.points) > 1, timeout=5000)
+    settle(qtbot, win.ctx)
+    chart.grab()  # a paint at the size the tab gives it
+    assert chart.markers and chart.height() >= 140
+    label, legend = chart.boxes["index_label"], chart.boxes["legend"]
+    dots = [QRectF(m.center.x() - m.radius, m.center.y() - m.radius, 2 * m.radius,
+                   2 * m.radius) for m in chart.markers]
+    assert not [d for d in dots if d.intersects(label) or d.intersects(legend)]
+    for size in (None, (400, 140), (900, 300)):  # and at the sizes a splitter may give it
+        if size:
+            chart.resize(*size)
+            chart.grab()
+        boxes = chart.boxes
+        label, legend = boxes["index_label"], boxes["legend"]
+        radius = max(m.radius for m in chart.markers)
+        plots = [boxes["index_plot"].adjusted(-radius, -radius, radius, radius),
+                 boxes["components_plot"]]
+        # wherever a reading falls, it cannot land on a label: they sit outside the plots
+        assert not [p for p in plots if p.intersects(label) or p.intersects(legend)], size
+        assert not [y for y in boxes["y_labels"] if y.intersects(label)], size

@@ -17,6 +17,7 @@ class TrustChart(QWidget):
         self.points: list = []
         self.title = ""
         self.markers = []
+        self.boxes: dict = {}  # where the last paint put its labels
         self.setMouseTracking(True)
         self.setMinimumHeight(140)  # the Health tab fits an 800-px screen
         self.setAccessibleName("Trust trend")
@@ -31,8 +32,10 @@ class TrustChart(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
         painter = QPainter(self)
         try:  # a painter left active by a failed paint makes every later paint fail
+            self.boxes = {}
             self.markers = paint_trust_chart(painter, QRectF(self.rect()), self.points,
-                                             title=self.title, colors=self.colors())
+                                             title=self.title, colors=self.colors(),
+                                             boxes=self.boxes)
         finally:
             painter.end()
 

@@ -76,9 +76,14 @@ def _x_positions(points, left: float, width: float) -> list[float]:
 
 
 def paint_trust_chart(painter: QPainter, rect: QRectF, points: list, *, title: str = "",
-                      colors: ChartColors | None = None, components: bool = True) -> list[Marker]:
+                      colors: ChartColors | None = None, components: bool = True,
+                      boxes: dict | None = None) -> list[Marker]:
     """Draw the trust index (top) and its components (bottom) over time; returns the markers,
-    one per reading that came from an interaction, for hover and click."""
+    one per reading that came from an interaction, for hover and click. `boxes`, if given,
+    receives where the plots and labels went ("index_plot", "components_plot", "index_label",
+    "legend", "y_labels"), for layout tests."""
+    boxes = {} if boxes is None else boxes
+    boxes["y_labels"] = []
     colors = colors or ChartColors()
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -89,7 +94,11 @@ def paint_trust_chart(painter: QPainter, rect: QRectF, points: list, *, title: s
     painter.setFont(font)
     line = painter.fontMetrics().height()
     margin_left = painter.fontMetrics().horizontalAdvance("10.0") + 10
-    area = rect.adjusted(margin_left, line * (1.6 if title else 0.6), -12, -line * 1.8)
+    # issue 20: the index's label gets a row of its own above the plot, and the components'
+    # legend the gap between the plots: drawn inside, they sat on the first readings
+    label_row = line * 1.5
+    area = rect.adjusted(margin_left, line * (1.6 if title else 0.6) + label_row, -12,
+                         -line * 1.8)
     painter.setPen(colors.text)
     if title:
         bold = QFont(font)
@@ -104,9 +113,11 @@ def paint_trust_chart(painter: QPainter, rect: QRectF, points: list, *, title: s
         return []
     top_h = area.height() * (0.58 if components else 1.0)
     top = QRectF(area.left(), area.top(), area.width(), top_h)
-    bottom = QRectF(area.left(), top.bottom() + line * 1.2, area.width(),
-                    area.bottom() - top.bottom() - line * 1.2)
+    gap = line * 1.8
+    bottom = QRectF(area.left(), top.bottom() + gap, area.width(),
+                    area.bottom() - top.bottom() - gap)
     xs = _x_positions(points, area.left(), area.width())
+    boxes["index_plot"], boxes["components_plot"] = top, bottom
 
     # --- the index ---
     high = max(5.0, math.ceil(max(p.index for p in points)))
@@ -116,8 +127,10 @@ def paint_trust_chart(painter: QPainter, rect: QRectF, points: list, *, title: s
         painter.setPen(grid_pen)
         painter.drawLine(QPointF(top.left(), y), QPointF(top.right(), y))
         painter.setPen(colors.text)
-        painter.drawText(QRectF(rect.left(), y - line / 2, margin_left - 6, line),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(step))
+        number = QRectF(rect.left(), y - line / 2, margin_left - 6, line)
+        painter.drawText(number, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         str(step))
+        boxes["y_labels"].append(number)
     ys = [top.bottom() - top.height() * p.index / high for p in points]
     # more readings than pixels: thin solid strokes (a wide or dashed antialiased stroke of a
     # 2,000-point zigzag takes 50 ms on its own)
@@ -135,8 +148,10 @@ def paint_trust_chart(painter: QPainter, rect: QRectF, points: list, *, title: s
         markers.append(Marker(QPointF(x, y), radius, p))
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.setPen(colors.text)
-    painter.drawText(QRectF(top.left() + 4, top.top(), top.width(), line),
-                     Qt.AlignmentFlag.AlignLeft, "Trust index (C + R + I) / S")
+    label = "Trust index (C + R + I) / S"
+    boxes["index_label"] = QRectF(top.left(), top.top() - label_row, painter.fontMetrics()
+                                  .horizontalAdvance(label) + 2, line)
+    painter.drawText(boxes["index_label"], Qt.AlignmentFlag.AlignLeft, label)
 
     # --- the components, 1-10 ---
     if components and bottom.height() > line * 2:
@@ -150,11 +165,13 @@ def paint_trust_chart(painter: QPainter, rect: QRectF, points: list, *, title: s
             painter.drawPolyline(QPolygonF([
                 QPointF(x, bottom.bottom() - bottom.height() * (getattr(p, attr) - 1) / 9)
                 for p, x in zip(points, xs, strict=True)]))
-        legend_x = bottom.left() + 4
+        legend_x = bottom.left()
+        legend_top = bottom.top() - line * 1.2
         for attr, letter in COMPONENTS:
             painter.setPen(colors.lines[attr])
-            painter.drawText(QPointF(legend_x, bottom.top() + line * 0.9), letter)
+            painter.drawText(QPointF(legend_x, legend_top + line * 0.8), letter)
             legend_x += painter.fontMetrics().horizontalAdvance(letter) + 8
+        boxes["legend"] = QRectF(bottom.left(), legend_top, legend_x - bottom.left(), line)
         painter.setPen(colors.text)
         painter.drawText(QRectF(rect.left(), bottom.top() - line / 2, margin_left - 6, line),
                          Qt.AlignmentFlag.AlignRight, "10")
