@@ -183,3 +183,18 @@ def test_the_progress_bar_moves_before_the_first_segment(qtbot, ctx, editor, mon
     assert "Slow memo." not in editor.notes.text()       # moving, and not yet done
     qtbot.waitUntil(lambda: "Slow memo." in editor.notes.text(), timeout=WAIT)
     assert seen == sorted(seen)                           # never backwards
+
+
+def test_a_no_microphone_message_goes_when_another_entry_opens(qtbot, editor, monkeypatch):
+    import sounddevice
+
+    fake_microphone(monkeypatch)
+
+    def none(kind=None):
+        raise sounddevice.PortAudioError("Error querying device -1")
+    monkeypatch.setattr(sounddevice, "query_devices", none)
+    editor.voice.record_button.click()
+    assert editor.voice.message.text().startswith("No microphone was found")
+    editor.new_entry(editor.partner_id)   # the next entry, for the same partner
+    qtbot.waitUntil(lambda: editor.voice.message.text() == "", timeout=5000)
+    assert editor.voice.message.isHidden() or editor.voice.message.text() == ""

@@ -224,10 +224,12 @@ class EntryEditor(QWidget):
 
     # --- open --------------------------------------------------------------------------------
     def new_entry(self, partner_id: int, content: dict | None = None) -> None:
+        self.voice.clear_message()  # the last entry's (no microphone) is not this one's
         self.ctx.db(entry.load_entry, partner_id=partner_id,
                     on_done=lambda data: self._show(data, content))
 
     def open_entry(self, interaction_id: int, content: dict | None = None) -> None:
+        self.voice.clear_message()
         self.ctx.db(entry.load_entry, interaction_id=interaction_id,
                     on_done=lambda data: self._show(data, content))
 

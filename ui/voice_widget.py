@@ -159,6 +159,10 @@ class VoiceCapture(QWidget):
         self.fix_label.setVisible(bool(offered))
         self.fix_button.setVisible(bool(offered))
 
+    def clear_message(self) -> None:
+        """Another entry is shown: a message about the last one (no microphone) goes."""
+        self.message.clear()
+
     def reset(self) -> None:
         """Another entry opens, or this one closes: drop the memo, stop whatever runs."""
         self.cancel()
