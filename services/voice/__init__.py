@@ -18,6 +18,7 @@ import re
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
@@ -152,16 +153,20 @@ def glossary_terms(text: str) -> list[str]:
 
 def vocabulary(*, session: Session, partner_id: int | None, glossary: str = "") -> list[str]:
     """The words the model should spell as the journal does: the partner, its people (ours
-    too), then the user's glossary."""
+    too), then the user's glossary. With no partner (`transcribe` without --partner), every
+    partner and everyone's people: a near miss of any of them is still offered (issue 20)."""
     words: list[str] = []
     if partner_id is not None:
         words.append(journal.get_partner(session=session, partner_id=partner_id).name)
         words += [p.name for p in journal.list_stakeholders(session=session,
                                                             partner_id=partner_id) if p.active]
+    else:
+        people = [p.name for p in journal.list_stakeholders(session=session) if p.active]
+        words += [p.name for p in journal.list_partners(session=session)] + people
     for term in glossary_terms(glossary):
         if term.lower() not in {w.lower() for w in words}:
             words.append(term)
-    return words
+    return list(dict.fromkeys(words))
 
 
 def prompt(words: list[str]) -> str | None:
@@ -180,29 +185,57 @@ class Correction:
 
 
 _WORD = re.compile(r"[\w'’-]+")
+FILLER = 2   # a word this short inside a heard name is a split ('Sophie a Marine': Sofia Marin)
+
+
+def _fold(text: str) -> str:
+    """Lower case, accents off: Whisper hears 'Marin' for 'Marín'."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower())
+                   if not unicodedata.combining(c))
+
+
+def _near(w: str, t: str, known: set[str]) -> bool:
+    return w == t or (w not in known and SequenceMatcher(None, w, t).ratio() >= 0.5)
 
 
 def corrections(text: str, words: list[str], cutoff: float = 0.75) -> list[Correction]:
     """Near misses of known names in `text` ('Vayna Whitfield' for 'Dana Whitfield'), each
     offered once. Word for word: every word near its counterpart, and a word that differs is
-    not itself part of a known name ('Northwind Marcus' is not a misspelt 'Northwind Cloud')."""
-    tokens = [m.group(0) for m in _WORD.finditer(text)]
-    lowered = [t.lower() for t in tokens]
-    known = {part.lower() for w in words for part in w.split()}
+    not itself part of a known name ('Northwind Marcus' is not a misspelt 'Northwind Cloud').
+    A name heard split by one short word ('Sophie a Marine', 'Vain a Whittfield') counts too:
+    its first and last words near the name's, the whole near the whole. Only words apart by
+    spaces are one name; what is offered is the text as it stands, so it can be replaced."""
+    spans = list(_WORD.finditer(text))
+    tokens = [m.group(0) for m in spans]
+    lowered = [_fold(t) for t in tokens]
+    known = {_fold(part) for w in words for part in w.split()}
     found: dict[str, Correction] = {}
     for name in words:
-        target = name.lower().split()
+        target = _fold(name).split()
         n = len(target)
-        for i in range(len(tokens) - n + 1):
-            window = lowered[i:i + n]
-            if window == target or len("".join(window)) < 3:
-                continue
-            if any(w != t and (w in known or SequenceMatcher(None, w, t).ratio() < 0.5)
-                   for w, t in zip(window, target, strict=True)):
-                continue
-            if SequenceMatcher(None, " ".join(window), " ".join(target)).ratio() >= cutoff:
-                heard = " ".join(tokens[i:i + n])
-                found.setdefault(heard, Correction(heard, name))
+        for size in (n, n + 1):
+            for i in range(len(tokens) - size + 1):
+                window = lowered[i:i + size]
+                if window[:n] == target or window[-n:] == target \
+                        or len("".join(window)) < 3:
+                    continue
+                if any(not text[spans[j].end():spans[j + 1].start()].isspace()
+                       for j in range(i, i + size - 1)):
+                    continue   # across punctuation: not one name
+                if size == n:
+                    if not all(_near(w, t, known) for w, t in zip(window, target, strict=True)):
+                        continue
+                else:
+                    inner = window[1:-1]
+                    fillers = [k for k, w in enumerate(inner) if len(w) <= FILLER]
+                    if n < 2 or len(fillers) != 1:
+                        continue
+                    kept = window[:fillers[0] + 1] + window[fillers[0] + 2:]
+                    if not all(_near(w, t, known) for w, t in zip(kept, target, strict=True)):
+                        continue
+                if SequenceMatcher(None, " ".join(window), " ".join(target)).ratio() >= cutoff:
+                    heard = text[spans[i].start():spans[i + size - 1].end()]
+                    found.setdefault(heard, Correction(heard, name))
     return list(found.values())
 
 
