@@ -8,6 +8,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from services import journal, voice
@@ -159,6 +160,30 @@ def test_fix_names_and_the_glossary_setting(qtbot, editor):
 
 
 # --- issue 20: names tick people, the bar moves, a message does not outlive its entry ----------
+def test_a_memo_that_names_a_person_ticks_them_and_so_does_fixing_a_name(
+        qtbot, ctx, editor, monkeypatch, tmp_path):
+    with use_case(ctx.vault, write=True) as s:
+        journal.create_stakeholder(session=s, stakeholder_in={"partner_id": editor.partner_id,
+                                                              "name": "Dana Whitfield"})
+    editor.new_entry(editor.partner_id)
+    qtbot.waitUntil(lambda: editor.participants.count() == 2, timeout=5000)
+
+    def ticked() -> list[str]:
+        return [editor.participants.item(i).text() for i in range(editor.participants.count())
+                if editor.participants.item(i).checkState() == Qt.CheckState.Checked]
+
+    attach(monkeypatch, speak("Marcus Oyelaran will send the listing plan on Friday.",
+                              tmp_path / "memo.wav"))
+    editor.voice.attach_button.click()
+    qtbot.waitUntil(lambda: "Oyelaran" in editor.notes.text(), timeout=WAIT)
+    assert ticked() == ["Marcus Oyelaran"] and editor.dirty
+
+    editor.notes.editor.insertPlainText(" Vayna Whitfield agreed.")
+    editor.voice._show_fixes(voice.corrections(editor.notes.text(), ["Dana Whitfield"]))
+    editor.voice.fix_button.click()
+    assert sorted(ticked()) == ["Dana Whitfield", "Marcus Oyelaran"]
+
+
 class SlowModel:
     """One 30 s window, as a short memo is: its segments come only when it is done."""
 

@@ -37,6 +37,13 @@ def test_split_and_misheard_names_are_offered_and_applied():
     assert voice.corrections("Dana. Whitfield came.", ["Dana Whitfield"]) == []
 
 
+def test_names_said_in_full_are_found_accents_and_case_aside():
+    names = ["Sofia Marín", "Dana Whitfield", "Tom Becker", "Dana"]
+    assert voice.names_in("sofia marin and DANA WHITFIELD met.", names) == [
+        "Sofia Marín", "Dana Whitfield", "Dana"]
+    assert voice.names_in("Tom Beckers", names) == []
+
+
 def test_with_no_partner_every_partners_people_are_the_vocabulary(sample):
     with use_case(sample) as s:
         words = voice.vocabulary(session=s, partner_id=None, glossary="GMV")

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.enums import InteractionKind
-from services import journal
+from services import journal, voice
 from services.journal import drafts, entry
 from ui.context import AppContext
 from ui.dates import datetime_edit
@@ -176,6 +176,7 @@ class EntryEditor(QWidget):
         self.voice = VoiceCapture(self.ctx, [("Notes", self.notes.editor),  # issue 15
                                              ("Private reflection", self.reflection.editor)],
                                   lambda: self.partner_id)
+        self.voice.heard.connect(self._tick_heard)  # issue 20: names in a memo tick people
         layout.addWidget(self.voice)
         layout.addWidget(QLabel("Notes"))
         layout.addWidget(self.notes, 2)
@@ -210,6 +211,15 @@ class EntryEditor(QWidget):
                  self.notes.editor, self.reflection.editor, self.trust_box, self.save_button]
         for first, second in zip(order, order[1:], strict=False):
             QWidget.setTabOrder(first, second)
+
+    def _tick_heard(self, text: str) -> None:
+        """A memo (or its fixed names) names a listed person in full: tick them."""
+        rows = [self.participants.item(i) for i in range(self.participants.count())]
+        named = set(voice.names_in(text, [r.data(Qt.ItemDataRole.UserRole + 1) or ""
+                                          for r in rows]))
+        for row in rows:
+            if row.data(Qt.ItemDataRole.UserRole + 1) in named:
+                row.setCheckState(Qt.CheckState.Checked)
 
     def _update_index(self) -> None:
         c, r, i, s = (self.trust[p].value() for p in TRUST_PARTS)
@@ -254,6 +264,7 @@ class EntryEditor(QWidget):
             side = " (ours)" if person.side == "internal" else ""
             row = QListWidgetItem(f"{person.name}{side} — {person.role}".rstrip(" —"))
             row.setData(Qt.ItemDataRole.UserRole, person.id)
+            row.setData(Qt.ItemDataRole.UserRole + 1, person.name)
             row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             row.setCheckState(Qt.CheckState.Checked if person.id in data.participant_ids
                               else Qt.CheckState.Unchecked)

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QElapsedTimer, QTimer, Signal
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -64,8 +64,12 @@ def _left(seconds: float | None) -> str:
 
 
 class VoiceCapture(QWidget):
-    """Record / Attach…, where the text goes, Keep the recording, progress with Cancel."""
+    """Record / Attach…, where the text goes, Keep the recording, progress with Cancel.
 
+    `heard(text)` follows each transcript inserted and each fix of names: the entry ticks the
+    people it names."""
+
+    heard = Signal(str)
     rate = RATE   # measured by the last memo transcribed (seconds of work per second of sound)
 
     def __init__(self, ctx: AppContext, targets: list[tuple[str, QPlainTextEdit]],
@@ -275,6 +279,7 @@ class VoiceCapture(QWidget):
         editor.insertPlainText(("\n\n" if editor.toPlainText().strip() else "")
                                + transcript.text)
         self._show_fixes(transcript.corrections)
+        self.heard.emit(transcript.text)
 
     def _failed(self, err: BaseException, run: int | None = None) -> None:
         if run is not None and run != self._run:
@@ -298,6 +303,7 @@ class VoiceCapture(QWidget):
         cursor.select(QTextCursor.SelectionType.Document)
         cursor.insertText(voice.apply_corrections(editor.toPlainText(), self.offered))
         self._show_fixes([])
+        self.heard.emit(editor.toPlainText())
 
     # --- save --------------------------------------------------------------------------------
     def saving(self, save: Callable) -> tuple[Callable, dict]:

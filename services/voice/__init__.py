@@ -239,6 +239,13 @@ def corrections(text: str, words: list[str], cutoff: float = 0.75) -> list[Corre
     return list(found.values())
 
 
+def names_in(text: str, names: list[str]) -> list[str]:
+    """The names `text` says in full, as words (case and accents aside): whom a memo names."""
+    folded = _fold(text)
+    return [name for name in names if name.strip() and re.search(
+        rf"(?<![\w]){re.escape(_fold(name.strip()))}(?![\w])", folded)]
+
+
 def apply_corrections(text: str, chosen: list[Correction]) -> str:
     for c in chosen:
         text = re.sub(rf"(?<![\w]){re.escape(c.heard)}(?![\w])", c.name, text)
