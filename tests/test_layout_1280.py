@@ -125,3 +125,25 @@ def test_trend_chart_labels_clear_the_first_reading_and_the_axis(qtbot, sample_w
         # wherever a reading falls, it cannot land on a label: they sit outside the plots
         assert not [p for p in plots if p.intersects(label) or p.intersects(legend)], size
         assert not [y for y in boxes["y_labels"] if y.intersects(label)], size
+
+
+# --- 10. a brief's section heading never ends a page -----------------------------------------
+@pytest.mark.parametrize("recent", [1, 2, 4, 6, 9])
+def test_brief_headings_keep_with_what_follows(qapp, session, tmp_path, recent):
+    from services import journal
+    from services.practice.brief import SECTION_TITLES
+    from tests.test_brief import make, pdf_text
+
+    demo.load_sample(session=session)
+    northwind = journal.resolve_partner(session=session, name="Northwind")
+    journal.create_interaction(session=session, interaction_in={
+        "partner_id": northwind.id, "title": "Pre-read with Dana",
+        "notes": "Walked through the agenda.", "reflection": "I still feel exposed."})
+    for reflections in (False, True):
+        _, texts = pdf_text(make(session, northwind, tmp_path, recent=recent,
+                                 include_reflections=reflections))
+        for number, text in enumerate(texts, 1):
+            body = text.split("Confidential ·")[0].strip()  # the footer comes last
+            alone = [t for t in SECTION_TITLES.values() if body.endswith(t)]
+            assert not alone, (number, alone, reflections)
+        assert all(title in " ".join(texts) for title in ("Suggested angles",))

@@ -18,7 +18,10 @@ from PySide6.QtGui import (
     QPageSize,
     QPainter,
     QPdfWriter,
+    QTextBlockFormat,
+    QTextCursor,
     QTextDocument,
+    QTextFormat,
 )
 
 from services import files
@@ -193,6 +196,28 @@ def _spacer_image() -> QImage:
     return image
 
 
+def _keep_headings_with_next(doc: QTextDocument, page_height: float) -> None:
+    """A section heading never ends a page (issue 20: 'Suggested angles' alone at the foot of
+    page 3): one whose next line would fall on the next page starts that page instead."""
+    layout = doc.documentLayout()
+    block = doc.begin()
+    while block.isValid():
+        following = block.next()
+        if block.blockFormat().headingLevel() and following.isValid():
+            top = layout.blockBoundingRect(block).top()
+            nxt = layout.blockBoundingRect(following)
+            first = following.layout().lineAt(0) if following.layout().lineCount() else None
+            needed = nxt.top() + (first.rect().bottom() if first else nxt.height())
+            page_end = (int(top // page_height) + 1) * page_height
+            # a heading low on its page whose next line is over the page: it moves on too
+            if top >= page_end - page_height / 2 and needed > page_end:
+                cursor = QTextCursor(block)
+                fmt = QTextBlockFormat()
+                fmt.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+                cursor.mergeBlockFormat(fmt)  # the layout after it moves on
+        block = block.next()
+
+
 def _footer(painter: QPainter, page: QSizeF, b: BriefData, number: int, total: int) -> None:
     painter.save()
     font = QFont()
@@ -218,6 +243,7 @@ def paint_brief(b: BriefData, pages) -> int:
     body = _document(_spacer_html(top) + body_html(b), width)
     body.addResource(QTextDocument.ResourceType.ImageResource, QUrl(SPACER), _spacer_image())
     body.setPageSize(QSizeF(width, height))
+    _keep_headings_with_next(body, height)
     has_body = bool(body.toPlainText().replace("\ufffc", "").strip())
     total = body.pageCount() if has_body else 1
     for n in range(total):
