@@ -101,3 +101,50 @@ def test_the_model_dialog_lists_the_recommended_models(qtbot, ctx, monkeypatch):
     assert dialog.sizeHint().height() <= min(available, 800)
     dialog.close()
     ctx.tasks.wait()
+
+
+QUIT_SCRIPT = r'''
+import os, sys, time
+from pathlib import Path
+data = Path(sys.argv[1])
+from services import vault as vaults
+created = vaults.create_vault(data, passphrase=os.environ["CONFIDANT_PASSPHRASE"])
+created.vault.lock()
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+
+def quit_now():
+    win = next((w for w in app.topLevelWidgets()
+                if type(w).__name__ == "MainWindow" and w.isVisible()), None)
+    if win is None:
+        return QTimer.singleShot(100, quit_now)
+    # a job that cannot stop mid-step, as a model loading or a window of speech
+    win.ctx.tasks.run(time.sleep, 8, pool="slow")
+    (data / "closed").write_text(repr(time.time()))
+    win.close()  # what File > Quit (Ctrl+Q) does
+
+QTimer.singleShot(200, quit_now)
+import main
+sys.exit(main.main(["--data-dir", str(data)]))
+'''
+
+
+def test_quit_ends_the_process_promptly_with_a_job_still_running(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    data = tmp_path / "data"
+    data.mkdir()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CONFIDANT_PASSPHRASE="quit promptly 23",
+               PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring", PYTHONPATH=str(root))
+    proc = subprocess.run([sys.executable, "-c", QUIT_SCRIPT, str(data)], env=env, cwd=root,
+                          capture_output=True, text=True, timeout=60)
+    ended = time.time()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    closed = float((data / "closed").read_text())
+    assert ended - closed < 2.0  # it waited for the 8 s job before (issue 20, item 23)
