@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 
-from PySide6.QtCore import QEvent, QLockFile, QObject, Qt, QTimer
+from PySide6.QtCore import QLockFile, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from services import paths
@@ -61,51 +61,12 @@ def open_or_create(ctx, parent=None) -> bool:
         return open_or_create(ctx, parent)  # the restored journal
 
 
-QUIT_GRACE_MS = 500     # what a cancelled read or model job gets to end, once Quit is chosen
-WRITE_WAIT_MS = 10_000  # a write (the draft saved at quit) is always let finish
-
-
-class QuitPromptly(QObject):
-    """Quit ends the process at once (issue 20, item 23). What kept it alive after Ctrl+Q was
-    the thread pools: the window's close waited up to 10 s per pool for a job that cannot stop
-    mid-step (a model loading, a 30 s window of speech, a probe), and Qt's pools wait for their
-    threads when destroyed. On the window's Close, before its own handler runs: every task is
-    cancelled, writes are waited for, reads and model jobs get QUIT_GRACE_MS; whatever still
-    runs is abandoned (its result was only for a window that is going) and the process exits
-    without waiting for it. The loaded model is then not closed under a worker that uses it:
-    the exit frees it."""
-
-    def __init__(self, ctx):
-        super().__init__()
-        self.ctx = ctx
-        self.abandoned = False
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
-        if event.type() == QEvent.Type.Close and not self.abandoned:
-            tasks = self.ctx.tasks
-            tasks.cancel_all()
-            if not self.settled():
-                self.abandoned = True
-                from ui.errors import log
-
-                log.info("quit: a background job was still running; not waited for")
-                # the close and the shutdown wait for writes only: the grace was given
-                tasks.wait = lambda msecs=0: tasks.writes.waitForDone(WRITE_WAIT_MS)
-                self.ctx.llm.close = lambda: None  # a worker may still be inside it
-        return False
-
-    def settled(self) -> bool:
-        tasks = self.ctx.tasks
-        writes = tasks.writes.waitForDone(WRITE_WAIT_MS)
-        return writes and all(p.waitForDone(QUIT_GRACE_MS) for p in (tasks.reads, tasks.slow))
-
-
 class Startup:
     """The steps after the frame is painted; holds what must live as long as the app."""
 
     def __init__(self, app: QApplication, data_dir, frame: StartupFrame):
         self.app, self.data_dir, self.frame = app, data_dir, frame
-        self.ctx = self.window = self.quitting = None
+        self.ctx = self.window = None
         self.code = 0
 
     def run(self) -> None:
@@ -132,8 +93,6 @@ class Startup:
         from ui.main_window import MainWindow
 
         self.window = MainWindow(self.ctx)
-        self.quitting = QuitPromptly(self.ctx)
-        self.window.installEventFilter(self.quitting)
         self.window.setGeometry(self.frame.geometry())
         self.window.show()
         self.frame.hide()
@@ -144,7 +103,8 @@ class Startup:
 
     def shutdown(self) -> None:
         if self.ctx is not None:
-            self.ctx.tasks.wait()
+            if not self.ctx.tasks.abandoned:
+                self.ctx.tasks.wait()
             if self.ctx.vault is not None:
                 self.ctx.vault.lock()
 
@@ -177,7 +137,7 @@ def run_app(args) -> int:
     code = app.exec()
     startup.shutdown()
     lock.unlock()
-    if startup.quitting is not None and startup.quitting.abandoned:
+    if startup.ctx is not None and startup.ctx.tasks.abandoned:
         # A job that could not stop still runs on a pool thread: end here, as the pools'
         # destructors would otherwise wait for it. Everything the app owns is saved and closed.
         logging.shutdown()

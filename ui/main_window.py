@@ -381,8 +381,8 @@ class MainWindow(QMainWindow):
         if self.ctx.vault is not None and not self.ctx.vault.is_locked:
             self.editor.save_draft()
         self.advisor.stop()
-        self.ctx.tasks.wait()
-        self.ctx.llm.close()
+        if self.ctx.tasks.shutdown():  # else a worker may still be inside the model: the
+            self.ctx.llm.close()       # process's end frees it
         self.ui_settings.setValue("geometry", self.saveGeometry())
         self.ui_settings.setValue("splitter", self.splitter.saveState())
         self.ui_settings.sync()

@@ -69,6 +69,7 @@ class TaskRunner(QObject):
         self.slow = QThreadPool()  # the model: long jobs never block reads or writes
         self.slow.setMaxThreadCount(1)
         self._live: set[Task] = set()
+        self.abandoned = False  # see shutdown
 
     def run(self, fn: Callable, *args, on_done: Callable | None = None,
             on_error: Callable | None = None, on_progress: Callable | None = None,
@@ -96,6 +97,17 @@ class TaskRunner(QObject):
     def cancel_all(self) -> None:
         for task in list(self._live):
             task.cancel()
+
+    def shutdown(self, grace_ms: int = 500, write_ms: int = 10_000) -> bool:
+        """At quit: cancel every task, let writes finish (the draft saved at quit), give reads
+        and model jobs `grace_ms`. Returns whether all ended; if not, `abandoned` is set: a job
+        that cannot stop mid-step (a model loading, a window of speech) still runs, and the app
+        ends without waiting for it (its result was for a window that is gone)."""
+        self.cancel_all()
+        writes = self.writes.waitForDone(write_ms)
+        self.abandoned = not (writes and all(p.waitForDone(grace_ms)
+                                             for p in (self.reads, self.slow)))
+        return not self.abandoned
 
     def wait(self, msecs: int = 10_000) -> bool:
         """Block until every pool is idle (tests, lock, quit)."""
