@@ -147,3 +147,27 @@ def test_brief_headings_keep_with_what_follows(qapp, session, tmp_path, recent):
             alone = [t for t in SECTION_TITLES.values() if body.endswith(t)]
             assert not alone, (number, alone, reflections)
         assert all(title in " ".join(texts) for title in ("Suggested angles",))
+
+
+# --- 8. the entry's Save button stays in view -------------------------------------------------
+@pytest.mark.parametrize("size", [(1600, 1000), (1280, 800)])
+def test_entry_save_button_never_scrolls_out_of_view(qtbot, sample_window, size):
+    """However long the entry, and wherever its form is scrolled, Save shows whole."""
+    win = northwind(sample_window, qtbot)
+    win.resize(*size)
+    win.new_entry()
+    editor = win.editor
+    editor.title.setText("A long one")
+    editor.notes.editor.setPlainText("A line of notes.\n" * 200)
+    editor.trust_box.setChecked(True)
+    editor.scroll.widget().setMinimumHeight(editor.scroll.viewport().height() + 400)  # taller
+    settle(qtbot, win.ctx)
+    bar = editor.scroll.verticalScrollBar()
+    assert bar.maximum() > 0  # the form does scroll
+    for value in (bar.minimum(), bar.maximum() // 2, bar.maximum()):
+        bar.setValue(value)
+        qtbot.wait(10)
+        button = editor.save_button
+        assert button.isVisible() and not button.visibleRegion().isEmpty(), value
+        shown = button.visibleRegion().boundingRect()
+        assert shown.height() == button.height(), (value, shown, button.size())

@@ -187,7 +187,6 @@ class EntryEditor(QWidget):
         buttons.addWidget(self.message, 1)
         buttons.addWidget(self.delete_button)
         buttons.addWidget(self.save_button)
-        layout.addLayout(buttons)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
@@ -195,6 +194,8 @@ class EntryEditor(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+        buttons.setContentsMargins(9, 0, 9, 6)  # issue 20: Save stays in view, under the scroll
+        outer.addLayout(buttons)
 
         self.difficulty.valueChanged.connect(
             lambda v: self.difficulty_label.setText(f"{v}/5"))
