@@ -221,3 +221,18 @@ def test_a_file_over_10_mb_is_refused_before_it_is_parsed(vault, partner, tmp_pa
         fh.truncate(10 * 1024 * 1024 + 1)
     with use_case(vault, write=True) as s, pytest.raises(InvalidInput, match="at most 10 MB"):
         calendar_import.import_ics(session=s, path=path, partner_id=partner, today=TODAY)
+
+
+@pytest.mark.timeout(30)
+def test_a_cut_file_names_its_fault_without_python_bytes(tmp_path):
+    """Issue 20, item 11: a malformed .ics showed raw Python bytes (b'BEGIN:VCALENDAR...')."""
+    from datetime import date
+
+    from services.practice import calendar_import
+
+    bad = b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:2026\n"
+    with pytest.raises(InvalidInput) as caught:
+        calendar_import.read_meetings(bad, name="cut.ics", today=date(2026, 12, 2))
+    message = str(caught.value)
+    assert "b'" not in message and 'b"' not in message and "BEGIN:" not in message, message
+    assert message.startswith("cut.ics is not a readable iCalendar file (") and "\n" not in message

@@ -281,7 +281,10 @@ def _printable(text: str) -> str:
 
 
 def _reason(err: BaseException) -> str:
-    text = _printable(str(err)) or type(err).__name__
+    """The parser's reason, without the raw lines it quotes as a Python bytes literal
+    (`b'BEGIN:VCALENDAR…'`): a user reads a reason, not a repr."""
+    text = re.sub(r"""\s*:?\s*b(['"]).*?(?:\1|$)(\s*\[\.\.\.\])?""", "", str(err))
+    text = _printable(text).rstrip(" :") or type(err).__name__
     return text[:160]
 
 
