@@ -174,3 +174,23 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     reader.stdout.close()  # as `head -1` does
     err = reader.stderr.read().decode()
     assert reader.wait(timeout=60) == 141 and "Traceback" not in err and err == "", err
+
+
+@pytest.mark.parametrize("argv", [
+    ["list", "--json", "--partner", "nosuch"],
+    ["search", "pilot", "--json", "--partner", "nosuch"],
+    ["since", "--partner", "Northwind", "--stakeholder", "nobody", "--json"],
+    ["advise", "--partner", "nosuch", "--json", "--no-model"],
+    ["checkup", "list", "--partner", "nosuch", "--json"],
+])
+def test_every_json_command_prints_json_whatever_fails(cli, argv):
+    """Issue 20, must hold: --json output is valid JSON on stdout whatever fails later, with an
+    error field (and, for advise, the angles it had)."""
+    import json
+
+    cli("init")
+    cli("log", "--partner", "Northwind", "--title", "Kick-off", "--with", "Dana Whitfield")
+    code, out, err = cli(*argv)
+    assert code == 1 and err.startswith("confidant: ")
+    answer = json.loads(out)
+    assert answer["error"] and answer["error"] in err

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import os
 import sys
 
@@ -40,9 +41,11 @@ def run_command(args) -> int:
     try:
         return command(args.command)(args) or 0
     except VaultError as err:
+        _json_error(args, err)
         print(f"confidant: {shown(str(err))}", file=sys.stderr)
         return 2
     except ConfidantError as err:
+        _json_error(args, err)
         print(f"confidant: {shown(str(err))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -56,6 +59,15 @@ def run_command(args) -> int:
             print(f"confidant: cannot write the output: {err.strerror or err}.",
                   file=sys.stderr)
         return 1
+
+
+def _json_error(args, err: ConfidantError) -> None:
+    """Under --json, stdout is valid JSON whatever failed: an object with an `error` field,
+    and what the command knew before it failed (`err.json_extra`: advise's angles)."""
+    if getattr(args, "json", False):
+        answer = {**getattr(err, "json_extra", {}), "error": str(err)}
+        with contextlib.suppress(OSError):
+            print(json.dumps(answer, ensure_ascii=False, indent=1))
 
 
 def _quiet_stdout() -> None:

@@ -153,10 +153,8 @@ def cmd_advise(args) -> None:
     by_rule: dict = {}  # the angles, as soon as they are known
     try:
         return _advise_and_save(args, by_rule)
-    except ConfidantError as err:   # one line on stderr; a --json reader gets the angles too
-        if args.json:
-            print(json.dumps({"angles": [advisor.angle_json(a) for a in by_rule.values()],
-                              "error": str(err)}, ensure_ascii=False, indent=1))
+    except ConfidantError as err:   # a --json reader gets the angles with the error
+        err.json_extra = {"angles": [advisor.angle_json(a) for a in by_rule.values()]}
         raise
 
 
