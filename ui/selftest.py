@@ -14,6 +14,9 @@ from pathlib import Path
 
 from services.store import use_case
 
+VOICE_CLIP = "selftest_voice.wav"  # espeak-ng: 'Please send the roadmap on Friday.' (2.5 s)
+VOICE_WORD = "roadmap"
+
 
 def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> int:
     """Returns the number of failed steps (0: all ok)."""
@@ -88,8 +91,24 @@ def run_self_test(out: Callable[[str], None] = print, max_tokens: int = 8) -> in
             target = write_pdf(data, root.parent / "brief.pdf")
             return f"brief written ({target.stat().st_size:,} bytes)"
 
+        def hear():
+            """The speech stack end to end: PyAV decodes a bundled clip, the VAD (onnxruntime)
+            finds its speech, Whisper (CTranslate2) writes it: a packaged app's own model."""
+            from services import voice
+            from services.paths import resource
+            from services.voice import audio
+
+            folder = voice.install_model(Path(tmp) / "data")  # the app's copy when packaged
+            clip = audio.decode_file(resource(VOICE_CLIP))
+            heard = voice.transcribe(clip, model=voice.load_model(folder), language="en")
+            if VOICE_WORD not in heard.text.lower():
+                raise AssertionError(f"heard {heard.text!r}, expected {VOICE_WORD!r} in it")
+            where = "packaged" if folder.parent.name == "model" else "assembled"
+            return (f"{clip.seconds:.1f} s clip heard as {heard.text!r} "
+                    f"(Whisper base, {where} model)")
+
         steps = [("vault", create), ("journal", write_and_search), ("advisor", advise),
-                 ("brief", export_brief)]
+                 ("brief", export_brief), ("voice", hear)]
         for name, step in steps:
             start = time.perf_counter()
             try:
