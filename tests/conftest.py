@@ -13,7 +13,7 @@ from keyring.errors import PasswordDeleteError  # noqa: E402
 
 from services import vault as vault_service  # noqa: E402
 from services.store import use_case  # noqa: E402
-from tests.ui_support import open_window  # noqa: E402
+from tests.ui_support import open_window, settle  # noqa: E402
 from ui.context import AppContext  # noqa: E402
 from ui.tasks import TaskRunner  # noqa: E402
 
@@ -120,6 +120,23 @@ def ctx(data_dir, vault):
     yield context
     runner.cancel_all()
     runner.wait()
+
+
+@pytest.fixture
+def sample_window(qtbot, ctx):
+    """The main window over the sample journal, at 1280x800, settled; the theme put back."""
+    from services.journal import demo
+    from ui import theme
+
+    with use_case(ctx.vault, write=True) as s:
+        demo.load_sample(session=s)
+    win = open_window(qtbot, ctx)
+    win.resize(1280, 800)
+    settle(qtbot, ctx)
+    yield win
+    win.close()
+    ctx.tasks.wait()
+    theme.apply("light")
 
 
 @pytest.fixture

@@ -32,3 +32,15 @@ def measured(call, refused: type[BaseException]):
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     return outcome, took, peak
+
+
+def add_entries(vault, n: int = 3, notes: str = "") -> None:
+    """`n` entries of the partner Helix, in one use case."""
+    from services import journal
+    from services.store import use_case
+
+    with use_case(vault, write=True) as s:
+        partner, _ = journal.ensure_partner(session=s, name="Helix")
+        for i in range(n):
+            journal.create_interaction(session=s, interaction_in={
+                "partner_id": partner.id, "title": f"entry {i}", "notes": notes})

@@ -16,18 +16,14 @@ from services import vault as vaults
 from services.errors import CorruptVault
 from services.store import use_case
 from services.vault import backup, check
-from tests import fault_injection
+from tests import fault_injection, helpers
 from tests.test_vault_robustness import in_namespace, needs_namespace, pass_vault  # noqa: F401
 
 PASS = "correct horse battery"
 
 
 def add_entries(vault, n=40):
-    with use_case(vault, write=True) as s:
-        partner, _ = journal.ensure_partner(session=s, name="Helix")
-        for i in range(n):
-            journal.create_interaction(session=s, interaction_in={
-                "partner_id": partner.id, "title": f"entry {i}", "notes": "words " * 200})
+    helpers.add_entries(vault, n, notes="words " * 200)  # pages enough to damage one
 
 
 def damage_entries_page(data_dir: Path, key: bytes) -> int:

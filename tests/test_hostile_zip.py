@@ -13,22 +13,15 @@ from pathlib import Path
 import pytest
 
 import main
-from services import journal, paths
+from services import paths
 from services import vault as vaults
 from services.errors import CorruptVault, StorageFull, WrongKey
-from services.store import use_case
 from services.vault import backup, check, vault_header
-from tests.helpers import snapshot
+from tests.helpers import add_entries, snapshot
 
 PASS = "correct horse battery"
 
 
-def add_entries(vault, n=3):
-    with use_case(vault, write=True) as s:
-        partner, _ = journal.ensure_partner(session=s, name="Helix")
-        for i in range(n):
-            journal.create_interaction(session=s, interaction_in={
-                "partner_id": partner.id, "title": f"entry {i}"})
 
 
 @pytest.fixture

@@ -8,29 +8,12 @@ import pytest
 from PySide6.QtCore import QRect, QRectF, Qt
 
 from services.journal import demo
-from services.store import use_case
-from tests.ui_support import open_window, settle
+from tests.ui_support import northwind, settle
 from ui.reflect_dialog import ReflectDialog
 
 SCREEN_HEIGHT = 800
 
 
-@pytest.fixture
-def sample_window(qtbot, ctx):
-    with use_case(ctx.vault, write=True) as s:
-        demo.load_sample(session=s)
-    win = open_window(qtbot, ctx)
-    win.resize(1280, 800)
-    settle(qtbot, ctx)
-    yield win
-    win.close()
-    ctx.tasks.wait()
-
-
-def northwind(win, qtbot):
-    win.select_partner(1)
-    settle(qtbot, win.ctx)
-    return win
 
 
 # --- 5. the reflection dialog on an 800 px screen ---------------------------------------------

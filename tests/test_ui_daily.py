@@ -15,20 +15,10 @@ from services.errors import Conflict, InvalidInput
 from services.journal import demo, drafts, entry
 from services.settings import Preferences
 from services.store import use_case
-from tests.ui_support import open_window, settle
+from tests.ui_support import settle
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.tasks import TaskRunner
-
-
-@pytest.fixture
-def sample_window(qtbot, ctx):
-    with use_case(ctx.vault, write=True) as s:
-        demo.load_sample(session=s)
-    win = open_window(qtbot, ctx)
-    yield win
-    win.close()
-    ctx.tasks.wait()
 
 
 def unlock(qtbot, win) -> None:

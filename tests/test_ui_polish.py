@@ -28,28 +28,10 @@ from services import journal
 from services.journal import commitments, demo, search, trust
 from services.practice import dashboard
 from services.store import use_case
-from tests.ui_support import click_save, open_window, settle
+from tests.ui_support import click_save, northwind, settle
 from ui import theme
 from ui.reflect_dialog import ReflectDialog
 from ui.search_dialog import MARK, hit_html
-
-
-@pytest.fixture
-def sample_window(qtbot, ctx):
-    with use_case(ctx.vault, write=True) as s:
-        demo.load_sample(session=s)
-    win = open_window(qtbot, ctx)
-    win.resize(1280, 800)
-    yield win
-    win.close()
-    ctx.tasks.wait()
-    theme.apply("light")
-
-
-def northwind(win, qtbot):
-    win.select_partner(1)
-    settle(qtbot, win.ctx)
-    return win
 
 
 # --- 5. the Health tab -----------------------------------------------------------------------

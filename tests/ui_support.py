@@ -23,3 +23,10 @@ def open_window(qtbot, ctx) -> MainWindow:
 def click_save(dialog) -> None:
     box = dialog.findChild(QDialogButtonBox)
     box.button(QDialogButtonBox.StandardButton.Save).click()
+
+
+def northwind(win, qtbot):
+    """The sample journal's Northwind Cloud (partner 1), chosen and settled."""
+    win.select_partner(1)
+    settle(qtbot, win.ctx)
+    return win
