@@ -158,6 +158,9 @@ def build_parser() -> Parser:
     p.add_argument("--stakeholder", help="for --about politics: the person")
     p.add_argument("--question", help="a free question")
     p.add_argument("--no-model", action="store_true", help="print the angles only")
+    p.add_argument("--all", action="store_true",
+                   help="print every angle, not only the few that answer the question")
+    p.add_argument("--meeting-date", help="YYYY-MM-DD: the next meeting, for --about prepare")
     p.add_argument("--max-tokens", type=whole(1, 8192))
     p.add_argument("--temperature", type=decimal(0.0, 2.0))
     p.add_argument("--json", action="store_true")
@@ -212,6 +215,12 @@ def _model_parsers(cmd) -> None:
                    help="keep the key from --api-key-env in the system keychain now")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a host that is not this machine: journal excerpts go there")
+    p = models.add_parser("found", help="GGUFs from LM Studio, GPT4All, Jan, Ollama and "
+                          "servers on 127.0.0.1, in their known places only")
+    p.add_argument("--json", action="store_true")
+    p = models.add_parser("add-found", help="add model N of 'models found' (used where it is)")
+    p.add_argument("number", type=int, metavar="N")
+    p.add_argument("--name", help="the library name (default: from what was found)")
     for action, text in (("use", "the model the advisor uses"), ("remove", "forget a model")):
         models.add_parser(action, help=text).add_argument("name")
     p = models.add_parser("probe", help="measure prompt and generation speed on this machine")

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from services import settings as settings_service
-from services.advice import llm, model_holder, model_library, server_secrets
+from services.advice import llm, model_discovery, model_holder, model_library, server_secrets
 from services.errors import InvalidInput
 from services.store import use_case
 from services.terminal import shown
@@ -111,6 +111,48 @@ def models_add_server(args) -> None:
     return add(args)
 
 
+def _found_line(n: int, found: model_discovery.Found) -> str:
+    mark = "in the library" if found.in_library else f"add with 'models add-found {n}'"
+    if found.kind == "server":
+        return (f"{n:>3}. {shown(found.model)} — {found.source} server at "
+                f"{shown(found.url)} ({mark})")
+    return (f"{n:>3}. {shown(found.name)} — {found.source}, {_gb(found.size)}\n"
+            f"     {shown(found.path)} ({mark})")
+
+
+@with_session()
+def models_found(args, session) -> None:
+    """Issue 21, item 4: the GGUFs LM Studio, GPT4All, Jan and Ollama installed, and the
+    servers answering on 127.0.0.1 at their usual ports. Only the known places are looked at."""
+    values = settings_service.get_settings(session=session)
+    found = model_discovery.discover(values=values)
+    if args.json:
+        print(json.dumps([f.as_json() for f in found], ensure_ascii=False, indent=1))
+        return
+    if not found:
+        print("Nothing found in the folders of LM Studio, GPT4All, Jan and Ollama, nor on "
+              "127.0.0.1 at ports " + ", ".join(map(str, model_discovery.PORTS)) + ".")
+    for n, item in enumerate(found, 1):
+        print(_found_line(n, item))
+
+
+@with_session(write=True)
+def models_add_found(args, session) -> None:
+    values = settings_service.get_settings(session=session)
+    found = model_discovery.discover(values=values)
+    if not 1 <= args.number <= len(found):
+        raise InvalidInput(f"There is no number {args.number} in 'models found' "
+                           f"({len(found)} found).")
+    item = found[args.number - 1]
+    entry = model_discovery.add_found(session=session, found=item, data_dir=data_dir_of(args),
+                                      name=args.name)
+    where = (f"the file used where it is, SHA-256 {entry.sha256[:16]}… recorded"
+             if entry.kind == "gguf" else f"{shown(entry.model)} at {shown(entry.url)}, "
+             "nothing sent")
+    print(f"Added {entry.name} from {item.source}: {where}. Use it with "
+          f"'confidant models use {entry.name}'.")
+
+
 @with_session(write=True)
 def models_use(args, session) -> None:
     entry = model_library.use(session=session, name=args.name)
@@ -169,7 +211,8 @@ def models_show_request(args, session) -> None:
 
 ACTIONS = {"list": models_list, "recommended": models_recommended, "add": models_add,
             "add-server": models_add_server, "use": models_use, "remove": models_remove,
-            "probe": models_probe, "show-request": models_show_request}
+            "probe": models_probe, "show-request": models_show_request,
+           "found": models_found, "add-found": models_add_found}
 
 
 def cmd_models(args):
