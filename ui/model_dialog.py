@@ -1,6 +1,7 @@
 """Settings -> Model: the model library (the bundled model, GGUFs added, servers), each with its
 facts, the memory it needs against the memory free and its measured speed; Add GGUF…, Add
-server…, Use, Remove, Probe, Show what will be sent; and the generation settings."""
+server…, Use, Remove, Probe, Show what will be sent; the models found on this computer
+(ui/found_models.py); and the generation settings."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from services.advice import advisor, llm, model_holder, model_library
 from ui import theme
 from ui.context import AppContext
 from ui.errors import report
+from ui.found_models import FoundModels
 
 
 def facts_html(facts, n_ctx: int) -> str:
@@ -159,16 +161,24 @@ class ModelDialog(QDialog):
         lib.addWidget(self.list, 1)
         lib.addLayout(row)
         lib.addWidget(self.facts)
+        self.found = FoundModels(ctx)    # issue 21, item 4: looked for when first opened
+        self.found.added.connect(lambda entry: self.refresh(select=entry.name))
         self.tabs = QTabWidget()
         self.tabs.addTab(library, "&Library")
         self.tabs.addTab(self.recommended,
                          f"Recommende&d ({len(model_library.recommended())})")
+        self.tabs.addTab(self.found, "&Found on this computer")
+        self.tabs.currentChanged.connect(self._tab_opened)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.resize(760, 560)
         self._fill(values, None)     # the preferences the window holds: listed at once
+
+    def _tab_opened(self, index: int) -> None:
+        if self.tabs.widget(index) is self.found and not self.found.looked:
+            self.found.look()
 
     # --- the list ------------------------------------------------------------------------------
     def refresh(self, select: str | None = None) -> None:
@@ -177,6 +187,7 @@ class ModelDialog(QDialog):
 
     def _fill(self, values, select: str | None) -> None:
         self.values_read = values
+        self.found.set_library(values)
         self.library = model_library.entries(values)
         if self.chosen not in {e.name for e in self.library}:
             self.chosen = model_library.BUNDLED
