@@ -212,7 +212,7 @@ def models_show_request(args, session) -> None:
 ACTIONS = {"list": models_list, "recommended": models_recommended, "add": models_add,
             "add-server": models_add_server, "use": models_use, "remove": models_remove,
             "probe": models_probe, "show-request": models_show_request,
-           "found": models_found, "add-found": models_add_found}
+            "found": models_found, "add-found": models_add_found}
 
 
 def cmd_models(args):
