@@ -94,7 +94,7 @@ def test_a_drop_of_two_since_the_previous_check_is_an_alert_and_one_short_is_not
     assert "operational execution 3 to 1" in drop.text
     (angle,) = playbook.angles(load_snapshot(session=session, partner_id=acme.id, today=TODAY),
                                only={"health_drop"})
-    assert angle.title == "Find out why operational execution fell"
+    assert angle.title == "Find out why the operational execution score fell"
 
 
 def test_a_checkup_out_of_range_is_refused(session, acme):
@@ -295,11 +295,14 @@ def test_what_worked_before_becomes_an_angle_for_a_partner_in_the_same_trouble(
     (angle,) = playbook.angles(load_snapshot(session=session, partner_id=acme.id, today=TODAY),
                                only={"what_worked_before"})
     assert angle.title == f"What worked before: Helix, {at(100):%Y-%m}"
-    assert "'Went to see Rafael'" in angle.why and "trust recovered +2.50" in angle.why
+    assert "trust recovered +2.50" in angle.why
     assert "in 45 days" in angle.why and angle.cites == [hard.id, visit.id, back.id]
-    # a step to take, from what was done then (the promise made in the visit), not a title
-    assert angle.first_step == ("Do what helped then: a small promise like the one you made "
-                                "then ('Written rules of engagement').")
+    # a step to take here, restated from what was done then (a visit, a promise), never
+    # Helix's own titles or promises pasted (issue 21)
+    assert "'Went to see Rafael'" not in angle.why and "Rafael" not in angle.first_step
+    assert angle.first_step == ("Do what helped then: a meeting with your counterpart within 2 "
+                                "days and one small, dated promise to your counterpart that "
+                                "you fully control.")
     # Helix itself, calm now: no current trouble, so no precedent is offered
     assert playbook.angles(load_snapshot(session=session, partner_id=helix.id, today=TODAY),
                            only={"what_worked_before"}) == []

@@ -177,19 +177,64 @@ CASES = {
                                                                             "Nico"][n % 3:][:1])
                                                     for n in range(10)]),
     "no_governance": (lambda j: _no_governance(j, None), lambda j: _no_governance(j, 20)),
+    # issue 21: looking ahead, and stances that age
+    "next_meeting": (lambda j: _qbr_due(j, -10), lambda j: _qbr_due(j, 1)),
+    "own_plan": (lambda j: _plan(j, done=False), lambda j: _plan(j, done=True)),
+    "thank_kept": (lambda j: j.promise("them", 10, "kept", settled_ago=5),
+                   lambda j: j.promise("them", 200, "kept", settled_ago=190)),
+    "widen": (lambda j: j.person("Vera", stance="neutral", influence=4),
+              lambda j: (j.person("Vera", stance="neutral", influence=4),
+                         j.entry(10, "Lunch with Vera", ["Vera"]))),
+    "stance_check": (lambda j: _stance(j, later="Tom forwarded us a lead, unprompted."),
+                     lambda j: _stance(j, later="Tom refused the joint forecast again.")),
+    "successor_met": (lambda j: _successor(j, first_met=10), lambda j: _successor(j, 60)),
+    "keep_momentum": (lambda j: None, lambda j: j.promise("us", 10)),
 }
+
+
+def _plan(j, *, done: bool):
+    entry = journal.create_interaction(session=j.s, interaction_in={
+        "partner_id": j.partner.id, "title": "Hard review", "occurred_at": days_ago(6),
+        "difficulty": 4, "reflection": "## What I will do next\n\n"
+        "- Send Cara the pilot results with one clear ask.\n- Book the follow-up workshop."})
+    if done:   # a later entry shows both steps done
+        journal.create_interaction(session=j.s, interaction_in={
+            "partner_id": j.partner.id, "title": "Follow-up workshop booked",
+            "occurred_at": days_ago(2), "notes": "Sent Cara the pilot results with one clear "
+            "ask; she booked the follow-up workshop."})
+    return entry
+
+
+def _stance(j, *, later: str):
+    j.person("Tom", stance="blocker", influence=5)
+    refusal = j.entry(60, "Tom refuses co-sell targets", ["Tom"], difficulty=4)
+    journal.update_interaction(session=j.s, interaction_id=refusal.id, interaction_in={
+        "notes": "Tom refused to carry partner targets."})
+    j.entry(8, "Tom in the pipeline review", ["Tom"], difficulty=2)
+    journal.update_interaction(session=j.s, interaction_id=_find(j, "Tom in the pipeline "
+                                                                 "review"),
+                               interaction_in={"notes": later})
+
+
+def _successor(j, first_met):
+    j.update("Cara", active=False)
+    j.person("Dee", stance="neutral", influence=5)
+    j.entry(first_met, "First meeting with Dee", ["Dee"])
+    j.entry(3, "Dee's review", ["Dee"])
 
 
 def test_there_are_at_least_fifteen_rules_each_with_text_and_a_case():
     config = playbook.rules_config()
     assert len(playbook.RULES) >= 15
-    assert set(playbook.RULES) == set(config) == set(CASES)
+    assert set(playbook.RULES) | playbook.RAISED_INSTEAD == set(config) == set(CASES)
     for rule in config.values():
         assert {"category", "severity", "title", "why", "first_step"} <= set(rule)
 
 
-def test_a_healthy_partner_raises_no_alarm(session):
-    assert Journal(session).angles() == []
+def test_a_healthy_partner_gets_a_next_step_and_no_alarm(session):
+    angles = Journal(session).angles()
+    assert [a.rule for a in angles] == ["keep_momentum"]
+    assert "Deal support" in angles[0].why and "Cara" in angles[0].first_step
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))

@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from models.tables import OwedBy
+from services.advice import forward
 from services.advice.playbook import PLAYBOOK, Angle, urgency
 from services.advice.signals import PartnerSnapshot
 
@@ -36,7 +37,8 @@ def entry_angle(s: PartnerSnapshot, entry) -> Angle:
                          f"{reading.credibility}, reliability {reading.reliability}, intimacy "
                          f"{reading.intimacy}, self-orientation {reading.self_orientation}")
              if reading else "",
-             "person": people[0].name if people else "your counterpart"}
+             "person": people[0].name if people else "your counterpart",
+             "soon": forward.when_step(s, entry)}
     step = ("first_step_hard" if entry.difficulty >= cfg["hard_at_least"] else
             "first_step_promises" if promises else "first_step")
     return Angle(rule="selected_entry", category=cfg["category"],

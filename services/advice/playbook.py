@@ -17,14 +17,15 @@ from functools import cache
 from pathlib import Path
 
 from models.tables import CommitmentStatus, OwedBy, Side, Stance
-from services.advice import precedents
-from services.advice.signals import PartnerSnapshot, since
+from services.advice import forward, people_reading, precedents
+from services.advice.signals import PartnerSnapshot, Signal, since
 from services.journal.trust import index_drop
 from services.paths import resource
 from services.practice import checkups
 
 PLAYBOOK = resource("playbook.toml")
 HALF_LIFE_DAYS = 45
+UNCITED = "No entry shows this: it comes from what the journal records, not from a note."
 GOVERNANCE_WORDS = ("steerco", "governance", "steering", "business review", "qbr")
 
 
@@ -37,16 +38,10 @@ class Angle:
     first_step: str
     cites: list[int] = field(default_factory=list)
     urgency: float = 0.0
+    leads: bool = False        # among the few answering the question asked (services/advice/lead.py)
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass
-class Signal:
-    facts: dict
-    cites: list[int]
-    when: date | datetime | None = None   # how recent (None: standing condition, today)
 
 
 @cache
@@ -145,6 +140,25 @@ def _person_signal(s: PartnerSnapshot, person, extra: dict | None = None) -> Sig
                    **(extra or {})}, cites, when)
 
 
+def _stance_signal(s: PartnerSnapshot, person, extra: dict | None = None) -> Signal:
+    """An angle on someone's stance cites the entries that show it (a refusal), not the latest
+    ones that mention them; when a later entry says otherwise, it asks to confirm the stance."""
+    reading = people_reading.read_stance(s, person)
+    shown = reading.shown_by[:3]
+    last = (f"; shown at '{shown[0].title}' ({shown[0].occurred_at:%Y-%m-%d})" if shown else
+            "; no entry shows it: the stance rests on your own judgement")
+    facts = {"name": person.name, "role": person.role or "no role noted",
+             "influence": person.influence, "stance": person.stance.value, "last": last,
+             **(extra or {})}
+    when = shown[0].occurred_at if shown else reading.set_at
+    later = reading.contradicted_by
+    if later is None:
+        return Signal(facts, reading.cites, when)
+    facts |= {"later": later.title, "later_date": f"{later.occurred_at:%Y-%m-%d}",
+              "says": reading.contradiction.rstrip(".")}
+    return Signal(facts, [later.id] + reading.cites, later.occurred_at, as_rule="stance_check")
+
+
 def ally(s: PartnerSnapshot) -> str:
     """Who can carry an idea to a blocker: a champion if there is one, else a supporter named
     as a supporter (never a supporter called a champion)."""
@@ -159,22 +173,32 @@ def r_influential_blocker(s, cfg):
     found = _people(s, Side.partner, (Stance.blocker,), cfg["min_influence"])
     if not found:
         return None
-    return _person_signal(s, found[0], {"ally": ally(s)})
+    return _stance_signal(s, found[0], {"ally": ally(s)})
 
 
 def r_influential_skeptic(s, cfg):
     found = _people(s, Side.partner, (Stance.skeptic,), cfg["min_influence"])
-    return _person_signal(s, found[0]) if found else None
+    return _stance_signal(s, found[0], {"ally": ally(s)}) if found else None
 
 
 def r_internal_misalignment(s, cfg):
     found = _people(s, Side.internal, (Stance.skeptic, Stance.blocker))
-    return _person_signal(s, found[0]) if found else None
+    return _stance_signal(s, found[0], {"ally": ally(s)}) if found else None
 
 
 def r_champion_left(s, cfg):
     found = _people(s, Side.partner, (Stance.champion, Stance.supporter), active=False)
-    return _person_signal(s, found[0]) if found else None
+    if not found:
+        return None
+    signal = _person_signal(s, found[0])
+    after = people_reading.successor(s, found[0])
+    if after is not None:   # the successor was met since: build on them, do not ask for them
+        person, met = after
+        signal.facts |= {"successor": person.name, "successor_role": person.role or "no role",
+                         "times": len(met), "titles": "; ".join(f"'{i.title}'" for i in met[:2])}
+        signal.cites = [i.id for i in met[:2]] + signal.cites[:1]
+        signal.when, signal.as_rule = met[0].occurred_at, "successor_met"
+    return signal
 
 
 def r_no_champion(s, cfg):
@@ -273,9 +297,15 @@ def r_health_drop(s, cfg):
     found = checkups.drops(before, after, cfg["at_least"])
     if not found:
         return None
+    between = sorted((i for i in s.interactions
+                      if before.taken_on < i.occurred_at.date() <= after.taken_on
+                      and i.difficulty >= 3), key=lambda i: -i.difficulty)[:2]
+    hard = ("; the hardest entries between the two checks: " + "; ".join(
+        f"'{i.title}' ({i.occurred_at:%Y-%m-%d}, difficulty {i.difficulty}/5)" for i in between)
+        if between else "")
     return Signal({"axis": found[0].label, "drops": checkups.describe(found, "to"),
-                   "before": f"{before.taken_on}", "date": f"{after.taken_on}"}, [],
-                  after.taken_on)
+                   "before": f"{before.taken_on}", "date": f"{after.taken_on}", "hard": hard},
+                  [i.id for i in between], after.taken_on)
 
 
 def r_governance_overdue(s, cfg):
@@ -306,8 +336,12 @@ def current_episodes(s: PartnerSnapshot, cfg: dict) -> tuple[set[str], set[int]]
     return kinds, entries
 
 
-def _first_move(e) -> str:
-    """What helped then, as a step to take (an entry's title alone is not an action)."""
+def _first_move(s: PartnerSnapshot, e) -> str:
+    """What helped then, as a step to take here (an entry's title alone is not an action). An
+    episode of another partner is restated in this partner's people and promises: its titles,
+    people and promises are never pasted."""
+    if e.partner_id != s.partner.id:
+        return _restated(s, e)
     if e.next_promises:
         return f"a small promise like the one you made then ('{e.next_promises[0]}')"
     outward = [n for n in e.next_entries if n["kind"] != "internal"] or e.next_entries
@@ -318,6 +352,23 @@ def _first_move(e) -> str:
     return f"a {n['kind']} with them, as you had then ('{n['title']}', {days} days after)"
 
 
+def _restated(s: PartnerSnapshot, e) -> str:
+    person = forward.counterpart(s)
+    who = person.name if person else "your counterpart"
+    moves = []
+    outward = [n for n in e.next_entries if n["kind"] != "internal"]
+    if outward:
+        days = max((datetime.fromisoformat(outward[0]["date"]) - e.when).days, 1)
+        moves.append(f"a {outward[0]['kind']} with {who} within {days} days")
+    if e.next_promises:
+        ours = sorted(s.commitments_of(OwedBy.us, CommitmentStatus.open),
+                      key=lambda c: (c.due is None, c.due or s.today))
+        moves.append(f"a small, dated promise to {who} on '{ours[0].text}' (a short status "
+                     "note each week until it is delivered)" if ours else
+                     f"one small, dated promise to {who} that you fully control")
+    return " and ".join(moves) or f"a direct conversation with {who} about what happened"
+
+
 def r_what_worked_before(s, cfg):
     """The best one or two past episodes of the same kind that recovered (one angle each)."""
     kinds, entries = current_episodes(s, cfg)
@@ -326,9 +377,11 @@ def r_what_worked_before(s, cfg):
     found = precedents.best(s.precedents, kinds, exclude_entries=entries, limit=cfg["limit"])
     out = []
     for e in found:
+        same = e.partner_id == s.partner.id
         out.append(Signal({"partner": e.partner, "month": f"{e.when:%Y-%m}",
-                           "what": precedents.KINDS[e.kind], "story": precedents.sentence(e),
-                           "first": _first_move(e)},
+                           "what": precedents.KINDS[e.kind],
+                           "story": precedents.sentence(e) if same else precedents.outline(e),
+                           "first": _first_move(s, e)},
                           e.cites, None))
     return out or None
 
@@ -357,7 +410,15 @@ RULES: dict[str, Callable] = {
     "health_drop": r_health_drop,
     "governance_overdue": r_governance_overdue,
     "what_worked_before": r_what_worked_before,
+    # looking ahead (services/advice/forward.py)
+    "next_meeting": forward.r_next_meeting,
+    "own_plan": forward.r_own_plan,
+    "thank_kept": forward.r_thank_kept,
+    "widen": forward.r_widen,
+    "keep_momentum": forward.r_keep_momentum,     # only when no other rule fires
 }
+ALONE = {"keep_momentum"}
+RAISED_INSTEAD = {"stance_check", "successor_met"}   # a rule's finding, told with other texts
 
 
 def urgency(severity: int, snapshot: PartnerSnapshot, when) -> float:
@@ -368,23 +429,29 @@ def urgency(severity: int, snapshot: PartnerSnapshot, when) -> float:
 
 def angles(snapshot: PartnerSnapshot, *, no_contact_days: int = 30,
            only: set[str] | None = None) -> list[Angle]:
-    """Every rule that fires, as an angle; most urgent first."""
+    """Every rule that fires, as an angle; most urgent first. A partner with no signal at all
+    still gets one forward-looking angle (keep_momentum)."""
     config = rules_config()
     found = []
     for rule, detect in RULES.items():
-        if only is not None and rule not in only:
+        if only is not None and rule not in only or rule in ALONE and found:
             continue
         cfg = config[rule] | ({"days": no_contact_days} if rule == "no_contact" else {})
         signals = detect(snapshot, cfg)
         if signals is None:
             continue
         for signal in signals if isinstance(signals, list) else [signals]:  # one angle each
-            facts = signal.facts
-            found.append(Angle(rule=rule, category=cfg["category"],
-                               title=cfg["title"].format(**facts),
-                               why=cfg["why"].format(**facts),
-                               first_step=cfg["first_step"].format(**facts),
-                               cites=list(dict.fromkeys(signal.cites)),
-                               urgency=urgency(cfg["severity"], snapshot, signal.when)))
+            found.append(_angle(snapshot, signal.as_rule or rule,
+                                config[signal.as_rule] if signal.as_rule else cfg, signal))
     return sorted(found, key=lambda a: (-a.urgency, a.rule))
+
+
+def _angle(snapshot: PartnerSnapshot, rule: str, cfg: dict, signal: Signal) -> Angle:
+    facts, cites = signal.facts, list(dict.fromkeys(c for c in signal.cites if c))
+    why = cfg["why"].format(**facts)
+    if not cites and cfg.get("uncited", UNCITED):   # an angle with no entry to cite says so
+        why += " " + cfg.get("uncited", UNCITED)
+    return Angle(rule=rule, category=cfg["category"], title=cfg["title"].format(**facts),
+                 why=why, first_step=cfg["first_step"].format(**facts), cites=cites,
+                 urgency=urgency(cfg["severity"], snapshot, signal.when))
 

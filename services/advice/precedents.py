@@ -223,3 +223,21 @@ def sentence(e: Episode) -> str:
     return (f"In {e.when:%Y-%m} with {e.partner}, after a {KINDS[e.kind]} ({e.what}), {action}; "
             f"trust recovered {e.gain:+.2f} (back to {e.recovered_to:.2f}) in "
             f"{e.days_to_recover} days")
+
+
+def outline(e: Episode) -> str:
+    """The same story told without that partner's titles, people or promises, for advice on
+    another partner: 'In 2025-09 with Northwind Cloud, after a broken promise of ours, what
+    helped was a meeting 7 days after and a small promise of ours; trust recovered ...'."""
+    moves = []
+    outward = [n for n in e.next_entries if n["kind"] != "internal"]
+    if outward:
+        n = outward[0]
+        days = max((datetime.fromisoformat(n["date"]) - e.when).days, 1)
+        moves.append(f"a {n['kind']} with them {days} days after")
+    if e.next_promises:
+        moves.append("a small promise of ours, kept")
+    did = " and ".join(moves) or "no recorded step"
+    return (f"In {e.when:%Y-%m} with {e.partner}, after a {KINDS[e.kind]}, what helped was "
+            f"{did}; trust recovered {e.gain:+.2f} (back to {e.recovered_to:.2f}) in "
+            f"{e.days_to_recover} days")

@@ -17,6 +17,7 @@ from models.tables import (
     OwedBy,
     Partner,
     Stakeholder,
+    StanceChange,
     TrustReading,
 )
 from services import journal
@@ -42,6 +43,9 @@ class PartnerSnapshot:
     checkups: list = field(default_factory=list)
     governance: list = field(default_factory=list)
     precedents: list = field(default_factory=list)
+    stance_changes: list[StanceChange] = field(default_factory=list)   # oldest first
+    meeting_date: date | None = None      # the next meeting, when the user names it
+    focus: Interaction | None = None      # the entry the question is about
 
     # --- derived -----------------------------------------------------------------------------
     def days_ago(self, when: datetime | date | None) -> int:
@@ -101,7 +105,21 @@ def load_snapshot(*, session: Session, partner_id: int, today: date | None = Non
         commitments=list(session.exec(select(Commitment).where(
             Commitment.partner_id == partner_id).order_by(Commitment.id))),
         readings=[r for r in readings if r.stakeholder_id is None],
-        person_readings=person_readings, participants=participants, tags=tags)
+        person_readings=person_readings, participants=participants, tags=tags,
+        stance_changes=list(session.exec(select(StanceChange).where(
+            StanceChange.partner_id == partner_id).order_by(StanceChange.changed_at))))
+
+
+@dataclass
+class Signal:
+    """What one playbook rule found: the facts its texts are filled from, the entries that show
+    it, how recent it is (None: a standing condition), and another rule's texts to use when
+    the finding turned out different (a stance to confirm rather than act on)."""
+
+    facts: dict
+    cites: list[int]
+    when: date | datetime | None = None
+    as_rule: str | None = None
 
 
 def since(snapshot: PartnerSnapshot, days: int) -> list[Interaction]:

@@ -23,9 +23,12 @@ SPAN_DAYS = 545  # eighteen months
 
 
 def unwrap(text: str) -> str:
-    """Join the hard-wrapped lines of the TOML source into paragraphs."""
+    """Join the hard-wrapped lines of the TOML source into paragraphs (a list keeps one line
+    per '- ' item)."""
     paragraphs = re.split(r"\n\s*\n", text.strip())
-    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+    return "\n\n".join(re.sub(r" (?=- )", "\n", " ".join(line.strip() for line in p.splitlines()))
+                         if p.lstrip().startswith("- ") else
+                         " ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
 
 
 def load_sample(*, session: Session, today: date | None = None, source: Path = SAMPLE) -> dict:
@@ -103,14 +106,24 @@ def load_sample(*, session: Session, today: date | None = None, source: Path = S
                 "label": g.get("label", ""), "next_due": today + timedelta(days=g["next_in"])})
             counts["governance_cadences"] += 1
         contacts = [s for s in people.values() if s.side == "partner" and s.active]
+        first_met: dict[str, int] = {}   # a routine entry only with someone the story has met
+        for entry in p.get("interaction", []):
+            for name in entry.get("with", []):
+                first_met[name] = max(first_met.get(name, -1), entry["days_ago"])
         for n, days_ago in enumerate(range(SPAN_DAYS, 3, -ROUTINE_EVERY_DAYS)):
             template = data["routine"][(n + counts["partners"]) % len(data["routine"])]
             contact = contacts[n % len(contacts)]
+            if first_met.get(contact.name, SPAN_DAYS) < days_ago:
+                met = [c for c in contacts if first_met.get(c.name, SPAN_DAYS) >= days_ago]
+                contact = met[n % len(met)] if met else contact
+            # a routine call with a skeptic or a blocker is never one that 'went well'
+            against = contact.stance in ("blocker", "skeptic")
             journal.create_interaction(session=session, interaction_in={
                 "partner_id": partner.id, "kind": template["kind"],
                 "occurred_at": when(days_ago - rng.randint(0, 5), rng.randint(8, 18)),
                 "title": template["title"].format(name=contact.name),
-                "notes": unwrap(template["notes"]), "difficulty": rng.choice((0, 0, 1, 1, 2)),
+                "notes": unwrap(template["notes"]),
+                "difficulty": max(rng.choice((0, 0, 1, 1, 2)), 2 if against else 0),
                 "participant_ids": [] if template["kind"] == "internal" else [contact.id]})
             counts["interactions"] += 1
     return counts
