@@ -2,7 +2,9 @@
 was given before it is shown or saved.
 
 A sentence is withheld when it is cut off, names someone or something the context does not
-hold, states a number or date the context does not hold, cites an entry that was not in the
+hold (a full name must be one person's), quotes what no entry says word for word, states a
+number or date the context does not hold (a date whole, not its parts), has the wrong side
+deliver a promise (services/advice/grounding_claims.py), cites an entry that was not in the
 prompt, repeats (the angle's title, an earlier sentence, the prompt's examples, the prompt
 itself), borrows a word only the examples hold, says too little, or shares no content word
 with its angle and the entries it cites. Pure text: no model, no database, no Qt.
@@ -16,6 +18,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from services.advice.grounding_claims import (
+    Calendar,
+    Cues,
+    Obligation,
+    date_known,
+    quotations,
+    quoted_in,
+    reversed_obligation,
+    word_for_word,
+)
 from services.advice.grounding_words import grounding_words
 
 CITE = re.compile(r"\[#(\d+)\]")
@@ -33,6 +45,8 @@ STOPWORDS = LEXICON.stop_words          # words that carry no topic of their own
 COMMON_CAPITALISED = LEXICON.capitalised  # capitalised words that are not names
 ADVICE_WORDS = LEXICON.advice_words     # any advice may use them: not borrowed from examples
 NUMBER_WORDS = LEXICON.number_words
+CALENDAR = Calendar.of(LEXICON)
+CUES = Cues.of(LEXICON)
 
 
 def _norm(text: str) -> str:
@@ -124,6 +138,7 @@ class Grounds:
     examples: str = ""             # the prompt's few-shot examples (not the journal)
     prompt: str = ""               # the rest of the prompt, which should not be copied back
     prompt_ids: frozenset[int] = frozenset()
+    obligations: tuple[tuple[str, str], ...] = ()  # the commitments: (owed by "us"/"them", text)
     vocabulary: set[str] = field(init=False)
     known_stems: set[str] = field(init=False)
     numbers: set[str] = field(init=False)
@@ -131,12 +146,21 @@ class Grounds:
     example_only: set[str] = field(init=False)
     copies: list[str] = field(init=False)
     trigrams: set[tuple[str, ...]] = field(init=False)
+    proper: set[str] = field(init=False)  # words the context writes with a capital: names
+    flat_known: str = field(init=False)
+    dates: set[tuple[int | None, int, int]] = field(init=False)
+    promises: list[Obligation] = field(init=False)
 
     def __post_init__(self) -> None:
         known = " ".join((self.journal, self.topic, self.title))
-        self.vocabulary = {w.casefold() for w in words(known)}
+        self.vocabulary = {w.casefold() for w in words(known)} | {_base(w) for w in words(known)}
+        self.proper = {_base(w) for w in words(known) if w[0].isupper() or _caseless(w)}
         self.known_stems = {stem(w) for w in self.vocabulary}
         self.numbers = _numbers(known)
+        self.flat_known = word_for_word(known)
+        self.dates = {day for _, day, _ in CALENDAR.dates(known)}
+        self.promises = [Obligation(owed_by, text, frozenset(content_stems(text)))
+                         for owed_by, text in self.obligations]
         self.topic_stems = content_stems(self.topic + " " + self.title)
         self.example_only = (content_stems(self.examples) - content_stems(known)
                              - ADVICE_STEMS)
@@ -171,29 +195,63 @@ def fragment_reason(sentence: str) -> str:
     return ""
 
 
-def _name_candidates(sentence: str) -> list[tuple[str, bool]]:
+def _contraction(word: str) -> bool:
+    """I'd, we'll, don't, it's: a pronoun or function word with a contracted ending."""
+    head, _, ending = word.casefold().partition("'")
+    if ending not in LEXICON.contraction_endings:
+        return False
+    return head in STOPWORDS or (ending == "t" and head.endswith("n") and head[:-1] in STOPWORDS)
+
+
+def _name_candidates(sentence: str, known: set[str] | frozenset[str] = frozenset()
+                     ) -> list[tuple[str, bool, bool]]:
     """Capitalised words, and words in scripts without case, that are not common words:
-    the names, organisations and products a sentence mentions."""
+    the names, organisations and products a sentence mentions. Each comes with whether it opens
+    the sentence and whether it follows the previous candidate with only a space between (one
+    full name). A sentence's first word that is not a `known` name and is followed by "the",
+    "a", "her"... is a verb ("Investigate the delay"), not a name."""
     text = _norm(CITE.sub(" ", sentence))
-    found, opener = [], True
-    for match in re.finditer(WORD.pattern + r"|[.!?:;—–\"“(]", text):
+    tokens = list(re.finditer(WORD.pattern + r"|[.!?:;,—–\"“(]", text))
+    found: list[tuple[str, bool, bool]] = []
+    opener, last = True, None
+    for n, match in enumerate(tokens):
         token = match.group(0)
         if not WORD.fullmatch(token):
-            opener = True
+            opener, last = token != "," or opener, None
             continue
         folded = _base(token)
         capital = token[0].isupper() or _caseless(token)
-        if capital and folded not in COMMON_CAPITALISED and not (opener and folded in STOPWORDS):
-            found.append((token, opener))
+        after = tokens[n + 1].group(0) if n + 1 < len(tokens) else ""
+        verb = opener and after in LEXICON.after_verb and folded not in known
+        if (capital and folded not in COMMON_CAPITALISED and not _contraction(token)
+                and not (opener and folded in STOPWORDS) and not verb):
+            joined = last is not None and not text[last.end():match.start()].strip() \
+                and "'" not in last.group(0)
+            found.append((token, opener, joined))
+            last = match
+        else:
+            last = None
         opener = False
     return found
 
 
 def invented_names(sentence: str, grounds: Grounds) -> list[str]:
-    """The names, organisations and products the sentence holds that the context does not."""
-    return [name for name, opener in _name_candidates(sentence)
-            if name.casefold() not in grounds.vocabulary and _base(name) not in grounds.vocabulary
-            and not (opener and stem(name) in grounds.known_stems | ADVICE_STEMS)]
+    """The names, organisations and products the sentence holds that the context does not, and
+    full names put together from two people ("Dana Becker" when the journal has Dana Whitfield
+    and Tom Becker): names the context holds, side by side as it never writes them."""
+    invented, run = [], []
+    candidates = _name_candidates(sentence, grounds.vocabulary)
+    for name, opener, joined in [*candidates, ("", False, False)]:
+        if not joined and len(run) >= 2 and all(_base(w) in grounds.proper for w in run) \
+                and word_for_word(" ".join([*run[:-1], _base(run[-1])])) not in grounds.flat_known:
+            invented.append(" ".join(run))
+        run = [*run, name] if joined else [name]
+        if name and name.casefold() not in grounds.vocabulary \
+                and _base(name) not in grounds.vocabulary \
+                and not (opener and stem(name) in grounds.known_stems | ADVICE_STEMS):
+            invented.append(name)
+            run = []
+    return invented
 
 
 def check(sentence: str, grounds: Grounds, earlier: Iterable[str] = ()) -> Verdict:
@@ -204,15 +262,18 @@ def check(sentence: str, grounds: Grounds, earlier: Iterable[str] = ()) -> Verdi
     for ident in CITE.findall(sentence):
         if int(ident) not in grounds.prompt_ids:
             return Verdict(False, f"cites [#{ident}], which was not in what the model was given")
+    for quoted in quotations(sentence):
+        if not quoted_in(quoted, grounds.flat_known):
+            return Verdict(False, f"quotes '{quoted}', which no entry says word for word")
     for name in invented_names(sentence, grounds):
         return Verdict(False, f"names '{name}', who is not in your journal")
-    for number in NUMBER.findall(sentence):
-        if number.replace(",", "") not in grounds.numbers and not all(
-                (p.lstrip("0") or "0") in grounds.numbers for p in re.split(r"[.,:/-]", number)):
-            return Verdict(False, f"states '{number}', which is not in your journal")
-    for w in words(sentence):
-        if w.casefold() in NUMBER_WORDS and w.casefold() not in grounds.numbers:
-            return Verdict(False, f"states '{w}', which is not in your journal")
+    reason = _unknown_number(sentence, grounds)
+    if reason:
+        return Verdict(False, reason)
+    promise = reversed_obligation(content_stems(sentence), CUES.doer(sentence), grounds.promises)
+    if promise is not None:
+        owes = "we owe" if promise.owed_by == "us" else "they owe"
+        return Verdict(False, f"reverses who owes it: {owes} '{promise.text}'")
     flat = _flat(sentence)
     if grounds.title and _similar(flat, _flat(grounds.title)):
         return Verdict(False, "repeats the angle's title")
@@ -237,6 +298,25 @@ def check(sentence: str, grounds: Grounds, earlier: Iterable[str] = ()) -> Verdi
     if not stems & grounds.topic_stems:
         return Verdict(False, "off topic: shares no word with its angle or the entries cited")
     return KEPT
+
+
+def _unknown_number(sentence: str, grounds: Grounds) -> str:
+    """Why a date or number the sentence states is not the context's: a date must be found
+    whole (2026-11-22 as 22 November, not 2026, 11 and 22 here and there); a plain number whole
+    or by its parts (4/5)."""
+    rest = sentence
+    for written, day, (start, end) in sorted(CALENDAR.dates(sentence), key=lambda d: -d[2][0]):
+        if not date_known(day, grounds.dates, grounds.numbers):
+            return f"states '{written}', which is not in your journal"
+        rest = rest[:start] + " " + rest[end:]
+    for number in NUMBER.findall(rest):
+        if number.replace(",", "") not in grounds.numbers and not all(
+                (p.lstrip("0") or "0") in grounds.numbers for p in re.split(r"[.,:/-]", number)):
+            return f"states '{number}', which is not in your journal"
+    for w in words(rest):
+        if w.casefold() in NUMBER_WORDS and w.casefold() not in grounds.numbers:
+            return f"states '{w}', which is not in your journal"
+    return ""
 
 
 def _flat_examples(grounds: Grounds) -> list[str]:

@@ -1,6 +1,7 @@
 """The words the grounding check needs, per language: stop words, capitalised words that are not
-names, words any advice may use, numbers as words, stemming suffixes and the abbreviations a full
-stop does not end a sentence after. They live in resources/grounding/<code>.toml, not in code.
+names, words that tell a name from a contraction or a verb, the cues of who owes whom, words any
+advice may use, numbers as words, stemming suffixes and the abbreviations a full stop does not end
+a sentence after. They live in resources/grounding/<code>.toml, not in code.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
 SECTIONS = {
     "stop_words": ("function", "vague"),
     "capitalised": ("openers", "pronouns", "connectives", "weekdays", "months", "abbreviations"),
+    "names": ("contraction_endings", "after_verb"),
+    "obligations": ("asks_them", "by_us", "delivery_verbs"),
     "advice": ("words",),
     "numbers": ("words",),
     "stemming": ("suffixes",),
@@ -39,6 +42,12 @@ class GroundingWords:
     number_words: frozenset[str]     # numbers written as words
     suffixes: tuple[str, ...]        # stripped by the light stemmer, first match wins
     abbreviations: tuple[str, ...]   # a full stop after them does not end a sentence
+    months: tuple[str, ...] = ()     # January to December, in order (dates written as words)
+    contraction_endings: frozenset[str] = frozenset()  # I'd, we'll, don't: not names
+    after_verb: frozenset[str] = frozenset()  # "Investigate the ...": the first word is a verb
+    asks_them: tuple[str, ...] = ()  # cues: the sentence asks the other side to do it
+    by_us: tuple[str, ...] = ()      # cues: the sentence promises it from us
+    delivery_verbs: frozenset[str] = frozenset()  # send, deliver: "Send ..." is yours to do
 
 
 def words_path(language: str) -> Path:
@@ -95,4 +104,10 @@ def _load(language: str) -> GroundingWords:
         language=language, stop_words=joined("stop_words"), capitalised=joined("capitalised"),
         advice_words=joined("advice"), number_words=joined("numbers"),
         suffixes=tuple(lists["stemming"]["suffixes"]),
-        abbreviations=tuple(lists["sentences"]["abbreviations"]))
+        abbreviations=tuple(lists["sentences"]["abbreviations"]),
+        months=tuple(lists["capitalised"]["months"]),
+        contraction_endings=frozenset(lists["names"]["contraction_endings"]),
+        after_verb=frozenset(lists["names"]["after_verb"]),
+        asks_them=tuple(lists["obligations"]["asks_them"]),
+        by_us=tuple(lists["obligations"]["by_us"]),
+        delivery_verbs=frozenset(lists["obligations"]["delivery_verbs"]))
