@@ -54,6 +54,11 @@ def known_text(context) -> str:
     return "\n".join(lines)
 
 
+def owed(context) -> tuple[tuple[str, str], ...]:
+    """The partner's commitments as the check reads them: who owes each ("us"/"them"), and what."""
+    return tuple((str(c.owed_by), c.text) for c in context.snapshot.commitments)
+
+
 def entries_text(context, ids) -> str:
     by_id = {i.id: i for i in context.snapshot.interactions} | {i.id: i for i in
                                                                  context.relevant}
@@ -99,7 +104,7 @@ def write_angles(context, model, result, *, angles, listener, max_tokens=None,
                  temperature=None, started: float) -> None:
     """The base model: one short suggestion per angle, each sentence checked."""
     w = Writer(result, listener=listener, started=started)
-    known, examples = known_text(context), prompts.few_shot()
+    known, examples, promises = known_text(context), prompts.few_shot(), owed(context)
     focus = {context.focus.id} if context.focus is not None else set()
     cited: list[int] = []
     for angle in angles[:MAX_ANGLES_WRITTEN]:
@@ -107,7 +112,7 @@ def write_angles(context, model, result, *, angles, listener, max_tokens=None,
         grounds = Grounds(journal=known, topic=f"{angle.why} {angle.first_step}\n"
                           + entries_text(context, angle.cites), title=angle.title,
                           examples=examples, prompt=prompt[1] + prompt[2],
-                          prompt_ids=frozenset(angle.cites) | focus)
+                          prompt_ids=frozenset(angle.cites) | focus, obligations=promises)
         result.prompt.ids |= grounds.prompt_ids
         buffer, here = SentenceBuffer(), []
 
@@ -156,7 +161,7 @@ def write_chat(context, model, result, *, listener, max_tokens=None, temperature
     grounds = Grounds(journal=chat.journal + "\n" + known_text(context),
                       topic=chat.journal + "\n" + cited_text,
                       prompt=prompts.system() + "\n" + chat.journal,
-                      prompt_ids=chat.ids)
+                      prompt_ids=chat.ids, obligations=owed(context))
     buffer = SentenceBuffer()
     last = [0]
 
