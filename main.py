@@ -158,6 +158,9 @@ def build_parser() -> Parser:
     p.add_argument("--stakeholder", help="for --about politics: the person")
     p.add_argument("--question", help="a free question")
     p.add_argument("--no-model", action="store_true", help="print the angles only")
+    p.add_argument("--all", action="store_true",
+                   help="print every angle, not only the few that answer the question")
+    p.add_argument("--meeting-date", help="YYYY-MM-DD: the next meeting, for --about prepare")
     p.add_argument("--max-tokens", type=whole(1, 8192))
     p.add_argument("--temperature", type=decimal(0.0, 2.0))
     p.add_argument("--json", action="store_true")

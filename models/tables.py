@@ -299,6 +299,7 @@ class AdviceBase(SQLModel):
     text: str = ""                # only sentences that passed the grounding check
     model: str = ""
     stopped: bool = False         # the user stopped it: text holds its complete sentences
+    draft: bool = False           # a small model's text: not in the brief until the user keeps it
     parts_json: str = "[]"        # every sentence written: rule, text, kept, reason
 
 

@@ -28,7 +28,7 @@ class Preferences(BaseModel):
     model_path: str = ""                                     # empty: the bundled model
     threads: int = Field(0, ge=0, le=256)                    # 0: all cores
     context_length: int = Field(2048, ge=256, le=131072)
-    temperature: float = Field(0.7, ge=0, le=2)
+    temperature: float = Field(0.0, ge=0, le=2)   # greedy: the same journal, the same advice
     max_tokens: int = Field(256, ge=1, le=8192)
     # the model library (issue 12; services/advice/model_library.py): the entry in use ("": the
     # model_path above, empty meaning the bundled model) and the entries the user added

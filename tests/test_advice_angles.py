@@ -161,3 +161,21 @@ def test_your_own_plan_leads_quoted_and_a_done_step_is_dropped(session):
     assert "Send Cara a written recovery plan with owners and dates" in plan.title
     assert "Done since: 'Call Cara about the missed integration date'" in plan.why
     assert hard.id in plan.cites and _find(j, "Call with Cara") in plan.cites
+
+
+def test_cli_shows_the_leading_angles_then_all_and_json_carries_leads_and_timing(cli):
+    import json
+
+    assert cli("demo")[0] == 0
+    code, out, _ = cli("advise", "--partner", "Kestrel", "--about", "prepare", "--no-model")
+    assert code == 0 and out.count("\n1. ") == 1 and "\n4. " not in out
+    assert "Prepare the Joint architecture board" in out and "more angle" in out and "--all" in out
+    code, everything, _ = cli("advise", "--partner", "Kestrel", "--no-model", "--all")
+    assert "\n4. " in everything and "more angle" not in everything
+    code, out, _ = cli("advise", "--partner", "Kestrel", "--no-model", "--json",
+                       "--meeting-date", "2099-01-05")
+    data = json.loads(out)
+    assert sum(a["leads"] for a in data["angles"]) == 3
+    assert data["angles"][0]["rule"] == "next_meeting" and "2099-01-05" in data["angles"][0][
+        "title"]
+    assert data["timing"]["angles_seconds"] >= 0 and data["timing"]["first_kept_seconds"] is None

@@ -172,6 +172,13 @@ def test_advice_streams_cites_and_is_saved(sample, local_model):
         assert sorted(advisor.citations(session=s, advice_id=result.advice_id)) \
             == sorted(result.cited)
         assert saved[0].model.startswith("Gemma 3") and saved[0].text == result.text
+        # the bundled 270M base model writes drafts (issue 21): labelled, kept out of the brief
+        assert result.draft and saved[0].draft
+    timing = result.as_json()["timing"]      # what --json reports
+    assert 0 <= timing["angles_seconds"] <= timing["first_token_seconds"] \
+        <= timing["first_kept_seconds"]
+    assert timing["tokens_per_second"] > 0 and timing["completion_tokens"] > 0
+    assert all(p.rule in {a.rule for a in result.angles if a.leads} for p in result.parts)
 
 
 def test_second_question_reuses_the_kv_cache(sample, local_model, monkeypatch):
@@ -200,7 +207,7 @@ def test_second_question_reuses_the_kv_cache(sample, local_model, monkeypatch):
         <= local_model.count_tokens(angle_part) + 1
 
 
-def test_stop_mid_sentence_saves_and_prints_no_fragment(qapp, sample, local_model):
+def test_stop_mid_sentence_saves_and_prints_no_fragment(qapp, sample, local_model, monkeypatch):
     """Stopped three tokens into the angle after the first kept sentence: the answer keeps its
     complete, checked sentences, is saved as stopped, and the brief prints only those."""
     from services.practice import brief
@@ -208,6 +215,7 @@ def test_stop_mid_sentence_saves_and_prints_no_fragment(qapp, sample, local_mode
 
     vault, partner = sample
     pieces, after = [], []
+    monkeypatch.setattr(advisor.lead, "leading", lambda angles: angles)  # every angle written
 
     def stop() -> bool:
         if pieces:
@@ -228,7 +236,10 @@ def test_stop_mid_sentence_saves_and_prints_no_fragment(qapp, sample, local_mode
     assert result.text.rstrip().endswith("]") or result.text.rstrip()[-1] in ".!?"
     with use_case(vault) as s:
         saved = advisor.list_advice(session=s, partner_id=partner.id)[0]
-        assert saved.stopped and saved.text == result.text
+        assert saved.stopped and saved.text == result.text and saved.draft
+    with use_case(vault, write=True) as s:   # a draft reaches the brief once the user keeps it
+        advisor.keep_advice(session=s, advice_id=saved.id)
+    with use_case(vault) as s:
         data = brief.build_brief(session=s, options=brief.BriefOptions(
             partner_id=partner.id, with_advice=True))
     printed = body_html(data).split("Latest saved advice")[1]

@@ -167,3 +167,39 @@ def test_model_dialog_shows_facts_and_refuses_bad_files(qtbot, ctx, model_dir, t
     qtbot.waitUntil(lambda: "Q4_K_M" in dialog.facts.text(), timeout=5000)
     assert "Gemma 3" in dialog.facts.text() and "base model" in dialog.facts.text()
     assert save.isEnabled() and dialog.values()["model_path"] == good
+
+
+def test_a_small_models_text_is_a_folded_draft_kept_only_on_request(qtbot, sample_window):
+    """Issue 21: the base model's kept text is labelled and folded; the brief leaves it out
+    until 'Keep for the brief'; only the leading angles show until 'N more angles'."""
+    from services.practice import brief
+
+    win = sample_window
+    panel = win.advisor
+    win.ctx.llm.model.release.set()
+    win.right.setCurrentWidget(panel)
+    panel.kind.setCurrentIndex(panel.kind.findData("prepare"))
+    with qtbot.waitSignal(panel.status, timeout=20000):
+        panel.ask()
+    settle(qtbot, win.ctx)
+    assert panel.draft_toggle.isVisible() and not panel.advice.isVisible()
+    assert "written by a small model: check before use" in panel.draft_toggle.text()
+    panel.draft_toggle.click()
+    assert panel.advice.isVisible() and "Plan one dated step" in panel.advice.toPlainText()
+    cards = panel.angle_cards()
+    shown = [c for c in cards if c.isVisible()]
+    assert len(shown) == 3, [(c.angle.rule, c.angle.leads, c.isHidden()) for c in cards]
+    assert all(c.angle.leads for c in shown) and len(cards) > 3
+    assert panel.more_button.text() == f"{len(cards) - 3} more angles…"
+    panel.more_button.click()
+    assert all(c.isVisible() for c in cards) and panel.more_button.text().startswith("Hide")
+
+    def brief_advice():
+        with use_case(win.ctx.vault) as s:
+            return brief.build_brief(session=s, options=brief.BriefOptions(
+                partner_id=1, with_advice=True)).advice
+    assert brief_advice() is None                   # a draft stays out of the brief
+    assert panel.keep_button.isVisible()
+    panel.keep_button.click()
+    qtbot.waitUntil(lambda: not panel.keep_button.isVisible(), timeout=5000)
+    assert "Plan one dated step" in brief_advice()

@@ -1,5 +1,7 @@
 """The advisor panel beside the entry: choose the question, Ask, watch the advice being written,
-Stop; the playbook's angles as cards; citations that open their entry; saved advice history.
+Stop; the playbook's angles as cards (the few that answer the question, the rest one click
+away); citations that open their entry; saved advice history. A small model's text is a draft:
+labelled, folded, and kept out of the brief until the user keeps it.
 
 The model runs on the task helper's 'slow' worker; tokens arrive by signal."""
 
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -81,7 +84,7 @@ class AngleCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(label)
-        self.label = label
+        self.label, self.angle = label, angle
 
 
 class AdvisorPanel(QWidget):
@@ -99,6 +102,8 @@ class AdvisorPanel(QWidget):
         self._text = ""
         self._parts: list[advisor.Part] = []
         self._angles: list = []
+        self._draft = False
+        self._advice_id: int | None = None     # the advice shown, once saved
         self._build()
         self.set_partner(None)
 
@@ -126,6 +131,13 @@ class AdvisorPanel(QWidget):
 
         self.cards = QWidget()
         self.cards_layout = QVBoxLayout(self.cards)
+        self.more_button = QPushButton()
+        self.more_button.setCheckable(True)
+        self.more_button.setFlat(True)
+        self.more_button.setAccessibleName("The other angles")
+        self.more_button.toggled.connect(self._show_more)
+        self.more_button.hide()
+        self.cards_layout.addWidget(self.more_button)
         self.cards_layout.addStretch()
         cards_scroll = QScrollArea()
         cards_scroll.setWidgetResizable(True)
@@ -135,6 +147,22 @@ class AdvisorPanel(QWidget):
         self.advice.setOpenLinks(False)
         self.advice.anchorClicked.connect(self._link)
         self.advice.setPlaceholderText("The local model's advice appears here as it is written.")
+        self.draft_toggle = QToolButton(checkable=True)
+        self.draft_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.draft_toggle.setAccessibleName("Show the small model's draft")
+        self.draft_toggle.toggled.connect(self._fold)
+        self.keep_button = QPushButton("Keep for the brief")
+        self.keep_button.setToolTip("You read the draft and stand by it: the brief may use it.")
+        self.keep_button.clicked.connect(self.keep)
+        draft_row = QHBoxLayout()
+        draft_row.setContentsMargins(0, 0, 0, 0)
+        draft_row.addWidget(self.draft_toggle, 1)
+        draft_row.addWidget(self.keep_button)
+        writing = QWidget()
+        writing_layout = QVBoxLayout(writing)
+        writing_layout.setContentsMargins(0, 0, 0, 0)
+        writing_layout.addLayout(draft_row)
+        writing_layout.addWidget(self.advice, 1)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.history = QListWidget()
@@ -144,7 +172,7 @@ class AdvisorPanel(QWidget):
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(cards_scroll)
-        split.addWidget(self.advice)
+        split.addWidget(writing)
         split.setSizes([260, 260])
         layout = QVBoxLayout(self)
         layout.addLayout(row)
@@ -156,6 +184,7 @@ class AdvisorPanel(QWidget):
         layout.addWidget(QLabel("<b>Saved advice</b>"))
         layout.addWidget(self.history)
         self._kind_changed()
+        self._set_draft(False)
 
     def _kind_changed(self, *_) -> None:
         kind = self.kind.currentData()
@@ -211,8 +240,9 @@ class AdvisorPanel(QWidget):
         self._text = a.text
         self._clear_cards()
         self._angles = [advisor.playbook.Angle(**angle) for angle in json.loads(a.angles_json)]
-        for angle in self._angles:
-            self._add_card(angle)
+        self._show_angles(self._angles)
+        self._advice_id = a.id
+        self._set_draft(a.draft)
         self._parts = [advisor.Part(**p) for p in json.loads(a.parts_json or "[]")]
         if self._parts:
             self._render()
@@ -252,6 +282,7 @@ class AdvisorPanel(QWidget):
             def model_source():
                 task.progress.emit(("status", "Loading the model…"))
                 model = holder.for_settings(values, data_dir)
+                task.progress.emit(("draft", advisor.is_draft(model)))
                 task.progress.emit(("status", f"{model.name} is writing…"))
                 return model
 
@@ -265,6 +296,8 @@ class AdvisorPanel(QWidget):
 
         self._text = ""
         self._parts = []
+        self._advice_id = None
+        self._set_draft(False)
         self.advice.clear()
         self.note.setText("Reading the journal…")
         self.ask_button.setEnabled(False)
@@ -277,9 +310,7 @@ class AdvisorPanel(QWidget):
         what, value = event
         if what == "angles":
             self._angles = list(value)
-            self._clear_cards()
-            for angle in value:
-                self._add_card(angle)
+            self._show_angles(self._angles)
             if not value:
                 self.note.setText("No alarms: the journal's signals for this partner are calm.")
         elif what == "token":  # kept text only: a sentence appears once it passed the check
@@ -289,6 +320,8 @@ class AdvisorPanel(QWidget):
             self._render()
         elif what == "status":
             self.note.setText(value)
+        elif what == "draft":
+            self._set_draft(value)
 
     def _finish(self) -> None:
         self.task = None
@@ -300,7 +333,12 @@ class AdvisorPanel(QWidget):
         if not result.text:
             return self._done(result)
         self.ctx.db(advisor.save_advice, request=request, result=result, write=True,
-                    on_done=lambda _advice: self._done(result), on_error=self._failed)
+                    on_done=lambda advice: self._saved(advice, result), on_error=self._failed)
+
+    def _saved(self, advice, result) -> None:
+        self._advice_id = advice.id
+        self._set_draft(result.draft)
+        self._done(result)
 
     def _done(self, result) -> None:
         self._finish()
@@ -310,9 +348,11 @@ class AdvisorPanel(QWidget):
             self._text = result.text
             self._render()
             rate = result.timing.tokens_per_second
+            draft = (" A draft: folded above, and left out of the brief until you keep it."
+                     if result.draft else "")
             self.note.setText(("Stopped. " if result.stopped else "")
                               + f"Written by {result.model}; saved with "
-                              f"{len(result.cited)} citation(s).{held}")
+                              f"{len(result.cited)} citation(s).{held}{draft}")
             self.status.emit(f"{result.model} · {rate:.0f} tokens/s")  # the save's notice
             # brings the history up to date
         elif result.parts:
@@ -332,17 +372,70 @@ class AdvisorPanel(QWidget):
         if self.task is not None:
             self.task.cancel()
 
+    # --- a small model's draft ---------------------------------------------------------------
+    def _set_draft(self, draft: bool) -> None:
+        """A draft is folded under one line saying what it is; other advice shows at once."""
+        self._draft = bool(draft)
+        self.draft_toggle.setVisible(self._draft)
+        self.draft_toggle.setChecked(False)
+        self.keep_button.setVisible(self._draft and self._advice_id is not None)
+        self._fold(not self._draft)
+
+    def _fold(self, shown: bool) -> None:
+        self.advice.setVisible(shown or not self._draft)
+        arrow = Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        self.draft_toggle.setArrowType(arrow)
+        self.draft_toggle.setText(f"Draft, {advisor.DRAFT_LABEL}"
+                                  + ("" if shown else " (click to read)"))
+
+    def keep(self) -> None:
+        if self._advice_id is None:
+            return
+
+        def kept(_advice) -> None:
+            self.keep_button.hide()
+            self.note.setText("Kept: the brief may now include this advice.")
+        self.ctx.db(advisor.keep_advice, advice_id=self._advice_id, write=True, on_done=kept,
+                    on_error=self._failed)
+
     # --- cards and links ---------------------------------------------------------------------
     def _clear_cards(self) -> None:
-        while self.cards_layout.count() > 1:
-            widget = self.cards_layout.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
+        for card in self.angle_cards():
+            self.cards_layout.removeWidget(card)
+            card.deleteLater()
+        self.more_button.hide()
 
-    def _add_card(self, angle) -> None:
+    def _show_angles(self, angles) -> None:
+        """The leading angles as cards, then 'N more angles' opening the rest."""
+        self._clear_cards()
+        leading = [a for a in angles if a.leads] or angles
+        rest = [a for a in angles if not any(a is x for x in leading)]
+        for angle in leading:
+            self._add_card(angle, before=self.more_button)
+        for angle in rest:
+            self._add_card(angle).setVisible(False)
+        self.more_button.setVisible(bool(rest))
+        self.more_button.setChecked(False)
+        self._more_label(len(rest))
+
+    def _more_label(self, count: int) -> None:
+        self.more_button.setText(f"Hide the other {count} angle{'s' if count > 1 else ''}"
+                                 if self.more_button.isChecked() else
+                                 f"{count} more angle{'s' if count > 1 else ''}…")
+
+    def _show_more(self, shown: bool) -> None:
+        rest = [c for c in self.angle_cards() if not c.angle.leads]
+        for card in rest:
+            card.setVisible(shown)
+        self._more_label(len(rest))
+
+    def _add_card(self, angle, before: QWidget | None = None) -> AngleCard:
         card = AngleCard(angle)
         card.cite_clicked.connect(self.open_entry)
-        self.cards_layout.insertWidget(self.cards_layout.count() - 1, card)
+        at = self.cards_layout.indexOf(before) if before is not None else \
+            self.cards_layout.count() - 1
+        self.cards_layout.insertWidget(at, card)
+        return card
 
     def _link(self, url: QUrl) -> None:
         if url.scheme() == "entry":

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from models.enums import QuestionKind
 from models.tables import Advice, AdviceCitation, Interaction, Partner
-from services.advice import advice_writer, model_library, playbook, prompts
+from services.advice import advice_writer, lead, model_library, playbook, prompts
 from services.advice.advice_writer import Part
 from services.advice.engine import Generation, TextEngine
 from services.advice.focus import focus_first
@@ -33,9 +33,10 @@ from services.settings import get_settings
 from services.store import end_read, flush
 
 QUESTIONS = {kind.value: kind.question for kind in QuestionKind if kind != QuestionKind.free}
-FOCUS = {"trust": "trust", "politics": "politics", "strategy": "strategy"}
 CITE = re.compile(r"\[#(\d+)\]")
 MAX_ANGLES_WRITTEN = advice_writer.MAX_ANGLES_WRITTEN
+DRAFT_BELOW = 1_000_000_000     # parameters: a model smaller than this writes drafts
+DRAFT_LABEL = "written by a small model: check before use"
 
 FEW_SHOT = prompts.few_shot()   # resources/prompts.toml
 SYSTEM = prompts.system()
@@ -52,7 +53,8 @@ class AdviceRequest:
     stakeholder_id: int | None = None
     no_contact_days: int = 30             # the playbook's 'no contact for a while'
     max_tokens: int | None = None         # per generation; None: the engine's own
-    temperature: float | None = None
+    temperature: float | None = None      # None: the engine's setting (0 by default: greedy)
+    meeting_date: date | None = None      # the next meeting, when the user names it
 
 
 class AdviceListener:
@@ -98,6 +100,20 @@ class AdviceTiming:
     generations: list[Generation] = field(default_factory=list)
     first_kept_seconds: float | None = None
     prompt_tokens: int | None = None                      # instruct prompt, as built
+    angles_seconds: float | None = None                   # from Ask to the angles
+    first_token_seconds: float | None = None              # from Ask to the model's first token
+    model_ready_seconds: float | None = None              # from Ask to the model loaded
+
+    def as_json(self) -> dict:
+        def rounded(x):
+            return None if x is None else round(x, 3)
+        return {"angles_seconds": rounded(self.angles_seconds),
+                "model_ready_seconds": rounded(self.model_ready_seconds),
+                "first_token_seconds": rounded(self.first_token_seconds),
+                "first_kept_seconds": rounded(self.first_kept_seconds),
+                "tokens_per_second": round(self.tokens_per_second, 2) if self.generations
+                else None,
+                "completion_tokens": sum(g.completion_tokens for g in self.generations)}
 
     @property
     def prompt_evaluated(self) -> int | None:
@@ -131,6 +147,7 @@ class AdviceResult:
     advice_id: int | None = None                          # set by save_advice
     no_model_reason: str | None = None
     stopped: bool = False
+    draft: bool = False                                   # a small model's text (is_draft)
     parts: list[Part] = field(default_factory=list)      # every sentence written, checked
     timing: AdviceTiming = field(default_factory=AdviceTiming)
     prompt: PromptTrace = field(default_factory=PromptTrace)
@@ -138,13 +155,21 @@ class AdviceResult:
     def as_json(self) -> dict:
         return {"question": self.question, "angles": [angle_json(a) for a in self.angles],
                 "advice": self.text, "model": self.model, "cited": self.cited,
-            "advice_id": self.advice_id, "no_model_reason": self.no_model_reason,
-            "stopped": self.stopped, "parts": [p.as_json() for p in self.parts]}
+                "draft": self.draft, "advice_id": self.advice_id,
+                "no_model_reason": self.no_model_reason, "stopped": self.stopped,
+                "parts": [p.as_json() for p in self.parts], "timing": self.timing.as_json()}
 
 
 def angle_json(a: playbook.Angle) -> dict:
     return {"rule": a.rule, "title": a.title, "why": a.why, "first_step": a.first_step,
-            "cites": a.cites, "urgency": a.urgency, "category": a.category}
+            "cites": a.cites, "urgency": a.urgency, "category": a.category, "leads": a.leads}
+
+
+def is_draft(model: TextEngine) -> bool:
+    """Text from a base model, or from any model under DRAFT_BELOW parameters, is a draft:
+    labelled, folded, and kept out of the brief unless the user keeps it."""
+    parameters = getattr(getattr(model, "facts", None), "parameters", None)
+    return not model.is_instruct or (parameters is not None and parameters < DRAFT_BELOW)
 
 
 # --- gather ------------------------------------------------------------------------------------
@@ -186,12 +211,13 @@ def gather(*, session: Session, request: AdviceRequest,
     snapshot = load_snapshot(session=session, partner_id=request.partner_id, today=today)
     question = question_text(request, snapshot)
     focus = next((i for i in snapshot.interactions if i.id == request.interaction_id), None)
+    snapshot.focus, snapshot.meeting_date = focus, request.meeting_date
     angles = playbook.angles(snapshot, no_contact_days=request.no_contact_days)
-    wanted = FOCUS.get(request.kind)
-    if wanted:  # the question's own kind of angle first, then by urgency
-        angles.sort(key=lambda a: (a.category != wanted, -a.urgency))
     if focus is not None:  # what the selected entry shows comes before everything else
         angles = focus_first(snapshot, focus, angles)
+    person = snapshot.person(request.stakeholder_id) if request.stakeholder_id else None
+    angles = lead.choose(angles, kind=request.kind, question=question,
+                         person=person.name if person else None)
     words = " ".join(filter(None, [question, focus.title if focus else ""]))
     relevant = relevant_entries(session=session, snapshot=snapshot, text=words)
     if focus is not None and focus not in relevant:
@@ -218,7 +244,8 @@ def write(context: AdviceContext, model: TextEngine, *, listener: AdviceListener
           started: float | None = None) -> AdviceResult:
     """Stream the advice sentence by sentence: the listener's token() receives kept text only,
     part() every checked sentence (kept or withheld, with its reason)."""
-    result = AdviceResult(angles=context.angles, question=context.question, model=model.name)
+    result = AdviceResult(angles=context.angles, question=context.question, model=model.name,
+                          draft=is_draft(model))
     common = {"listener": listener or AdviceListener(), "max_tokens": max_tokens,
               "temperature": temperature,
               "started": started if started is not None else time.perf_counter()}
@@ -226,7 +253,8 @@ def write(context: AdviceContext, model: TextEngine, *, listener: AdviceListener
         advice_writer.write_chat(context, model, result, **common)
     else:
         advice_writer.write_angles(context, model, result,
-                                   angles=context.angles or [general_angle(context)], **common)
+                                   angles=lead.leading(context.angles)
+                                   or [general_angle(context)], **common)
     return result
 
 
@@ -236,7 +264,7 @@ def save_advice(*, session: Session, request: AdviceRequest, result: AdviceResul
                     question=result.question, text=result.text or "", model=result.model or "",
                     angles_json=json.dumps([a.as_dict() for a in result.angles],
                                            ensure_ascii=False),
-                    stopped=result.stopped,
+                    stopped=result.stopped, draft=result.draft,
                     parts_json=json.dumps([p.as_json() for p in result.parts],
                                           ensure_ascii=False))
     session.add(advice)
@@ -273,8 +301,10 @@ def advise(*, session: Session, request: AdviceRequest,
     listener = listener or AdviceListener()
     context = gather(session=session, request=request)
     end_read(session)  # no read transaction held open during a long generation
+    angles_seconds = time.perf_counter() - started
     listener.angles(context.angles)
     bare = AdviceResult(angles=context.angles, question=context.question)
+    bare.timing.angles_seconds = angles_seconds
     if model_source is None:
         bare.no_model_reason = "Written advice was not asked for."
         return bare
@@ -283,8 +313,26 @@ def advise(*, session: Session, request: AdviceRequest,
     except ModelUnavailable as err:
         bare.no_model_reason = f"No written advice: {err}"
         return bare
-    return write(context, model, listener=listener, max_tokens=request.max_tokens,
-                 temperature=request.temperature, started=started)
+    ready = time.perf_counter() - started
+    result = write(context, model, listener=listener, max_tokens=request.max_tokens,
+                   temperature=request.temperature, started=started)
+    timing = result.timing
+    timing.angles_seconds, timing.model_ready_seconds = angles_seconds, ready
+    first = next((g.first_token_seconds for g in timing.generations
+                  if g.first_token_seconds is not None), None)
+    timing.first_token_seconds = None if first is None else ready + first
+    return result
+
+
+def keep_advice(*, session: Session, advice_id: int) -> Advice:
+    """The user read a small model's draft and keeps it: it may go into the brief."""
+    advice = session.get(Advice, advice_id)
+    if advice is None:
+        raise InvalidInput(f"There is no advice #{advice_id}.")
+    advice.draft = False
+    session.add(advice)
+    flush(session)
+    return advice
 
 
 def server_request(*, session: Session, name: str, data_dir: Path, partner_id: int | None,

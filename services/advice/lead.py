@@ -39,6 +39,8 @@ def fit(angle: Angle, kinds: set[str], question_stems: set[str], person: str | N
         score += 6
     if angle.category in kinds:
         score += 7 if angle.category == "prepare" else 4
+    if "prepare" in kinds:      # whatever is most urgent comes into the room too
+        score += 1
     if question_stems:
         score += min(3, len(question_stems & content_stems(f"{angle.title} {angle.why}")))
     if person and person in f"{angle.title} {angle.why}":

@@ -32,7 +32,7 @@ class ModelSettings:
     path: Path
     threads: int = 0          # 0: all cores
     context_length: int = 2048
-    temperature: float = 0.7
+    temperature: float = 0.0
     max_tokens: int = 256
     seed: int = 42
     sha256: str = ""          # recorded when the file was added to the library: checked at load

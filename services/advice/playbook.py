@@ -12,7 +12,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 

@@ -27,6 +27,7 @@ INSTRUCT_PROMPT_TOKENS = 900      # lean: a 1.5B model on two cores reads ~20-30
 JOURNAL_LINES = 6
 EXCERPT_CHARS = 120
 CHAT_ANGLES = 3
+ANGLES_RESERVE = 320     # tokens kept for the angles and the question, whichever the question
 MIN_JOURNAL_LINES = 4
 
 
@@ -152,8 +153,10 @@ def chat_prompt(context, model, budget: int = INSTRUCT_PROMPT_TOKENS) -> ChatPro
         tail.append(f"The question is about entry [#{f.id}] '{f.title}' "
                     f"({f.occurred_at:%Y-%m-%d}).")
     tail += [f"Question: {context.question}", texts()["answer"]]
-    fixed = "\n".join(head + angles + tail)
-    used = model.count_tokens(system() + fixed) + 24          # + the template's turn markers
+    # the journal's share does not depend on the question's angles, so the same entries lead
+    # every question on this partner and their tokens stay in the KV cache
+    used = model.count_tokens(system() + "\n".join(head)) + 26 + max(   # + turn markers, joins
+        ANGLES_RESERVE, model.count_tokens("\n".join(angles + tail)))
     journal, ids = [], set()
     for entry in telling_entries(context):
         line = entry_line(entry)
@@ -167,4 +170,5 @@ def chat_prompt(context, model, budget: int = INSTRUCT_PROMPT_TOKENS) -> ChatPro
         ids.update(a.cites[:3])
     body = "\n".join(head + ["Journal entries (cite as [#id]):"] + journal + angles + tail)
     return ChatPrompt([{"role": "system", "content": system()},
-                       {"role": "user", "content": body}], frozenset(ids), body, used)
+                       {"role": "user", "content": body}], frozenset(ids), body,
+                      model.count_tokens(system() + body) + 24)

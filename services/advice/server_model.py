@@ -104,7 +104,7 @@ class ServerSettings:
     key_in_keychain: bool = False   # the key is in the system keychain instead
     allow_remote: bool = False      # the user consented to send excerpts to this host
     context_length: int = 4096
-    temperature: float = 0.7
+    temperature: float = 0.0
     max_tokens: int = 256
     seed: int = 42
     connect_timeout: float = CONNECT_TIMEOUT

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from models.tables import Advice, CommitmentStatus, Interaction, InteractionParticipant, OwedBy
-from services.advice import playbook
+from services.advice import lead, playbook
 from services.advice.grounding import fragment_reason
 from services.advice.signals import load_snapshot
 from services.journal import excerpt, plain_text, trust
@@ -165,9 +165,12 @@ def build_brief(*, session: Session, options: BriefOptions, today: date | None =
             data.promises.append(PromiseLine(c.owed_by.value, c.text, c.due, late))
     data.promises.sort(key=lambda c: (c.owed_by != OwedBy.us.value, -c.overdue_days,
                                       c.due or date.max))
-    data.angles = playbook.angles(snap, no_contact_days=no_contact_days)
-    if options.with_advice:
-        latest = session.exec(select(Advice).where(Advice.partner_id == p.id)
+    snap.meeting_date = options.meeting_date
+    data.angles = lead.choose(playbook.angles(snap, no_contact_days=no_contact_days),
+                              kind="prepare")
+    if options.with_advice:   # a small model's draft only once the user kept it
+        latest = session.exec(select(Advice).where(Advice.partner_id == p.id,
+                                                   col(Advice.draft).is_(False))
                               .order_by(col(Advice.created_at).desc(), col(Advice.id).desc())
                               ).first()
         if latest is not None:

@@ -176,8 +176,10 @@ def _advise_and_save(args, by_rule: dict) -> None:
         print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
         return
     if result.text:
-        print(f"\n\n({result.model}; {'stopped, ' if result.stopped else ''}saved as advice "
-              f"#{result.advice_id} with its checked sentences only)")
+        draft = (f"a draft {advisor.DRAFT_LABEL}, left out of the brief until kept; "
+                 if result.draft else "")
+        print(f"\n\n({result.model}; {draft}{'stopped, ' if result.stopped else ''}saved as "
+              f"advice #{result.advice_id} with its checked sentences only)")
     elif result.parts:
         print(f"\n\nThe model's text was withheld: none of its {len(result.parts)} sentence(s) "
               "passed the check; the angles' first steps stand. Nothing was saved.")
@@ -202,7 +204,8 @@ def _advise(args, session, by_rule: dict):
     request = advisor.AdviceRequest(partner_id=partner.id, kind=kind, question=args.question,
                                     interaction_id=args.interaction, stakeholder_id=person_id,
                                     no_contact_days=values.no_contact_days,
-                                    max_tokens=args.max_tokens, temperature=args.temperature)
+                                    max_tokens=args.max_tokens, temperature=args.temperature,
+                                    meeting_date=parse_day(args.meeting_date, "--meeting-date"))
     holder = model_holder.ModelHolder()
 
     def model_source():
@@ -212,13 +215,17 @@ def _advise(args, session, by_rule: dict):
         by_rule.update((a.rule, a) for a in angles)
         if args.json:
             return
+        shown_now = angles if args.all else [a for a in angles if a.leads]
         print(f"Angles for {shown(partner.name)}"
               + ("" if angles else ": none, the signals are calm") + ("" if not angles else ":"))
-        for n, a in enumerate(angles, 1):
+        for n, a in enumerate(shown_now, 1):
             cites = " ".join(f"[#{i}]" for i in a.cites)
             print(f"\n{n}. {shown(a.title)}  ({a.category}, urgency {a.urgency:.1f})\n"
                   f"   Why: {shown(a.why)}{' ' + cites if cites else ''}\n"
                   f"   First step: {shown(a.first_step)}")
+        if len(shown_now) < len(angles):
+            more = len(angles) - len(shown_now)
+            print(f"\n({more} more angle{'s' if more > 1 else ''}: --all)")
         print("\nAdvice:\n" if not args.no_model else "", end="", flush=True)
 
     def stream(piece: str) -> None:
