@@ -92,6 +92,9 @@ def test_prepare_knows_the_meeting_ahead_what_is_owed_the_room_and_an_agenda(ses
     assert all(f"{n}. " in first.first_step for n in (1, 2, 3))
     # the other questions do not lead with it
     assert gather(j, kind="trust").angles[0].rule != "next_meeting"
+    # the brief names the governance date: the same meeting, with its own label and room
+    named = gather(j, kind="prepare", meeting_date=TODAY + timedelta(days=5)).angles[0]
+    assert named.title == first.title and named.why == first.why
 
 
 def test_prepare_takes_the_date_the_user_names(session):

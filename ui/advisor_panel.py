@@ -158,7 +158,7 @@ class AdvisorPanel(QWidget):
         draft_row.setContentsMargins(0, 0, 0, 0)
         draft_row.addWidget(self.draft_toggle, 1)
         draft_row.addWidget(self.keep_button)
-        writing = QWidget()
+        writing = self.writing = QWidget()
         writing_layout = QVBoxLayout(writing)
         writing_layout.setContentsMargins(0, 0, 0, 0)
         writing_layout.addLayout(draft_row)
@@ -382,11 +382,15 @@ class AdvisorPanel(QWidget):
         self._fold(not self._draft)
 
     def _fold(self, shown: bool) -> None:
-        self.advice.setVisible(shown or not self._draft)
-        arrow = Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
-        self.draft_toggle.setArrowType(arrow)
-        self.draft_toggle.setText(f"Draft, {advisor.DRAFT_LABEL}"
-                                  + ("" if shown else " (click to read)"))
+        """Folded, the draft is one line and the angles take the room; unfolded, it reads."""
+        open_ = shown or not self._draft
+        self.advice.setVisible(open_)
+        self.writing.setMaximumHeight(16777215 if open_ else
+                                      self.draft_toggle.sizeHint().height() + 4)
+        self.draft_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else
+                                       Qt.ArrowType.RightArrow)
+        self.draft_toggle.setText(f"Draft, {advisor.DRAFT_LABEL}")
+        self.draft_toggle.setToolTip("Hide the draft" if shown else "Read the draft")
 
     def keep(self) -> None:
         if self._advice_id is None:

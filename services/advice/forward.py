@@ -52,11 +52,15 @@ def next_meeting(s: PartnerSnapshot) -> Meeting | None:
     past = [i for i in s.interactions if i.occurred_at.date() < s.today
             and i.kind.value != "internal" and s.participants.get(i.id)]
     latest = past[0] if past else None
-    if s.meeting_date is not None:
+    if s.meeting_date is not None:   # the date the user named: an entry or a cadence on it
         entry = next((i for i in ahead if i.occurred_at.date() == s.meeting_date), None)
-        label = entry.title if entry else "next meeting"
-        room_from = entry or latest
-        return Meeting(label, s.meeting_date, entry, _room_of(s, room_from), room_from)
+        cadence = next((d for d in s.governance if d.due == s.meeting_date), None)
+        if entry is None and cadence is not None:
+            due = [cadence]
+        else:
+            room_from = entry or latest
+            return Meeting(entry.title if entry else "next meeting", s.meeting_date, entry,
+                           _room_of(s, room_from), room_from)
     if ahead:
         return Meeting(ahead[0].title, ahead[0].occurred_at.date(), ahead[0],
                        _room_of(s, ahead[0]), ahead[0])
