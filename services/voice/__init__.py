@@ -12,7 +12,6 @@ prompt, and a near miss of a known name is offered as a correction (difflib).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -55,15 +54,11 @@ def _stamp(folder: Path) -> str:
 
 def _copy_checked(sources: list[Path], target: Path) -> None:
     """Concatenate `sources` into `target`, refusing it unless its SHA-256 is the pinned one."""
-    digest, partial = hashlib.sha256(), target.with_name(target.name + ".partial")
+    partial = target.with_name(target.name + ".partial")
     try:
-        with open(partial, "wb") as out:
-            for source in sources:
-                with open(source, "rb") as fh:
-                    for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                        digest.update(block)
-                        out.write(block)
-        if digest.hexdigest() != PINNED[target.name]:
+        with open(partial, "wb", opener=files.private_opener) as out:
+            intact = files.copy_checked(sources, out, PINNED[target.name])
+        if not intact:
             raise ModelUnavailable(f"The speech model's {target.name} does not match its "
                                    "SHA-256; reinstall Confidant.")
         partial.replace(target)
