@@ -9,6 +9,7 @@ RSS. Run: `.venv/bin/python bench/embed_bench.py`; writes bench/results/embed_be
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -35,12 +36,24 @@ def sentences() -> list[str]:
     return (found * (1 + 200 // max(1, len(found))))[:200]
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (Linux), else its peak (on Linux a child's peak
+    starts at its parent's, so it says nothing here)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mb()
+
+
 def child(path: str, threads: int) -> None:
     """One model, one thread count, in this process alone: prints its numbers as JSON."""
     texts = sentences()
     import llama_cpp  # noqa: F401 - its libraries are in the baseline, not the model's share
 
-    baseline = peak_rss_mb()
+    baseline = rss_mb()
     started = time.perf_counter()
     model = embedder.Embedder(Path(path), threads=threads)
     load = time.perf_counter() - started
@@ -52,9 +65,11 @@ def child(path: str, threads: int) -> None:
         rates.append(len(texts) / (time.perf_counter() - wall))
         cpu_rates.append(len(texts) / (time.process_time() - cpu))
     tokens = sum(model.count_tokens(t) for t in texts) / len(texts)
+    after = rss_mb()
     model.close()
     print(json.dumps({"load": load, "rate": max(rates), "cpu_rate": max(cpu_rates),
-                      "tokens": tokens, "rss": peak_rss_mb(), "model_rss": peak_rss_mb() - baseline}))
+                      "tokens": tokens, "rss": after, "model_rss": after - baseline,
+                      "baseline": baseline}))
 
 
 def main() -> None:
@@ -71,10 +86,11 @@ def main() -> None:
             convert.convert(parts["model.safetensors"], json.loads(parts["tokenizer.json"]),
                             json.loads(parts["config.json"]), paths[kind], kind)
             print(f"{kind}: converted in {time.perf_counter() - t:.2f} s")
-    lines = [f"# Embedding benchmark ({env_note()})", "",
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    lines = [f"# Embedding benchmark ({env_note()}; load average {load} as it started)", "",
              f"First use ({embedder.KIND}: check the package's three files, convert, write, "
              f"record): {first_use:.2f} s", "",
-             "| model | size | threads | load | sentences/s | per CPU-second | peak RSS | the model's share |",
+             "| model | size | threads | load | sentences/s | per CPU-second | RSS | the model's share |",
              "|---|---|---|---|---|---|---|---|"]
     for kind in KINDS:
         for threads in THREADS:
@@ -85,9 +101,10 @@ def main() -> None:
                          f"| {r['load']:.2f} s | {r['rate']:.0f} | {r['cpu_rate']:.0f} "
                          f"| {r['rss']:.0f} MB | {r['model_rss']:.0f} MB |")
     lines += ["", f"{len(sentences())} sentences of the sample journal, one per call, "
-              f"{r['tokens']:.0f} tokens on average; best of {ROUNDS} rounds. Peak RSS is the",
-              "whole bench process (Python, numpy, llama.cpp's libraries, the bench's imports); the",
-              "model's share is what loading the model and embedding added to it."]
+              f"{r['tokens']:.0f} tokens on average; best of {ROUNDS} rounds. RSS: the whole",
+              "process, resident, after embedding (Python, numpy, llama.cpp's libraries, the",
+              "bench's imports: the peak is not used, a child inherits its parent's); the model's",
+              f"share: what loading it and embedding added ({r['baseline']:.0f} MB before)."]
     print("\n".join(lines))
     out = ROOT / "bench" / "results" / "embed_bench.md"
     out.parent.mkdir(exist_ok=True)

@@ -258,4 +258,16 @@ def test_the_holder_shares_one_model_and_remembers_why_not(model_path, tmp_path)
         holder.get(tmp_path / "other", package=empty)
     assert holder.error == emb.NOT_INSTALLED and holder.embedder is None
     assert first.llm is None   # the one it held was closed, not leaked
+    with pytest.raises(ModelUnavailable, match="closed"):
+        first.embed(["after close"])
     holder.close()
+
+
+def test_a_fifo_in_place_of_the_model_is_replaced_not_waited_on(model_path, tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    record = model_path.parent / (emb.GGUF_NAME + emb.RECORD_SUFFIX)
+    shutil.copy(record, folder / record.name)
+    os.mkfifo(folder / emb.GGUF_NAME)
+    rebuilt = emb.install_model(tmp_path)
+    assert rebuilt.is_file() and rebuilt.read_bytes() == model_path.read_bytes()

@@ -16,10 +16,11 @@ package is gone or changed too, ModelUnavailable says so in one line.
 
 f16 rather than q8_0 (both measured, bench/embed_bench.py and tests/test_embedder.py): f16 is
 the model itself (cosine to an f32 numpy reference 0.999999 on 20 sentences, the quickstart's
-similarities to 0.0001), so a test can hold the conversion to 0.9999 and catch a subtle slip;
-q8_0 drifts to 0.9989 on a short sentence ("Nothing new.") and 0.002 on the quickstart, for 20 %
-more sentences a second at one thread and 21 MB less on disk, which an index built in the
-background does not need.
+similarities to 0.0001), so a test holds the conversion to 0.9999 and catches a subtle slip;
+q8_0 drifts to 0.9989 on a short sentence ("Nothing new.") and 0.002 on the quickstart. q8_0
+is 1.2x faster per CPU-second on 100-token chunks (the indexer's work; 1.3-1.5x on short
+sentences) and 20 MB smaller on disk and in memory: not worth the drift for an index built in
+the background. KIND switches it; the model id (file name) changes with it, so an index knows.
 """
 
 from __future__ import annotations
@@ -100,10 +101,15 @@ def sha256_of(path: Path) -> str:
 
 
 def _intact(model: Path, record: Path) -> bool:
+    """Whether `model` is a regular file whose SHA-256 is the one recorded beside it."""
     try:
         expected = record.read_text(encoding="ascii").split()[0]
-        return sha256_of(model) == expected
-    except (OSError, ValueError, IndexError):
+        digest = hashlib.sha256()
+        with files.open_input(model) as fh:   # never blocks on a FIFO put in its place
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest() == expected
+    except (OSError, ValueError, IndexError, InvalidInput):
         return False
 
 
@@ -211,7 +217,12 @@ class Embedder:
         """The tokens `text` takes, [CLS] and [SEP] included; above max_tokens, the rest is
         not read."""
         with self.lock:
+            self._check_open()
             return len(self.tokens(text))
+
+    def _check_open(self) -> None:
+        if self.llm is None:
+            raise ModelUnavailable("The meaning model was closed.")
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """float32 (len(texts), 384), each row of length 1; one llama.cpp call per text (faster
@@ -220,10 +231,13 @@ class Embedder:
             raise TypeError("embed() takes a list of texts")
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         with self.lock:
-            if self.llm is None:
-                raise ModelUnavailable("The meaning model was closed.")
+            self._check_open()
             for row, text in enumerate(texts):
-                out[row] = self._one(self.tokens(text))
+                try:
+                    out[row] = self._one(self.tokens(text))
+                except RuntimeError as err:   # llama.cpp refused the batch
+                    raise ModelUnavailable(f"The meaning model failed ({err}): search uses "
+                                           "words only.") from None
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms > 0, norms, 1.0)
 
