@@ -37,6 +37,7 @@ from ui.context import AppContext
 from ui.dates import datetime_edit
 from ui.errors import report
 from ui.icons import icon_label, lock_icon
+from ui.suggestions import attach_to_editor
 from ui.voice_widget import VoiceCapture
 
 AUTOSAVE_MS = 2000
@@ -182,6 +183,8 @@ class EntryEditor(QWidget):
         layout.addWidget(self.notes, 2)
         layout.addWidget(private)
         layout.addWidget(self.reflection, 1)
+        self.suggestions = attach_to_editor(self)  # issue 23: promises, people, signs
+        layout.addWidget(self.suggestions)
         layout.addWidget(self.trust_box)
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
@@ -373,8 +376,9 @@ class EntryEditor(QWidget):
         return task
 
     # --- save --------------------------------------------------------------------------------
-    def save(self, then=None) -> None:
-        """Save the entry; `then()` runs once it is saved (not if the save fails)."""
+    def save(self, then=None, wrap=None) -> None:
+        """Save the entry; `then()` runs once it is saved (not if the save fails); `wrap`
+        adds a step to the same use case (accepted suggestions)."""
         if self.partner_id is None:
             return
         self.autosave.stop()
@@ -386,6 +390,7 @@ class EntryEditor(QWidget):
                 "tags": [t for t in c["tags"].split(",") if t.strip()]}
         self.save_button.setEnabled(False)
         save, memo = self.voice.saving(entry.save_entry)  # with the memo, if it is kept
+        save = wrap(save) if wrap else save
         self.ctx.db(save, write=True, interaction_id=self.interaction_id, data=data,
                     reading=c["trust"], draft=self.draft_key(), on_error=self._failed,
                     on_done=lambda item: (self._saved(item), then and then()), **memo)
@@ -420,6 +425,7 @@ class EntryEditor(QWidget):
         date ready for the next one."""
         self.autosave.stop()
         self.voice.reset()
+        self.suggestions.clear()
         self._loading = True
         self.partner_id = self.interaction_id = self.new_key = None
         self.dirty = False

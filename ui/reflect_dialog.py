@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from services import journal
-from services.journal import reflection
+from services.journal import reflection, suggest
 from ui.context import AppContext
 from ui.dates import date_edit, datetime_edit
 from ui.errors import report
+from ui.suggestions import attach_to_reflection
 from ui.voice_widget import VoiceCapture
 
 QUESTIONS = [
@@ -96,6 +97,8 @@ class ReflectDialog(QDialog):
         self.scroll.setWidget(body)
         self.scroll.setMinimumHeight(200)
         layout.addWidget(self.scroll, 1)
+        self.suggestions = attach_to_reflection(self)  # issue 23: promises, people, signs
+        layout.addWidget(self.suggestions)
         self.voice = VoiceCapture(ctx, [  # issue 15: a memo into the facts or the feelings
             ("What happened?", self.answers["happened"]),
             ("How did I feel? (private)", self.answers["felt"])], self.partner.currentData)
@@ -160,6 +163,8 @@ class ReflectDialog(QDialog):
             return
         self.save_button.setEnabled(False)
         save, memo = self.voice.saving(reflection.record_reflection)
+        if self.accepted_suggestions:  # issue 23: accepted suggestions, in the same use case
+            save = suggest.accepting(save, self.accepted_suggestions)
         self.ctx.db(save, write=True, reflection=self.reflection(),
                     on_done=self._saved, on_error=self._failed, **memo)
 

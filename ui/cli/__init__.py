@@ -27,6 +27,7 @@ PARTS = {
                  "import"),
     "models": ("models",),
     "voice": ("transcribe",),
+    "suggest": ("suggest",),
 }
 PART_OF = {command: part for part, commands in PARTS.items() for command in commands}
 
