@@ -288,3 +288,35 @@ def test_reflection_dialog_records_accepted_suggestions_with_the_reflection(qtbo
         [kept] = commitments.list_commitments(session=s)
         assert (kept.owed_by.value, kept.due, kept.interaction_id) == (
             "us", date(2026, 12, 16), recorded.args[1])
+
+
+def test_a_bigger_model_in_use_adds_what_rules_miss_in_the_editor(qtbot, ctx):
+    from ui.entry_editor import EntryEditor
+
+    class Bigger(Inventing):
+        name = "bigger.gguf"
+        settings = SimpleNamespace(path="/models/bigger.gguf")
+
+        def generate(self, **kwargs):
+            return SimpleNamespace(text=json.dumps({"items": [
+                {"kind": "promise", "owed_by": "them",
+                 "quote": "she'd get us the usage numbers"},
+                {"kind": "promise", "owed_by": "them", "quote": "Dana will fly to Lisbon"}]}))
+
+        def close(self):
+            pass
+
+    with use_case(ctx.vault, write=True) as s:
+        partner = journal.create_partner(session=s, partner_in={"name": "Northwind Cloud"})
+        item = journal.create_interaction(session=s, interaction_in={
+            "partner_id": partner.id, "title": "Call", "occurred_at": WEDNESDAY,
+            "notes": "Dana said she'd get us the usage numbers."})
+    ctx.llm.model = Bigger()
+    editor = EntryEditor(ctx)
+    qtbot.addWidget(editor)
+    editor.open_entry(item.id)
+    qtbot.waitUntil(lambda: [p.source for p in editor.suggestions.proposals] == ["bigger.gguf"],
+                    timeout=5000)
+    [p] = editor.suggestions.proposals
+    assert (p.fields["owed_by"], p.fields["text"]) == ("them", "She'd get us the usage numbers")
+    ctx.llm.model = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -23,12 +24,23 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from services.advice import llm
 from services.journal import suggest
 from ui.errors import report
 
 PAUSE_MS = 1200
 KIND_TEXT = {"promise": {"us": "Promise (we owe)", "them": "Promise (they owe)"},
              "person": "Participant", "new_person": "New person", "sign": "Warning sign"}
+
+
+def bigger_model(ctx):
+    """The model in use when one is loaded and it is not the bundled 270M (which adds nothing
+    here: bench/extract_bench.py); None otherwise (rules only)."""
+    model = getattr(ctx.llm, "model", None)
+    path = getattr(getattr(model, "settings", None), "path", None)
+    if model is None or (path is not None and Path(path).name == llm.BUNDLED_NAME):
+        return None
+    return model
 
 
 class SuggestionsBox(QGroupBox):
@@ -91,6 +103,11 @@ class SuggestionsBox(QGroupBox):
         ticket = self._asked
         self.ctx.db(suggest.propose, **asked, on_done=lambda found: self._delivered(ticket, found),
                     on_error=self._failed)
+        model = bigger_model(self.ctx)
+        if model is not None:   # then the bigger model's additions, on the slow pool
+            self.ctx.db(suggest.propose, **asked, model=model, slow=True,
+                        on_done=lambda found: self._delivered(ticket, found),
+                        on_error=self._failed)
 
     def _delivered(self, ticket: int, found: list) -> None:
         if ticket == self._asked and shiboken6.isValid(self):  # the latest, to a live window
