@@ -148,6 +148,9 @@ def build_parser() -> Parser:
     p.add_argument("--since")
     p.add_argument("--until")
     p.add_argument("--limit", type=whole(1, 10**6), default=20)
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--words", action="store_true", help="words only (FTS5)")
+    how.add_argument("--meaning", action="store_true", help="meaning only (embeddings)")
     p.add_argument("--json", action="store_true")
 
     p = cmd.add_parser("advise", help="angles from the playbook, then the local model's advice")

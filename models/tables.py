@@ -422,3 +422,20 @@ class VoiceRecording(SQLModel, table=True):
     source: str = Field(default="microphone", max_length=20)   # microphone or file
     language: str = Field(default="", max_length=12)
     created_at: NaiveDatetime = Field(default_factory=now)
+
+
+class EntryChunk(SQLModel, table=True):
+    """A span of an entry's text (issue 22) with its sentence embedding: `field` is 'notes'
+    (the title and notes, as one text) or 'reflection' (private); `start`/`end` are character
+    offsets into that text; `vector` is float16 x the model's dimensions. Deleted with the
+    entry; rewritten when the entry changes after `indexed_at`."""
+
+    __tablename__ = "entry_chunk"
+    id: int | None = Field(default=None, primary_key=True)
+    interaction_id: int = Field(foreign_key="interaction.id", index=True, ondelete="CASCADE")
+    field: str = Field(max_length=10)
+    start: int
+    end: int
+    vector: bytes = Field(sa_type=LargeBinary)
+    model: str = Field(max_length=80)
+    indexed_at: NaiveDatetime = Field(default_factory=now)

@@ -113,10 +113,26 @@ def session(vault):
 
 
 # --- UI: a real TaskRunner and MainWindow over the real vault --------------------------------
+@pytest.fixture(scope="session")
+def meaning_holder(tmp_path_factory):
+    """The real meaning model, converted once per test worker (not once per data dir: the
+    app converts into its data dir at first use, 46 MB each time)."""
+    from services.memory.embedder import EmbedderHolder
+
+    shared = tmp_path_factory.mktemp("meaning")
+
+    class Shared(EmbedderHolder):
+        def get(self, data_dir, **kw):
+            return super().get(shared, **kw)
+    holder = Shared()
+    yield holder
+    holder.close()
+
+
 @pytest.fixture
-def ctx(data_dir, vault):
+def ctx(data_dir, vault, meaning_holder):
     runner = TaskRunner()
-    context = AppContext(data_dir=data_dir, tasks=runner, vault=vault)
+    context = AppContext(data_dir=data_dir, tasks=runner, vault=vault, meaning=meaning_holder)
     yield context
     runner.cancel_all()
     runner.wait()

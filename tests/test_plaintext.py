@@ -11,7 +11,7 @@ from services.store import use_case
 from tests.helpers import all_bytes
 
 
-def test_markers_and_key_are_not_on_disk(data_dir):
+def test_markers_and_key_are_not_on_disk(data_dir, meaning_holder):
     created = vaults.create_vault(data_dir, passphrase="correct horse battery")
     vault = created.vault
     markers = [f"MARKER-{uuid.uuid4().hex}" for _ in range(5)]
@@ -25,6 +25,9 @@ def test_markers_and_key_are_not_on_disk(data_dir):
         trust.add_reading(session=s, reading_in={
             "partner_id": partner.id, "credibility": 5, "reliability": 5, "intimacy": 5,
             "self_orientation": 5, "note": markers[4]})
+    # the meaning index (issue 22): chunks and vectors inside the encrypted file only
+    from services.memory import index
+    assert index.catch_up(vault, meaning_holder.get(data_dir)) == 1
     key = vault.key
     # while open (WAL and SHM hold fresh pages) and after closing
     for moment in ("open", "closed"):
@@ -37,3 +40,4 @@ def test_markers_and_key_are_not_on_disk(data_dir):
         assert created.recovery_key.encode() not in disk
         vault.lock()
     assert {p.name for p in data_dir.iterdir()} >= {"journal.db", "vault.header"}
+    assert not [p for p in data_dir.rglob("*") if p.suffix in (".npy", ".npz", ".vec", ".txt")]

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from models.enums import QuestionKind
 from services.advice import advisor
 from services.advice.advisor import CITE
+from services.errors import ModelUnavailable
 from ui.context import AppContext
 from ui.errors import report
 from ui.notices import affects
@@ -76,8 +77,12 @@ class AngleCard(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setProperty("category", angle.category)  # its colour: resources/confidant.qss
         cites = " ".join(f'<a href="entry:{i}">[#{i}]</a>' for i in angle.cites)
+        quoted = "".join(
+            f'<br>“{html.escape(q["text"])}” <a href="entry:{q["interaction_id"]}">'
+            f'[#{q["interaction_id"]}]</a>{" <i>(private)</i>" if q["private"] else ""}'
+            for q in getattr(angle, "quotes", []))
         label = QLabel(f"<b>{html.escape(angle.title)}</b><br>{html.escape(angle.why)} {cites}"
-                       f"<br><i>First step:</i> {html.escape(angle.first_step)}")
+                       f"{quoted}<br><i>First step:</i> {html.escape(angle.first_step)}")
         label.setWordWrap(True)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         label.linkActivated.connect(lambda link: self.cite_clicked.emit(int(link.split(":")[1])))
@@ -275,7 +280,7 @@ class AdvisorPanel(QWidget):
         if request.kind == "free" and not request.question:
             self.note.setText("Type your question first.")
             return
-        holder, values = self.ctx.llm, self.ctx.settings
+        holder, values, meaning = self.ctx.llm, self.ctx.settings, self.ctx.meaning
         data_dir = self.ctx.data_dir
 
         def job(*, session, task):
@@ -286,8 +291,13 @@ class AdvisorPanel(QWidget):
                 task.progress.emit(("status", f"{model.name} is writing…"))
                 return model
 
+            try:     # the journal quoted, and read by meaning, when the model is there
+                by_meaning = meaning.get(data_dir)
+            except ModelUnavailable:
+                by_meaning = None
             return advisor.advise(
                 session=session, request=request, model_source=model_source,
+                meaning=by_meaning,
                 listener=advisor.AdviceListener(
                     angles=lambda angles: task.progress.emit(("angles", angles)),
                     token=lambda piece: task.progress.emit(("token", piece)),

@@ -28,6 +28,7 @@ from ui.errors import ErrorDialog, log_unexpected, user_message
 from ui.icons import app_icon
 from ui.lock import IdleWatcher
 from ui.main_layout import build_window
+from ui.meaning_indexer import MeaningIndexer
 from ui.menus import install_menus
 from ui.model_dialog import ModelDialog
 from ui.notices import OVERVIEW
@@ -55,6 +56,8 @@ class MainWindow(QMainWindow):
         install_menus(self)
         ctx.tasks.error.connect(self.show_error)
         ctx.notices.changed.connect(self._changes)
+        self.meaning = MeaningIndexer(ctx, self)    # the meaning index, kept current
+        self.meaning.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.idle = IdleWatcher(self)
         self.idle.idle.connect(self.lock)
         QApplication.instance().installEventFilter(self.idle)
@@ -85,6 +88,7 @@ class MainWindow(QMainWindow):
         self.ctx.db(settings_service.get_settings, on_done=self._settings_loaded)
         self.refresh_partners()
         self._offer_drafts = True  # once the partners are listed, so a restore can open one
+        self.meaning.catch_up()   # catch up: a first start, a restore, entries made elsewhere
 
     def set_locked(self, locked: bool) -> None:
         """While locked, every action that reads or writes the journal is off."""

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from services.journal import search
+from services.errors import ModelUnavailable
+from services.memory import recall
 from ui import theme
 from ui.context import AppContext
 
@@ -25,10 +26,22 @@ DEBOUNCE_MS = 150
 MARK = ("\x02", "\x03")
 
 
-def hit_html(hit: search.SearchHit) -> str:
+def find(*, session, query: str, data_dir, holder):
+    """Words first, then entries related by meaning (the model loaded once, on this worker)."""
+    try:
+        embedder, why = holder.get(data_dir), ""
+    except ModelUnavailable as err:
+        embedder, why = None, str(err)
+    return recall.find(session=session, query=query, embedder=embedder, limit=50, mark=MARK,
+                       unavailable=why)
+
+
+def hit_html(hit) -> str:
     mark = theme.colour("highlight_mark").name()
     snippet = html.escape(hit.snippet).replace(MARK[0], f"<b style='background:{mark}'>")
     snippet = snippet.replace(MARK[1], "</b>")
+    if getattr(hit, "how", "words") == "meaning":   # a recall.Found; words hits as before
+        snippet = f"<i>related:</i> “{snippet}”"
     meta = f"{hit.partner} · {hit.occurred_at:%Y-%m-%d} · {hit.kind}"
     return (f"<b>{html.escape(hit.title)}</b><br>"  # the grey facts on a line of their own
             f"<span style='color:gray'>{html.escape(meta)}</span><br>{snippet}")
@@ -37,7 +50,7 @@ def hit_html(hit: search.SearchHit) -> str:
 class HitModel(QAbstractListModel):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.hits: list[search.SearchHit] = []
+        self.hits: list[recall.Found] = []
 
     def set_hits(self, hits) -> None:
         self.beginResetModel()
@@ -122,15 +135,19 @@ class SearchDialog(QDialog):
             self.model.set_hits([])
             self.count.setText("")
             return
-        self.ctx.db(search.search, query=text, limit=50, mark=MARK,
-                    on_done=lambda hits: self._show(generation, hits))
+        self.ctx.db(find, query=text, data_dir=self.ctx.data_dir, holder=self.ctx.meaning,
+                    on_done=lambda found: self._show(generation, found.hits, found.note))
 
-    def _show(self, generation: int, hits) -> None:
+    def _show(self, generation: int, hits, note: str = "") -> None:
         if generation != self._generation:
             return  # the user typed on
         self.model.set_hits(hits)
-        self.count.setText(f"{len(hits)} entr{'y' if len(hits) == 1 else 'ies'}"
-                           if hits else "No entries match.")
+        words = sum(h.how == "words" for h in hits)
+        meaning = len(hits) - words
+        self.count.setText((f"{len(hits)} entr{'y' if len(hits) == 1 else 'ies'}"
+                            + (f": {words} by their words, {meaning} related by meaning"
+                               if meaning else "") if hits else "No entries match.")
+                           + (f" ({note})" if note else ""))
         if hits:
             self.results.setCurrentIndex(self.model.index(0))
             if self._open_when_ready:

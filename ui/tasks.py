@@ -68,7 +68,10 @@ class TaskRunner(QObject):
         self.writes.setMaxThreadCount(1)
         self.slow = QThreadPool()  # the model: long jobs never block reads or writes
         self.slow.setMaxThreadCount(1)
+        self.background = QThreadPool()  # upkeep nobody waits for (the meaning index)
+        self.background.setMaxThreadCount(1)
         self._live: set[Task] = set()
+        self._upkeep: set[Task] = set()   # background tasks, never counted as busy
         self.abandoned = False  # see shutdown
 
     def run(self, fn: Callable, *args, on_done: Callable | None = None,
@@ -84,6 +87,9 @@ class TaskRunner(QObject):
             task.progress.connect(on_progress)
         self._live.add(task)
         task.finished.connect(lambda: self._live.discard(task))
+        if pool == "background":
+            self._upkeep.add(task)
+            task.finished.connect(lambda: self._upkeep.discard(task))
         getattr(self, pool).start(_Runnable(task, fn, args, kwargs))
         return task
 
@@ -106,16 +112,19 @@ class TaskRunner(QObject):
         self.cancel_all()
         writes = self.writes.waitForDone(write_ms)
         self.abandoned = not (writes and all(p.waitForDone(grace_ms)
-                                             for p in (self.reads, self.slow)))
+                                             for p in (self.reads, self.slow,
+                                                       self.background)))
         return not self.abandoned
 
     def wait(self, msecs: int = 10_000) -> bool:
         """Block until every pool is idle (tests, lock, quit)."""
-        return all(p.waitForDone(msecs) for p in (self.writes, self.reads, self.slow))
+        return all(p.waitForDone(msecs) for p in (self.writes, self.reads, self.slow,
+                                                  self.background))
 
     @property
     def busy(self) -> bool:
-        return bool(self._live)
+        """Whether work someone waits for is under way (background upkeep is not)."""
+        return bool(self._live - self._upkeep)
 
 
 def parameters(fn: Callable) -> set[str]:

@@ -21,7 +21,15 @@ from sqlmodel import Session, select
 
 from models.enums import QuestionKind
 from models.tables import Advice, AdviceCitation, Interaction, Partner
-from services.advice import advice_writer, lead, model_library, playbook, prompts
+from services.advice import (
+    advice_writer,
+    lead,
+    memory_links,
+    model_library,
+    playbook,
+    prompts,
+    quotes,
+)
 from services.advice.advice_writer import Part
 from services.advice.engine import Generation, TextEngine
 from services.advice.focus import focus_first
@@ -162,7 +170,8 @@ class AdviceResult:
 
 def angle_json(a: playbook.Angle) -> dict:
     return {"rule": a.rule, "title": a.title, "why": a.why, "first_step": a.first_step,
-            "cites": a.cites, "urgency": a.urgency, "category": a.category, "leads": a.leads}
+            "cites": a.cites, "urgency": a.urgency, "category": a.category, "leads": a.leads,
+            "quotes": a.quotes}
 
 
 def is_draft(model: TextEngine) -> bool:
@@ -206,12 +215,18 @@ def relevant_entries(*, session: Session, snapshot: PartnerSnapshot, text: str,
     return [by_id[h.id] for h in chosen if h.id in by_id]
 
 
-def gather(*, session: Session, request: AdviceRequest,
-           today: date | None = None) -> AdviceContext:
+def gather(*, session: Session, request: AdviceRequest, today: date | None = None,
+           meaning=None) -> AdviceContext:
+    """The context of one question: the partner's snapshot, the angles (the few that answer
+    the question first, each with the journal's own words), the entries most relevant to the
+    question. `meaning`: the meaning model, when it is there (issue 22)."""
     snapshot = load_snapshot(session=session, partner_id=request.partner_id, today=today)
     question = question_text(request, snapshot)
     focus = next((i for i in snapshot.interactions if i.id == request.interaction_id), None)
     snapshot.focus, snapshot.meeting_date = focus, request.meeting_date
+    near = memory_links.nearby(session, meaning, snapshot)
+    if near is not None:    # 'what worked before': the past episodes most like this one
+        snapshot.likeness = near.likeness
     angles = playbook.angles(snapshot, no_contact_days=request.no_contact_days)
     if focus is not None:  # what the selected entry shows comes before everything else
         angles = focus_first(snapshot, focus, angles)
@@ -220,6 +235,10 @@ def gather(*, session: Session, request: AdviceRequest,
                          person=person.name if person else None)
     words = " ".join(filter(None, [question, focus.title if focus else ""]))
     relevant = relevant_entries(session=session, snapshot=snapshot, text=words)
+    if near is not None:   # by meaning too: the entries nearest the question, then the words'
+        ids = {i.id for i in relevant}
+        relevant += [i for i in near.entries(words, limit=3) if i.id not in ids]
+    quotes.quote_angles(angles, snapshot)
     if focus is not None and focus not in relevant:
         relevant.insert(0, focus)
     return AdviceContext(snapshot, question, angles, focus, relevant)
@@ -289,7 +308,7 @@ def citations(*, session: Session, advice_id: int) -> list[int]:
 # --- the whole path ------------------------------------------------------------------------------
 def advise(*, session: Session, request: AdviceRequest,
            model_source: Callable[[], TextEngine] | None,
-           listener: AdviceListener | None = None) -> AdviceResult:
+           listener: AdviceListener | None = None, meaning=None) -> AdviceResult:
     """Angles at once (listener.angles), then the model's advice streamed; nothing is saved:
     the caller saves a result with text through save_advice, in its own write use case.
 
@@ -299,7 +318,7 @@ def advise(*, session: Session, request: AdviceRequest,
     """
     started = time.perf_counter()
     listener = listener or AdviceListener()
-    context = gather(session=session, request=request)
+    context = gather(session=session, request=request, meaning=meaning)
     end_read(session)  # no read transaction held open during a long generation
     angles_seconds = time.perf_counter() - started
     listener.angles(context.angles)

@@ -51,15 +51,15 @@ def fit(angle: Angle, kinds: set[str], question_stems: set[str], person: str | N
 def choose(angles: list[Angle], *, kind: str, question: str = "",
            person: str | None = None) -> list[Angle]:
     """The angles reordered: up to LEAD that answer the question first (marked `leads`; when
-    none fits it, the most urgent), then the rest in their earlier order (urgency, or the
-    selected entry's)."""
+    fewer fit it, the most urgent of the others fill in), then the rest in their earlier order
+    (urgency, or the selected entry's)."""
     kinds = _kinds_asked(kind, question)
     stems = content_stems(question) if kind == "free" else set()
     scores = {n: fit(a, kinds, stems, person) for n, a in enumerate(angles)
               if a.rule not in NEVER_LEADS}
     ranked = sorted(scores, key=lambda n: (-scores[n], n))
-    fitting = [n for n in ranked if scores[n] > 0]
-    chosen = fitting[:LEAD] or ranked[:LEAD]     # none fits the question: the most urgent
+    fitting = [n for n in ranked if scores[n] > 0][:LEAD]
+    chosen = fitting + [n for n in ranked if n not in fitting][:LEAD - len(fitting)]
     for n, a in enumerate(angles):
         a.leads = n in chosen
     return [angles[n] for n in chosen] + [a for n, a in enumerate(angles) if n not in chosen]

@@ -39,6 +39,7 @@ class Angle:
     cites: list[int] = field(default_factory=list)
     urgency: float = 0.0
     leads: bool = False        # among the few answering the question asked (services/advice/lead.py)
+    quotes: list[dict] = field(default_factory=list)   # the journal's own words (quotes.py)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -374,7 +375,10 @@ def r_what_worked_before(s, cfg):
     kinds, entries = current_episodes(s, cfg)
     if not kinds or not s.precedents:
         return None
-    found = precedents.best(s.precedents, kinds, exclude_entries=entries, limit=cfg["limit"])
+    like = (lambda e: s.likeness([i for i in e.cites], sorted(entries))) \
+        if s.likeness is not None and entries else None
+    found = precedents.best(s.precedents, kinds, exclude_entries=entries, limit=cfg["limit"],
+                            like=like)
     out = []
     for e in found:
         same = e.partner_id == s.partner.id

@@ -204,12 +204,14 @@ def with_next(*, session: Session, found: list[Episode], per_kind: int = 4) -> l
 
 
 def best(found: list[Episode], kinds: set[str], *, exclude_entries: set[int] = frozenset(),
-         since: datetime | None = None, limit: int = 2) -> list[Episode]:
+         since: datetime | None = None, limit: int = 2, like=None) -> list[Episode]:
     """The recovered episodes of these kinds, fastest recovery first, then the most recent;
-    none that is the current episode (its entry excluded, or newer than `since`)."""
+    none that is the current episode (its entry excluded, or newer than `since`). With `like`
+    (episode -> how alike it is to now, by meaning), the most alike first (issue 22)."""
     chosen = [e for e in found if e.kind in kinds and e.recovered
               and e.entry_id not in exclude_entries and (since is None or e.when < since)]
-    chosen.sort(key=lambda e: (e.days_to_recover, -e.when.timestamp()))
+    chosen.sort(key=lambda e: (-round(like(e), 2) if like else 0, e.days_to_recover,
+                               -e.when.timestamp()))
     return chosen[:limit]
 
 

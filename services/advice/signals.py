@@ -46,6 +46,7 @@ class PartnerSnapshot:
     stance_changes: list[StanceChange] = field(default_factory=list)   # oldest first
     meeting_date: date | None = None      # the next meeting, when the user names it
     focus: Interaction | None = None      # the entry the question is about
+    likeness: object | None = None        # (ids, ids) -> cosine, when the meaning index is there
 
     # --- derived -----------------------------------------------------------------------------
     def days_ago(self, when: datetime | date | None) -> int:

@@ -10,7 +10,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, delete, select
@@ -33,7 +33,6 @@ from models.tables import (
     Stance,
     StanceChange,
     TrustReading,
-    now,
 )
 from services.errors import Conflict, InvalidInput, NotFound
 from services.store import flush, get_or_404, validated
@@ -277,7 +276,10 @@ def update_interaction(*, session: Session, interaction_id: int,
     links = changes.pop("participant_ids", None), changes.pop("tags", None)
     merged = validated(InteractionCreate, interaction.model_dump() | changes)
     interaction.sqlmodel_update(merged.model_dump(include=set(changes)))
-    interaction.updated_at = now()
+    # to the microsecond: two edits within a second are two versions (the meaning index
+    # tells a changed entry by it)
+    interaction.updated_at = max(datetime.now(), interaction.updated_at + timedelta(
+        microseconds=1)) if interaction.updated_at else datetime.now()
     session.add(interaction)
     _set_links(session, interaction, *links)
     flush(session)

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from models.tables import Advice, CommitmentStatus, Interaction, InteractionParticipant, OwedBy
-from services.advice import lead, playbook
+from services.advice import lead, playbook, quotes
 from services.advice.grounding import fragment_reason
 from services.advice.signals import load_snapshot
 from services.journal import excerpt, plain_text, trust
@@ -166,8 +166,9 @@ def build_brief(*, session: Session, options: BriefOptions, today: date | None =
     data.promises.sort(key=lambda c: (c.owed_by != OwedBy.us.value, -c.overdue_days,
                                       c.due or date.max))
     snap.meeting_date = options.meeting_date
-    data.angles = lead.choose(playbook.angles(snap, no_contact_days=no_contact_days),
-                              kind="prepare")
+    data.angles = quotes.quote_angles(
+        lead.choose(playbook.angles(snap, no_contact_days=no_contact_days), kind="prepare"),
+        snap, private=options.include_reflections)
     if options.with_advice:   # a small model's draft only once the user kept it
         latest = session.exec(select(Advice).where(Advice.partner_id == p.id,
                                                    col(Advice.draft).is_(False))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from services import journal
 from services.errors import ConfidantError, InvalidInput
-from services.journal import commitments, export, search, trust
+from services.journal import commitments, export, trust
 from services.store import use_case
 from services.terminal import shown
 from ui.cli.common import (
@@ -129,22 +129,76 @@ def cmd_list(args, session) -> None:
               f"{i.kind.value:<8}  {shown(i.title)}")
 
 
-@with_session()
-def cmd_search(args, session) -> None:
-    hits = search.search(session=session, query=args.query,
-                         partner_id=partner_id_of(session, args.partner),
-                         kind=args.kind, since=parse_when(args.since, "--since"),
-                         until=parse_when(args.until, "--until"), limit=args.limit)
+def cmd_search(args) -> None:
+    """Words and meaning blended (or --words, --meaning); the meaning index is brought up to
+    date first, in use cases of its own, never inside a save."""
+    from services.memory import recall
+
+    mode = "words" if args.words else "meaning" if args.meaning else "blend"
+    vault = open_vault(args)
+    try:
+        embedder, why = (None, "") if mode == "words" else meaning_model(args, vault)
+        if mode == "meaning" and embedder is None:
+            raise InvalidInput(why)
+        with use_case(vault) as session:
+            found = recall.find(session=session, query=args.query, embedder=embedder, mode=mode,
+                                partner_id=partner_id_of(session, args.partner),
+                                kind=args.kind, since=parse_when(args.since, "--since"),
+                                until=parse_when(args.until, "--until"), limit=args.limit,
+                                unavailable=why)
+    finally:
+        vault.lock()
     if args.json:
         print(json.dumps([{"id": h.id, "partner": h.partner, "title": h.title,
                            "date": h.occurred_at.isoformat(), "kind": h.kind,
-                           "snippet": h.snippet} for h in hits], ensure_ascii=False, indent=1))
+                           "snippet": h.snippet, "found_by": h.how,
+                           "score": round(h.score, 4)} for h in found.hits],
+                         ensure_ascii=False, indent=1))
         return
-    if not hits:
+    if found.note:
+        print(found.note, file=sys.stderr)
+    if not found.hits:
         print("No entries match.", file=sys.stderr)
-    for h in hits:
-        print(f"{h.id:>6}  {h.occurred_at:%Y-%m-%d}  {shown(h.partner)}: {shown(h.title)}\n"
+    for h in found.hits:
+        by = "" if h.how == "words" else f"  (by meaning, {h.score:.2f})"
+        print(f"{h.id:>6}  {h.occurred_at:%Y-%m-%d}  {shown(h.partner)}: {shown(h.title)}{by}\n"
               f"        {shown(h.snippet)}")
+
+
+def _meaning_quietly(args):
+    """The meaning model for the advisor's quotes and context, or None (never an error)."""
+    from services.errors import ModelUnavailable
+    from services.memory import embedder as embedding
+
+    try:
+        return embedding.load_embedder(data_dir_of(args))
+    except ModelUnavailable:
+        return None
+
+
+def meaning_model(args, vault):
+    """The meaning model, with the index caught up (progress on stderr when it takes a while);
+    or None and the one line saying why search is words only."""
+    from services.errors import ModelUnavailable
+    from services.memory import embedder as embedding
+    from services.memory import index
+
+    try:
+        model = embedding.load_embedder(data_dir_of(args))
+    except ModelUnavailable as err:
+        return None, f"{err} Words only."
+    shown_progress = [False]
+
+    def progress(done: int, total: int, left: float) -> None:
+        if sys.stderr.isatty() and total >= 50 and (done == total
+                                                     or done % 160 < index.BATCH):
+            shown_progress[0] = True
+            print(f"\rIndexing by meaning: {done}/{total}, about {left:.0f} s left",
+                  end="", file=sys.stderr, flush=True)
+    index.catch_up(vault, model, on_progress=progress)
+    if shown_progress[0]:
+        print(file=sys.stderr)
+    return model, ""
 
 
 def cmd_advise(args) -> None:
@@ -221,8 +275,11 @@ def _advise(args, session, by_rule: dict):
         for n, a in enumerate(shown_now, 1):
             cites = " ".join(f"[#{i}]" for i in a.cites)
             print(f"\n{n}. {shown(a.title)}  ({a.category}, urgency {a.urgency:.1f})\n"
-                  f"   Why: {shown(a.why)}{' ' + cites if cites else ''}\n"
-                  f"   First step: {shown(a.first_step)}")
+                  f"   Why: {shown(a.why)}{' ' + cites if cites else ''}")
+            for q in a.quotes:   # the journal's own words (issue 22)
+                private = " (private reflection)" if q["private"] else ""
+                print(f"   “{shown(q['text'])}” [#{q['interaction_id']}]{private}")
+            print(f"   First step: {shown(a.first_step)}")
         if len(shown_now) < len(angles):
             more = len(angles) - len(shown_now)
             print(f"\n({more} more angle{'s' if more > 1 else ''}: --all)")
@@ -244,7 +301,8 @@ def _advise(args, session, by_rule: dict):
         result = advisor.advise(
             session=session, request=request,
             model_source=None if args.no_model else model_source,
-            listener=advisor.AdviceListener(angles=show_angles, token=stream, part=withheld))
+            listener=advisor.AdviceListener(angles=show_angles, token=stream, part=withheld),
+            meaning=_meaning_quietly(args))
     finally:
         holder.close()
     return request, result

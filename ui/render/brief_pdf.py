@@ -114,8 +114,12 @@ def body_html(b: BriefData) -> str:
             out.append("<p class='muted'>The playbook raises no alarm for this partner.</p>")
         for n, a in enumerate(b.angles, 1):
             cites = " ".join(f"[#{i}]" for i in a.cites)
+            quoted = "".join(  # the journal's words; a private reflection only if included
+                f"<br>“{_e(q['text'])}” <span class='muted'>[#{q['interaction_id']}]</span>"
+                for q in getattr(a, "quotes", [])
+                if not q["private"] or b.options.include_reflections)
             out.append(f"<p><b>{n}. {_e(a.title)}</b><br>{_e(a.why)} "
-                       f"<span class='muted'>{cites}</span><br><i>First step:</i> "
+                       f"<span class='muted'>{cites}</span>{quoted}<br><i>First step:</i> "
                        f"{_e(a.first_step)}</p>")
         if b.advice:
             text = _e(b.advice).replace("\n\n", "</p><p>").replace("\n", "<br>")
