@@ -193,6 +193,7 @@ def build_parser() -> Parser:
     cmd.add_parser("check", help="check every page of the journal (exit 1 if damaged)")
     _practice_parsers(cmd, partner, stakeholder)
     _voice_parsers(cmd)
+    _suggest_parsers(cmd)
     _model_parsers(cmd)
     return parser
 
@@ -303,6 +304,19 @@ def _practice_parsers(cmd, partner, stakeholder) -> None:
     p.add_argument("--partner", required=True)
     p.add_argument("--json", action="store_true")
 
+
+
+def _suggest_parsers(cmd) -> None:
+    """Suggestions from notes (issue 23): promises, people and warning signs to accept."""
+    cmd.choices["log"].add_argument("--suggest", action="store_true",
+                                    help="after saving, print what the notes propose")
+    p = cmd.add_parser("suggest", help="promises, people and warning signs from an entry's notes")
+    p.add_argument("entry", type=IDENT, metavar="ENTRY_ID")
+    p.add_argument("numbers", nargs="?", metavar="N,M", help="with --accept: which to apply")
+    p.add_argument("--accept", action="store_true", help="apply suggestions N,M in one go")
+    p.add_argument("--model", action="store_true",
+                   help="also ask the model in use where the rules miss (slower)")
+    p.add_argument("--json", action="store_true")
 
 
 def _voice_parsers(cmd) -> None:

@@ -72,7 +72,12 @@ def _log_entry(args, session) -> None:
             "difficulty": args.difficulty, "participant_ids": people, "tags": names(args.tags)}
     if args.date:
         data["occurred_at"] = parse_when(args.date)
-    print(journal.create_interaction(session=session, interaction_in=data).id)
+    item = journal.create_interaction(session=session, interaction_in=data)
+    print(item.id)
+    if getattr(args, "suggest", False):  # issue 23: what the notes propose, nothing written
+        from ui.cli.suggest import after_log
+
+        after_log(args, session, item)
 
 
 @with_session(write=True)
