@@ -316,7 +316,7 @@ def test_a_bigger_model_in_use_adds_what_rules_miss_in_the_editor(qtbot, ctx):
     qtbot.addWidget(editor)
     editor.open_entry(item.id)
     qtbot.waitUntil(lambda: [p.source for p in editor.suggestions.proposals] == ["bigger.gguf"],
-                    timeout=5000)
+                    timeout=15000)
     [p] = editor.suggestions.proposals
     assert (p.fields["owed_by"], p.fields["text"]) == ("them", "She'd get us the usage numbers")
     ctx.llm.model = None

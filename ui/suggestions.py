@@ -54,7 +54,7 @@ class SuggestionsBox(QGroupBox):
         self.ctx, self.source = ctx, source
         self.proposals: list = []
         self.dismissed: set[tuple[str, str]] = set()
-        self._asked = 0
+        self._asked = self._with_model = 0
         self.pause = QTimer(self, singleShot=True, interval=PAUSE_MS)
         self.pause.timeout.connect(self.refresh)
         self.table = QTableWidget(0, 4)
@@ -104,14 +104,19 @@ class SuggestionsBox(QGroupBox):
         self.ctx.db(suggest.propose, **asked, on_done=lambda found: self._delivered(ticket, found),
                     on_error=self._failed)
         model = bigger_model(self.ctx)
-        if model is not None:   # then the bigger model's additions, on the slow pool
+        if model is not None:   # then the rules' and the bigger model's, on the slow pool
             self.ctx.db(suggest.propose, **asked, model=model, slow=True,
-                        on_done=lambda found: self._delivered(ticket, found),
+                        on_done=lambda found: self._delivered(ticket, found, True),
                         on_error=self._failed)
 
-    def _delivered(self, ticket: int, found: list) -> None:
-        if ticket == self._asked and shiboken6.isValid(self):  # the latest, to a live window
-            self._show(found)
+    def _delivered(self, ticket: int, found: list, with_model: bool = False) -> None:
+        """The latest request's list, to a live window; the rules' alone never replaces the
+        list with the model's additions (the pools finish in any order)."""
+        if ticket != self._asked or not shiboken6.isValid(self) or (
+                not with_model and self._with_model == ticket):
+            return
+        self._with_model = ticket if with_model else self._with_model
+        self._show(found)
 
     def _failed(self, err: BaseException) -> None:
         if shiboken6.isValid(self):
