@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from services.advice import llm
 from services.journal import suggest
-from ui.errors import report
+from ui.errors import is_expected, log_unexpected, report, user_message
 
 PAUSE_MS = 1200
 KIND_TEXT = {"promise": {"us": "Promise (we owe)", "them": "Promise (they owe)"},
@@ -107,7 +107,7 @@ class SuggestionsBox(QGroupBox):
         if model is not None:   # then the rules' and the bigger model's, on the slow pool
             self.ctx.db(suggest.propose, **asked, model=model, slow=True,
                         on_done=lambda found: self._delivered(ticket, found, True),
-                        on_error=self._failed)
+                        on_error=self._model_failed)
 
     def _delivered(self, ticket: int, found: list, with_model: bool = False) -> None:
         """The latest request's list, to a live window; the rules' alone never replaces the
@@ -121,6 +121,15 @@ class SuggestionsBox(QGroupBox):
     def _failed(self, err: BaseException) -> None:
         if shiboken6.isValid(self):
             report(err, self, self.message.setText)
+
+    def _model_failed(self, err: BaseException) -> None:
+        """The model's extra items are optional: a failure there is logged and named in one
+        line, never a dialog over the user's typing; the rules' list stands."""
+        if not shiboken6.isValid(self):
+            return
+        if user_message(err) is not None and not is_expected(err):
+            log_unexpected(err)
+        self.message.setText("The model's suggestions failed; the rules' list stands.")
 
     def clear(self) -> None:
         self.pause.stop()
