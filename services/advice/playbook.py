@@ -1,7 +1,9 @@
 """The playbook: deterministic rules over a partner's signals, each giving an angle with why, the
 entries it rests on, and a first step. Instant, and needs no model.
 
-Texts and thresholds live in resources/playbook.toml; each rule's detection is one function here.
+Texts and thresholds live in resources/playbook.toml; each rule's detection is one function:
+here, in people_rules (the stakeholder map), precedent_rules (what worked before) and forward
+(the next meeting, your own plan, a healthy partner).
 Angles are ranked by urgency = severity x recency (a signal from today weighs 1, from 45 days ago
 0.5), most urgent first.
 """
@@ -9,15 +11,13 @@ Angles are ranked by urgency = severity x recency (a signal from today weighs 1,
 from __future__ import annotations
 
 import tomllib
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from models.tables import CommitmentStatus, OwedBy, Side, Stance
-from services.advice import forward, people_reading, precedents
+from models.tables import OwedBy
+from services.advice import forward, people_rules, precedent_rules
 from services.advice.signals import PartnerSnapshot, Signal, since
 from services.journal.trust import index_drop
 from services.paths import resource
@@ -58,14 +58,6 @@ def _more(items: list) -> str:
     return f" (and {len(items) - 1} more)" if len(items) > 1 else ""
 
 
-def _last_seen(s: PartnerSnapshot, person) -> tuple[str, list[int], datetime | None]:
-    seen = s.with_person(person.id)
-    if not seen:
-        return "", [], None
-    return (f"; last seen at '{seen[0].title}' ({seen[0].occurred_at:%Y-%m-%d})",
-            [i.id for i in seen[:3]], seen[0].occurred_at)
-
-
 # --- rules: one function each, returning a Signal or None --------------------------------------
 def _overdue(s: PartnerSnapshot, owed_by: OwedBy) -> Signal | None:
     items = sorted(s.overdue(owed_by), key=lambda c: c.due)
@@ -78,12 +70,9 @@ def _overdue(s: PartnerSnapshot, owed_by: OwedBy) -> Signal | None:
 
 
 def _broken(s: PartnerSnapshot, owed_by: OwedBy, cfg: dict) -> Signal | None:
-    items = [c for c in s.commitments_of(owed_by, CommitmentStatus.broken)
-             if s.days_ago(c.resolved_at or c.due or c.created_at) <= cfg["window_days"]]
+    items = s.broken(owed_by, cfg["window_days"])
     if not items:
         return None
-    items.sort(key=lambda c: c.resolved_at or datetime.combine(c.due or s.today,
-                                                               datetime.min.time()), reverse=True)
     c = items[0]
     return Signal({"text": c.text, "due": c.due.isoformat() if c.due else "no date",
                    "more": _more(items)},
@@ -127,90 +116,6 @@ def _component(s: PartnerSnapshot, attr: str, cfg: dict) -> Signal | None:
                   [latest.interaction_id] if latest.interaction_id else [], latest.taken_at)
 
 
-def _people(s: PartnerSnapshot, side: Side, stances: tuple, min_influence: int = 1,
-            active: bool = True):
-    return sorted((p for p in s.stakeholders if p.side == side and p.stance in stances
-                   and p.influence >= min_influence and p.active == active),
-                  key=lambda p: -p.influence)
-
-
-def _person_signal(s: PartnerSnapshot, person, extra: dict | None = None) -> Signal:
-    last, cites, when = _last_seen(s, person)
-    return Signal({"name": person.name, "role": person.role or "no role noted",
-                   "influence": person.influence, "stance": person.stance.value, "last": last,
-                   **(extra or {})}, cites, when)
-
-
-def _stance_signal(s: PartnerSnapshot, person, extra: dict | None = None) -> Signal:
-    """An angle on someone's stance cites the entries that show it (a refusal), not the latest
-    ones that mention them; when a later entry says otherwise, it asks to confirm the stance."""
-    reading = people_reading.read_stance(s, person)
-    shown = reading.shown_by[:3]
-    last = (f"; shown at '{shown[0].title}' ({shown[0].occurred_at:%Y-%m-%d})" if shown else
-            "; no entry shows it: the stance rests on your own judgement")
-    facts = {"name": person.name, "role": person.role or "no role noted",
-             "influence": person.influence, "stance": person.stance.value, "last": last,
-             **(extra or {})}
-    when = shown[0].occurred_at if shown else reading.set_at
-    later = reading.contradicted_by
-    if later is None:
-        return Signal(facts, reading.cites, when)
-    facts |= {"later": later.title, "later_date": f"{later.occurred_at:%Y-%m-%d}",
-              "says": reading.contradiction.rstrip(".")}
-    return Signal(facts, [later.id] + reading.cites, later.occurred_at, as_rule="stance_check")
-
-
-def ally(s: PartnerSnapshot) -> str:
-    """Who can carry an idea to a blocker: a champion if there is one, else a supporter named
-    as a supporter (never a supporter called a champion)."""
-    for stance in (Stance.champion, Stance.supporter):
-        found = _people(s, Side.partner, (stance,))
-        if found:
-            return f"a {stance.value} close to them ({found[0].name})"
-    return "someone they trust"
-
-
-def r_influential_blocker(s, cfg):
-    found = _people(s, Side.partner, (Stance.blocker,), cfg["min_influence"])
-    if not found:
-        return None
-    return _stance_signal(s, found[0], {"ally": ally(s)})
-
-
-def r_influential_skeptic(s, cfg):
-    found = _people(s, Side.partner, (Stance.skeptic,), cfg["min_influence"])
-    return _stance_signal(s, found[0], {"ally": ally(s)}) if found else None
-
-
-def r_internal_misalignment(s, cfg):
-    found = _people(s, Side.internal, (Stance.skeptic, Stance.blocker))
-    return _stance_signal(s, found[0], {"ally": ally(s)}) if found else None
-
-
-def r_champion_left(s, cfg):
-    found = _people(s, Side.partner, (Stance.champion, Stance.supporter), active=False)
-    if not found:
-        return None
-    signal = _person_signal(s, found[0])
-    after = people_reading.successor(s, found[0])
-    if after is not None:   # the successor was met since: build on them, do not ask for them
-        person, met = after
-        signal.facts |= {"successor": person.name, "successor_role": person.role or "no role",
-                         "times": len(met), "titles": "; ".join(f"'{i.title}'" for i in met[:2])}
-        signal.cites = [i.id for i in met[:2]] + signal.cites[:1]
-        signal.when, signal.as_rule = met[0].occurred_at, "successor_met"
-    return signal
-
-
-def r_no_champion(s, cfg):
-    theirs = [p for p in s.stakeholders if p.side == Side.partner and p.active]
-    if len(theirs) < 2 or any(p.stance == Stance.champion for p in theirs):
-        return None
-    supporters = _people(s, Side.partner, (Stance.supporter,))
-    return Signal({"count": len(theirs), "partner": s.partner.name,
-                   "candidate": supporters[0].name if supporters else "a neutral contact"}, [])
-
-
 def r_no_contact(s, cfg):
     last = s.last_contact
     if last is None:
@@ -251,21 +156,6 @@ def r_person_trust_fell(s, cfg):
         if signal:
             found.append(signal)
     return max(found, key=lambda x: x.when) if found else None
-
-
-def r_single_threaded(s, cfg):
-    recent = [i for i in s.interactions if i.kind.value != "internal"][:10]
-    if len(recent) < cfg["min_entries"]:
-        return None
-    counts = Counter(pid for i in recent for pid in set(s.participants.get(i.id, [])))
-    if not counts:
-        return None
-    person_id, n = counts.most_common(1)[0]
-    if n / len(recent) < cfg["share"] or len(counts) > 2:
-        return None
-    person = s.person(person_id)
-    return Signal({"name": person.name, "share": round(100 * n / len(recent))},
-                  [i.id for i in recent[:3]], recent[0].occurred_at)
 
 
 def r_no_governance(s, cfg):
@@ -320,76 +210,6 @@ def r_governance_overdue(s, cfg):
                   [d.last_held_id] if d.last_held_id else [], d.due)
 
 
-def current_episodes(s: PartnerSnapshot, cfg: dict) -> tuple[set[str], set[int]]:
-    """The kinds of trouble the partner is in now, and the entries where they happened."""
-    kinds, entries = set(), set()
-    pair = index_drop(s.readings, cfg["drop"])
-    if pair:
-        kinds.add("trust_drop")
-        entries.add(pair[1].interaction_id)
-    broken = _broken(s, OwedBy.us, {"window_days": cfg["window_days"]})
-    if broken:
-        kinds.add("broken_promise")
-        entries.update(broken.cites)
-    if _people(s, Side.partner, (Stance.blocker,)):
-        kinds.add("blocker")
-    entries.discard(None)
-    return kinds, entries
-
-
-def _first_move(s: PartnerSnapshot, e) -> str:
-    """What helped then, as a step to take here (an entry's title alone is not an action). An
-    episode of another partner is restated in this partner's people and promises: its titles,
-    people and promises are never pasted."""
-    if e.partner_id != s.partner.id:
-        return _restated(s, e)
-    if e.next_promises:
-        return f"a small promise like the one you made then ('{e.next_promises[0]}')"
-    outward = [n for n in e.next_entries if n["kind"] != "internal"] or e.next_entries
-    if not outward:
-        return "a direct conversation about what happened"
-    n = outward[0]
-    days = max((datetime.fromisoformat(n["date"]) - e.when).days, 1)
-    return f"a {n['kind']} with them, as you had then ('{n['title']}', {days} days after)"
-
-
-def _restated(s: PartnerSnapshot, e) -> str:
-    person = forward.counterpart(s)
-    who = person.name if person else "your counterpart"
-    moves = []
-    outward = [n for n in e.next_entries if n["kind"] != "internal"]
-    if outward:
-        days = max((datetime.fromisoformat(outward[0]["date"]) - e.when).days, 1)
-        moves.append(f"a {outward[0]['kind']} with {who} within {days} days")
-    if e.next_promises:
-        ours = sorted(s.commitments_of(OwedBy.us, CommitmentStatus.open),
-                      key=lambda c: (c.due is None, c.due or s.today))
-        moves.append(f"a small, dated promise to {who} on '{ours[0].text}' (a short status "
-                     "note each week until it is delivered)" if ours else
-                     f"one small, dated promise to {who} that you fully control")
-    return " and ".join(moves) or f"a direct conversation with {who} about what happened"
-
-
-def r_what_worked_before(s, cfg):
-    """The best one or two past episodes of the same kind that recovered (one angle each)."""
-    kinds, entries = current_episodes(s, cfg)
-    if not kinds or not s.precedents:
-        return None
-    like = (lambda e: s.likeness([i for i in e.cites], sorted(entries))) \
-        if s.likeness is not None and entries else None
-    found = precedents.best(s.precedents, kinds, exclude_entries=entries, limit=cfg["limit"],
-                            like=like)
-    out = []
-    for e in found:
-        same = e.partner_id == s.partner.id
-        out.append(Signal({"partner": e.partner, "month": f"{e.when:%Y-%m}",
-                           "what": precedents.KINDS[e.kind],
-                           "story": precedents.sentence(e) if same else precedents.outline(e),
-                           "first": _first_move(s, e)},
-                          e.cites, None))
-    return out or None
-
-
 RULES: dict[str, Callable] = {
     "our_overdue_promise": lambda s, cfg: _overdue(s, OwedBy.us),
     "our_broken_promise": lambda s, cfg: _broken(s, OwedBy.us, cfg),
@@ -400,20 +220,20 @@ RULES: dict[str, Callable] = {
     "low_intimacy": lambda s, cfg: _component(s, "intimacy", cfg),
     "high_self_orientation": lambda s, cfg: _component(s, "self_orientation", cfg),
     "low_credibility": lambda s, cfg: _component(s, "credibility", cfg),
-    "influential_blocker": r_influential_blocker,
-    "influential_skeptic": r_influential_skeptic,
-    "internal_misalignment": r_internal_misalignment,
-    "champion_left": r_champion_left,
-    "no_champion": r_no_champion,
+    "influential_blocker": people_rules.r_influential_blocker,
+    "influential_skeptic": people_rules.r_influential_skeptic,
+    "internal_misalignment": people_rules.r_internal_misalignment,
+    "champion_left": people_rules.r_champion_left,
+    "no_champion": people_rules.r_no_champion,
     "no_contact": r_no_contact,
     "repeated_difficult": r_repeated_difficult,
     "person_trust_fell": r_person_trust_fell,
-    "single_threaded": r_single_threaded,
+    "single_threaded": people_rules.r_single_threaded,
     "no_governance": r_no_governance,
     "health_gap": r_health_gap,
     "health_drop": r_health_drop,
     "governance_overdue": r_governance_overdue,
-    "what_worked_before": r_what_worked_before,
+    "what_worked_before": precedent_rules.r_what_worked_before,
     # looking ahead (services/advice/forward.py)
     "next_meeting": forward.r_next_meeting,
     "own_plan": forward.r_own_plan,

@@ -68,6 +68,13 @@ class PartnerSnapshot:
     def commitments_of(self, owed_by: OwedBy, status: CommitmentStatus) -> list[Commitment]:
         return [c for c in self.commitments if c.owed_by == owed_by and c.status == status]
 
+    def broken(self, owed_by: OwedBy, window_days: int) -> list[Commitment]:
+        """Promises broken within the window, the latest first."""
+        found = [c for c in self.commitments_of(owed_by, CommitmentStatus.broken)
+                 if self.days_ago(c.resolved_at or c.due or c.created_at) <= window_days]
+        return sorted(found, key=lambda c: c.resolved_at or datetime.combine(
+            c.due or self.today, datetime.min.time()), reverse=True)
+
     def overdue(self, owed_by: OwedBy) -> list[Commitment]:
         return [c for c in self.commitments_of(owed_by, CommitmentStatus.open)
                 if c.due is not None and c.due < self.today]
