@@ -14,14 +14,12 @@ from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTextBrowser,
     QToolButton,
@@ -33,6 +31,7 @@ from models.enums import QuestionKind
 from services.advice import advisor
 from services.advice.advisor import CITE
 from services.errors import ModelUnavailable
+from ui.angle_cards import AngleCard, AngleCards
 from ui.context import AppContext
 from ui.errors import report
 from ui.notices import affects
@@ -67,29 +66,6 @@ def advice_view_html(parts, angles, grey: str) -> str:
                   for p in mine if not p.kept]
         blocks.append("<br>".join(lines))
     return "<p>" + "</p><p>".join(blocks) + "</p>"
-
-
-class AngleCard(QFrame):
-    cite_clicked = Signal(int)
-
-    def __init__(self, angle, parent=None):
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setProperty("category", angle.category)  # its colour: resources/confidant.qss
-        cites = " ".join(f'<a href="entry:{i}">[#{i}]</a>' for i in angle.cites)
-        quoted = "".join(
-            f'<br>“{html.escape(q["text"])}” <a href="entry:{q["interaction_id"]}">'
-            f'[#{q["interaction_id"]}]</a>{" <i>(private)</i>" if q["private"] else ""}'
-            for q in getattr(angle, "quotes", []))
-        label = QLabel(f"<b>{html.escape(angle.title)}</b><br>{html.escape(angle.why)} {cites}"
-                       f"{quoted}<br><i>First step:</i> {html.escape(angle.first_step)}")
-        label.setWordWrap(True)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        label.linkActivated.connect(lambda link: self.cite_clicked.emit(int(link.split(":")[1])))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 4, 4, 4)
-        layout.addWidget(label)
-        self.label, self.angle = label, angle
 
 
 class AdvisorPanel(QWidget):
@@ -134,19 +110,9 @@ class AdvisorPanel(QWidget):
         row.addWidget(self.ask_button)
         row.addWidget(self.stop_button)
 
-        self.cards = QWidget()
-        self.cards_layout = QVBoxLayout(self.cards)
-        self.more_button = QPushButton()
-        self.more_button.setCheckable(True)
-        self.more_button.setFlat(True)
-        self.more_button.setAccessibleName("The other angles")
-        self.more_button.toggled.connect(self._show_more)
-        self.more_button.hide()
-        self.cards_layout.addWidget(self.more_button)
-        self.cards_layout.addStretch()
-        cards_scroll = QScrollArea()
-        cards_scroll.setWidgetResizable(True)
-        cards_scroll.setWidget(self.cards)
+        self.cards = AngleCards()
+        self.cards.cite_clicked.connect(self.open_entry)
+        self.more_button = self.cards.more_button
         self.advice = QTextBrowser()
         self.advice.setAccessibleName("Written advice")
         self.advice.setOpenLinks(False)
@@ -176,7 +142,7 @@ class AdvisorPanel(QWidget):
         self.history.itemClicked.connect(self._show_saved)
 
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(cards_scroll)
+        split.addWidget(self.cards)
         split.addWidget(writing)
         split.setSizes([260, 260])
         layout = QVBoxLayout(self)
@@ -200,7 +166,7 @@ class AdvisorPanel(QWidget):
     def set_partner(self, partner_id: int | None) -> None:
         if partner_id != self.partner_id:
             self.stop()
-            self._clear_cards()
+            self.cards.clear()
             self.advice.clear()
             self.note.clear()
             self.person.clear()
@@ -243,9 +209,9 @@ class AdvisorPanel(QWidget):
     def _show_saved(self, item) -> None:
         a = item.data(Qt.ItemDataRole.UserRole)
         self._text = a.text
-        self._clear_cards()
+        self.cards.clear()
         self._angles = [advisor.playbook.Angle(**angle) for angle in json.loads(a.angles_json)]
-        self._show_angles(self._angles)
+        self.cards.show_angles(self._angles)
         self._advice_id = a.id
         self._set_draft(a.draft)
         self._parts = [advisor.Part(**p) for p in json.loads(a.parts_json or "[]")]
@@ -320,7 +286,7 @@ class AdvisorPanel(QWidget):
         what, value = event
         if what == "angles":
             self._angles = list(value)
-            self._show_angles(self._angles)
+            self.cards.show_angles(self._angles)
             if not value:
                 self.note.setText("No alarms: the journal's signals for this partner are calm.")
         elif what == "token":  # kept text only: a sentence appears once it passed the check
@@ -412,49 +378,10 @@ class AdvisorPanel(QWidget):
         self.ctx.db(advisor.keep_advice, advice_id=self._advice_id, write=True, on_done=kept,
                     on_error=self._failed)
 
-    # --- cards and links ---------------------------------------------------------------------
-    def _clear_cards(self) -> None:
-        for card in self.angle_cards():
-            self.cards_layout.removeWidget(card)
-            card.deleteLater()
-        self.more_button.hide()
-
-    def _show_angles(self, angles) -> None:
-        """The leading angles as cards, then 'N more angles' opening the rest."""
-        self._clear_cards()
-        leading = [a for a in angles if a.leads] or angles
-        rest = [a for a in angles if not any(a is x for x in leading)]
-        for angle in leading:
-            self._add_card(angle, before=self.more_button)
-        for angle in rest:
-            self._add_card(angle).setVisible(False)
-        self.more_button.setVisible(bool(rest))
-        self.more_button.setChecked(False)
-        self._more_label(len(rest))
-
-    def _more_label(self, count: int) -> None:
-        self.more_button.setText(f"Hide the other {count} angle{'s' if count > 1 else ''}"
-                                 if self.more_button.isChecked() else
-                                 f"{count} more angle{'s' if count > 1 else ''}…")
-
-    def _show_more(self, shown: bool) -> None:
-        rest = [c for c in self.angle_cards() if not c.angle.leads]
-        for card in rest:
-            card.setVisible(shown)
-        self._more_label(len(rest))
-
-    def _add_card(self, angle, before: QWidget | None = None) -> AngleCard:
-        card = AngleCard(angle)
-        card.cite_clicked.connect(self.open_entry)
-        at = self.cards_layout.indexOf(before) if before is not None else \
-            self.cards_layout.count() - 1
-        self.cards_layout.insertWidget(at, card)
-        return card
-
+    # --- links -------------------------------------------------------------------------------
     def _link(self, url: QUrl) -> None:
         if url.scheme() == "entry":
             self.open_entry.emit(int(url.path()))
 
     def angle_cards(self) -> list[AngleCard]:
-        return [self.cards_layout.itemAt(i).widget() for i in range(self.cards_layout.count())
-                if isinstance(self.cards_layout.itemAt(i).widget(), AngleCard)]
+        return self.cards.cards()
