@@ -58,7 +58,7 @@ class SuggestionsBox(QGroupBox):
         self.pause = QTimer(self, singleShot=True, interval=PAUSE_MS)
         self.pause.timeout.connect(self.refresh)
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Kind", "Suggestion", "Due", "From your words"])
+        self.table.setHorizontalHeaderLabels(["Kind", "Suggestion", "Due", "Your words"])
         self.table.setAccessibleName("Suggestions from your notes")
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -67,6 +67,7 @@ class SuggestionsBox(QGroupBox):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMaximumHeight(150)
         self.suggest_button = QPushButton("Suggest")
         self.suggest_button.setToolTip("Read the notes again for promises, people and signs")
@@ -148,7 +149,8 @@ class SuggestionsBox(QGroupBox):
             first.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable
                            | Qt.ItemFlag.ItemIsSelectable)
             first.setCheckState(Qt.CheckState.Unchecked)
-            what = p.fields["text"] if p.kind == "promise" else suggest.describe(p)
+            what = (p.fields["text"] if p.kind == "promise" else p.fields["name"]
+                    if p.kind == "person" else suggest.describe(p))   # the kind says the rest
             due = p.fields.get("due")
             cells = [first, QTableWidgetItem(what),
                      QTableWidgetItem(due.isoformat() if isinstance(due, date) else ""),
@@ -159,6 +161,7 @@ class SuggestionsBox(QGroupBox):
                               | (Qt.ItemFlag.ItemIsEditable if editable else
                                  Qt.ItemFlag.NoItemFlags))
             cells[3].setToolTip(p.quote[:500])
+            cells[1].setToolTip(suggest.describe(p))
             for column, cell in enumerate(cells):
                 self.table.setItem(n, column, cell)
         has = bool(self.proposals)
