@@ -64,8 +64,8 @@ def _chunk_text(session: Session, chunk_id: int, row) -> str:
 
 
 def _stems(text_: str) -> frozenset[str]:
-    """Words of four letters or more, by their first five: 'promised' meets 'promise'."""
-    return frozenset(w[:5] for w in re.findall(r"[^\W\d_]{4,}", text_.casefold()))
+    """Words of five letters or more (not they, them, when), by their first five."""
+    return frozenset(w[:5] for w in re.findall(r"[^\W\d_]{5,}", text_.casefold()))
 
 
 def matched_sentence(chunk: str, query: np.ndarray, embedder, budget: list[int],
