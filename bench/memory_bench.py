@@ -387,7 +387,7 @@ def main() -> None:
                     blend_hits.append(sum(h.how == "meaning" for h in r.hits))
         # the same without embedding sentences to pick the one that matched (first one instead)
         plain_t, real = [], recall.matched_sentence
-        recall.matched_sentence = lambda chunk, query, emb, budget: chunk.strip()[:200]
+        recall.matched_sentence = lambda chunk, *_rest: chunk.strip()[:200]
         try:
             for q in texts:
                 t = time.perf_counter()

@@ -19,7 +19,7 @@ from services.journal import plain_text, search
 from services.memory.vectors import entry_texts, matrix, nearest, sentences
 
 MIN_MEANING = 0.20          # cosine below this is not "related" (measured in bench/memory_bench)
-SENTENCES_CHECKED = 6       # sentences embedded to find the one that matched, per search:
+SENTENCES_CHECKED = 3       # sentences embedded to find the one that matched, per search:
                             # ~6 ms each (bench/memory_bench: 24 cost 150 ms a query)
 MAX_RELATED = 8             # in a blend, the related entries after the words' own
 
@@ -73,7 +73,7 @@ def matched_sentence(chunk: str, query: np.ndarray, embedder, budget: list[int],
     """The chunk's sentence nearest the query: the one sharing the most of the query's words
     when one shares any, else the nearest in meaning while the budget of embedded sentences
     lasts, else the chunk's first sentence."""
-    spans = [chunk[s:e].strip() for s, e in sentences(chunk)][:4] or [chunk.strip()]
+    spans = [chunk[s:e].strip() for s, e in sentences(chunk)][:3] or [chunk.strip()]
     pick = spans[0]
     if len(spans) > 1:
         shared = [len(query_stems & _stems(x)) for x in spans]
