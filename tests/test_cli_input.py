@@ -170,8 +170,9 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     subprocess.run(cli + ["demo"], env=env, check=True, capture_output=True)
     reader = subprocess.Popen(cli + ["search", "a"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)
-    reader.stdout.readline()
-    reader.stdout.close()  # as `head -1` does
+    reader.stdout.close()  # as `head -1` does once it has its line; closed before the first
+    # write here, so the writer meets the closed pipe whatever the scheduling (it starts
+    # writing only after opening the vault and searching)
     err = reader.stderr.read().decode()
     assert reader.wait(timeout=60) == 141 and "Traceback" not in err and err == "", err
 
