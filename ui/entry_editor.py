@@ -20,12 +20,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSlider,
-    QStackedWidget,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -36,61 +32,13 @@ from services.journal import drafts, entry
 from ui.context import AppContext
 from ui.dates import datetime_edit
 from ui.errors import report
+from ui.fields import MarkdownField, scale_slider
 from ui.icons import icon_label, lock_icon
 from ui.suggestions import attach_to_editor
 from ui.voice_widget import VoiceCapture
 
 AUTOSAVE_MS = 2000
 TRUST_PARTS = ("credibility", "reliability", "intimacy", "self_orientation")
-
-
-def _slider(low: int, high: int, value: int, name: str) -> QSlider:
-    slider = QSlider(Qt.Orientation.Horizontal)
-    slider.setAccessibleName(name)
-    slider.setRange(low, high)
-    slider.setValue(value)
-    slider.setPageStep(1)
-    return slider
-
-
-class MarkdownField(QWidget):
-    """A Markdown text with an Edit / Preview toggle."""
-
-    changed = Signal()
-
-    def __init__(self, placeholder: str, parent=None, name: str = ""):
-        super().__init__(parent)
-        self.editor = QPlainTextEdit()
-        self.editor.setPlaceholderText(placeholder)
-        self.editor.setAccessibleName(name)
-        self.editor.setTabChangesFocus(True)
-        self.preview = QTextBrowser()
-        self.preview.setOpenExternalLinks(False)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.editor)
-        self.stack.addWidget(self.preview)
-        self.toggle = QPushButton("Preview")
-        self.toggle.setCheckable(True)
-        self.toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.toggle.toggled.connect(self._toggled)
-        self.editor.textChanged.connect(self.changed)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.toggle, alignment=Qt.AlignmentFlag.AlignRight)
-        layout.addWidget(self.stack)
-
-    def _toggled(self, on: bool) -> None:
-        if on:
-            self.preview.setMarkdown(self.editor.toPlainText())
-        self.stack.setCurrentIndex(1 if on else 0)
-        self.toggle.setText("Edit" if on else "Preview")
-
-    def text(self) -> str:
-        return self.editor.toPlainText()
-
-    def set_text(self, text: str) -> None:
-        self.toggle.setChecked(False)
-        self.editor.setPlainText(text)
 
 
 class EntryEditor(QWidget):
@@ -123,7 +71,7 @@ class EntryEditor(QWidget):
         self.participants = QListWidget()
         self.participants.setMaximumHeight(110)
         self.tags = QLineEdit(placeholderText="tags, separated by commas")
-        self.difficulty = _slider(0, 5, 0, "Difficulty, 0 to 5")
+        self.difficulty = scale_slider(0, 5, 0, "Difficulty, 0 to 5")
         self.difficulty_label = QLabel()
         self.notes = MarkdownField("Notes (Markdown): what was said, decided, asked",
                                    name="Notes")
@@ -139,7 +87,7 @@ class EntryEditor(QWidget):
         trust_form = QFormLayout(self.trust_box)
         self.trust = {}
         for part in TRUST_PARTS:
-            slider = _slider(1, 10, 5, part.replace("_", "-").capitalize() + ", 1 to 10")
+            slider = scale_slider(1, 10, 5, part.replace("_", "-").capitalize() + ", 1 to 10")
             value = QLabel("5")
             slider.valueChanged.connect(lambda v, label=value: label.setNum(v))
             slider.valueChanged.connect(self._update_index)
