@@ -149,6 +149,16 @@ def private_opener(path, flags: int) -> int:
     return fd
 
 
+def sha256_of(path: Path, *, opener=None) -> str:
+    """A file's SHA-256, read a megabyte at a time; `opener` (say open_input, which never
+    blocks on a FIFO) opens it, else a plain binary open."""
+    digest = hashlib.sha256()
+    with (opener(path) if opener is not None else open(path, "rb")) as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def copy_checked(sources, out, sha256: str) -> bool:
     """Copy `sources` one after another into `out` (a binary file open for writing) and say
     whether what was copied has the SHA-256 `sha256`; the caller keeps it only then. A source

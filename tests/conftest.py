@@ -62,6 +62,28 @@ def no_internet(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
 
 
+@pytest.fixture
+def no_sockets(monkeypatch):
+    """Stricter than no_internet: every attempt to open a socket, of any family, raises; the
+    attempts are recorded for the test to assert on."""
+    import socket
+
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("network disabled in this test")
+
+    class NoSocket(socket.socket):
+        def __init__(self, *args, **kwargs):
+            refuse(*args)
+
+    monkeypatch.setattr(socket, "socket", NoSocket)
+    for name in ("create_connection", "getaddrinfo", "socketpair", "fromfd"):
+        monkeypatch.setattr(socket, name, refuse)
+    return attempts
+
+
 @pytest.fixture(autouse=True)
 def memory_keyring(monkeypatch):
     monkeypatch.delenv("CONFIDANT_PASSPHRASE", raising=False)

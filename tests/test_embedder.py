@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -206,25 +205,6 @@ def test_copy_checked_says_whether_the_bytes_are_the_pinned_ones(tmp_path):
 
 
 # --- offline, light ----------------------------------------------------------------------------
-@pytest.fixture
-def no_sockets(monkeypatch):
-    """Every attempt to open a socket, of any family, raises."""
-    attempts = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise OSError("network disabled in this test")
-
-    class NoSocket(socket.socket):
-        def __init__(self, *args, **kwargs):
-            refuse(*args)
-
-    monkeypatch.setattr(socket, "socket", NoSocket)
-    for name in ("create_connection", "getaddrinfo", "socketpair", "fromfd"):
-        monkeypatch.setattr(socket, name, refuse)
-    return attempts
-
-
 def test_conversion_and_embedding_open_no_socket(no_sockets, tmp_path):
     model = emb.load_embedder(tmp_path)
     try:

@@ -277,31 +277,12 @@ def test_no_model_gives_angles_and_a_reason_and_touches_nothing(sample, tmp_path
     assert result.no_model_reason.startswith("No written advice: No model file")
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    """Every attempt to open a socket raises."""
-    attempts = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise OSError("network disabled in this test")
-
-    class NoSocket(socket.socket):
-        def __init__(self, *args, **kwargs):
-            refuse(*args)
-
-    monkeypatch.setattr(socket, "socket", NoSocket)
-    for name in ("create_connection", "getaddrinfo", "socketpair", "fromfd"):
-        monkeypatch.setattr(socket, name, refuse)
-    return attempts
-
-
-def test_whole_advise_path_runs_offline(no_network, data_dir, model_dir):
+def test_whole_advise_path_runs_offline(no_sockets, data_dir, model_dir):
     from services import vault as vaults
 
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", 9))  # the guard works
-    no_network.clear()
+    no_sockets.clear()
     models = data_dir / "models"
     models.mkdir()
     for name in (llm.BUNDLED_NAME, llm.BUNDLED_NAME + llm.VERIFIED_SUFFIX):
@@ -320,5 +301,5 @@ def test_whole_advise_path_runs_offline(no_network, data_dir, model_dir):
         with use_case(created.vault, write=True) as s:
             advisor.save_advice(session=s, request=request, result=result)
     created.vault.lock()
-    assert result.timing.generations and result.parts and no_network == []  # it wrote, offline
+    assert result.timing.generations and result.parts and no_sockets == []  # it wrote, offline
     assert (result.advice_id is not None) == bool(result.text)  # saved only if a sentence passed

