@@ -63,6 +63,31 @@ def no_internet(monkeypatch):
 
 
 @pytest.fixture
+def loopback_only(no_internet, monkeypatch):
+    """Lets connections to 127.0.0.0/8 and ::1 through (a test's own servers); any other
+    network address is refused and recorded."""
+    import _socket
+    import ipaddress
+    import socket
+
+    attempts: list = []
+
+    def guarded(self, address, *args):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                local = ipaddress.ip_address(str(address[0]).split("%")[0]).is_loopback
+            except ValueError:
+                local = False
+            if not local:
+                attempts.append(address)
+                raise OSError(f"test tried to reach the network: {address}")
+        return _socket.socket.connect(self, address, *args)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    return attempts
+
+
+@pytest.fixture
 def no_sockets(monkeypatch):
     """Stricter than no_internet: every attempt to open a socket, of any family, raises; the
     attempts are recorded for the test to assert on."""

@@ -5,8 +5,6 @@ folder (a tmp_path tree) and the ports (a real HTTP server on an ephemeral loopb
 
 from __future__ import annotations
 
-import _socket
-import ipaddress
 import json
 import socket
 import threading
@@ -22,27 +20,7 @@ from tests.test_hostile_models import tiny_gguf
 BLOB = "ab" * 32
 
 
-# --- the boundaries: loopback sockets and a fake server ----------------------------------------
-@pytest.fixture
-def loopback_only(no_internet, monkeypatch):
-    """Connections to 127.0.0.0/8 go through; any other address is refused and recorded."""
-    attempts: list = []
-
-    def guarded(self, address, *args):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            try:
-                local = ipaddress.ip_address(str(address[0]).split("%")[0]).is_loopback
-            except ValueError:
-                local = False
-            if not local:
-                attempts.append(address)
-                raise OSError(f"test tried to reach the network: {address}")
-        return _socket.socket.connect(self, address, *args)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
-    return attempts
-
-
+# --- the boundaries: a fake server (loopback_only, the socket guard, is in conftest) -------------
 def serve(answer):
     """An HTTP server on 127.0.0.1 at an ephemeral port; answer(path) -> (status, headers,
     body). Returns (server, port, the paths asked)."""

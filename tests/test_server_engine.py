@@ -5,9 +5,7 @@ socket at all for a host the user did not allow."""
 
 from __future__ import annotations
 
-import _socket
 import functools
-import ipaddress
 import json
 import re
 import socket
@@ -33,29 +31,7 @@ from tests.model_servers import (
 )
 
 
-# --- the guard: loopback only, every other attempt recorded -------------------------------------
-@pytest.fixture
-def loopback_only(no_internet, monkeypatch):
-    """Lets connections to 127.0.0.0/8 and ::1 through (this test's own servers); any other
-    network address is refused and recorded."""
-    attempts: list = []
-
-    def guarded(self, address, *args):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            host = str(address[0]).split("%")[0]
-            try:
-                local = ipaddress.ip_address(host).is_loopback
-            except ValueError:
-                local = False
-            if not local:
-                attempts.append(address)
-                raise OSError(f"test tried to reach the network: {address}")
-        return _socket.socket.connect(self, address, *args)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
-    return attempts
-
-
+# --- the server (the loopback guard, loopback_only, is in conftest) ------------------------------
 @pytest.fixture(scope="session")
 def llama_server(model_dir, tmp_path_factory):
     path = with_chat_template(llm.bundled_path(model_dir),
