@@ -256,7 +256,7 @@ def main() -> None:
     rss0 = rss_mb()
     with use_case(big) as s:
         t = time.perf_counter()
-        m = vectors.matrix(s, recall._key(s), 384)
+        m = vectors.matrix(s, 384)
         build = time.perf_counter() - t
     rss1 = rss_mb()
     out["matrix"] = {"rows": m.count, "build_s": round(build, 2), "rss_before_mb": round(rss0),
@@ -272,7 +272,7 @@ def main() -> None:
             t = time.perf_counter()
             v = embedder.embed([q])[0]
             embed_t.append(time.perf_counter() - t)
-            mm = vectors.matrix(s, recall._key(s), 384)
+            mm = vectors.matrix(s, 384)
             t = time.perf_counter()
             vectors.nearest(mm, v, limit=LIMIT)
             nearest_t.append(time.perf_counter() - t)

@@ -264,4 +264,7 @@ def test_the_app_indexes_after_a_save_and_ctrl_f_finds_by_meaning(qtbot, ctx):
     hits = dialog.model.hits
     assert hits and hits[0].id == new and hits[0].how == "meaning"
     assert "related by meaning" in dialog.count.text()
+    assert vectors._CACHE                  # the matrix, in memory while the journal is open
+    win.lock()
+    assert not vectors._CACHE              # and gone with the lock
     win.close()

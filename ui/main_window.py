@@ -19,6 +19,7 @@ from services import settings as settings_service
 from services import vault as vault_service
 from services.errors import Conflict
 from services.journal import demo, drafts
+from services.memory import vectors
 from services.practice import health
 from services.vault import backup
 from ui import theme
@@ -354,6 +355,7 @@ class MainWindow(QMainWindow):
         self.advisor.stop()
         self.ctx.tasks.wait()
         self.ctx.vault.lock()
+        vectors.forget()   # the meaning index's matrix is the journal's too
         self.editor.clear()
         self.set_locked(True)
         self.setWindowTitle("Confidant")  # no partner's name over a locked journal

@@ -39,5 +39,5 @@ class Nearby:
 def nearby(session: Session, embedder, snapshot: PartnerSnapshot) -> Nearby | None:
     if embedder is None:
         return None
-    m = matrix(session, str(session.get_bind().url), embedder.dimensions)
+    m = matrix(session, embedder.dimensions)
     return Nearby(embedder, snapshot, m) if m.count else None

@@ -37,11 +37,6 @@ def _words(text: str) -> list[str]:
     return WORD.findall(text.casefold().replace("’", "'"))
 
 
-def _has(text: str, kind: str) -> bool:
-    folded = " " + " ".join(_words(text)) + " "
-    return any(f" {w} " in folded for w in word_lists()[kind])
-
-
 def says(sentence: str, person: Stakeholder, kind: str) -> bool:
     """Whether the sentence says the person is against us (kind 'against') or for us ('for'):
     one of the kind's words within NEAR words after their name, as its subject would be
@@ -101,17 +96,14 @@ def _present(s: PartnerSnapshot, entry: Interaction, person: Stakeholder) -> boo
     return person.id in s.participants.get(entry.id, [])
 
 
-def shown_by(s: PartnerSnapshot, person: Stakeholder, *, positive: bool = False
-             ) -> list[Interaction]:
-    """Entries whose sentences about the person say they are against us (or, with positive,
-    for us), most telling first: the stronger words, the harder meeting, the more recent."""
-    kind = "for" if positive else "against"
+def shown_by(s: PartnerSnapshot, person: Stakeholder) -> list[Interaction]:
+    """Entries whose sentences about the person say they are against us, most telling first:
+    the more such sentences, the harder meeting, the more recent."""
     found = []
     for entry in s.interactions:
-        hits = [x for x in about(entry, person) if says(x, person, kind)]
+        hits = [x for x in about(entry, person) if says(x, person, "against")]
         if hits:
-            found.append((len(hits), entry.difficulty if not positive else -entry.difficulty,
-                          entry.occurred_at, entry))
+            found.append((len(hits), entry.difficulty, entry.occurred_at, entry))
     found.sort(key=lambda t: (t[0], t[1], t[2]), reverse=True)
     return [t[3] for t in found]
 

@@ -43,10 +43,6 @@ class Recall:
     note: str = ""               # why the search was words only, when it was
 
 
-def _key(session: Session) -> str:
-    return str(session.get_bind().url)
-
-
 def _entries(session: Session, ids: list[int]) -> dict[int, tuple]:
     if not ids:
         return {}
@@ -104,7 +100,7 @@ def find(*, session: Session, query: str, embedder=None, mode: str = "blend",
         out.note = unavailable or "Search by meaning is off: words only."
         return out
     vector = embedder.embed([query.strip()[:2000]])[0]
-    m = matrix(session, _key(session), len(vector))
+    m = matrix(session, len(vector))
     if not m.count:
         out.note = "The journal is not indexed by meaning yet: words only."
         return out

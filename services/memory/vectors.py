@@ -116,9 +116,10 @@ def _build(rows, dims: int) -> Matrix:
                   vectors=vectors, last_id=int(rows[-1][0]) if n else 0, count=n)
 
 
-def matrix(session: Session, key: str, dims: int) -> Matrix:
-    """The cached matrix for this journal, up to date: rows added since are appended; a
-    deletion or a rewrite (fewer rows than expected) rebuilds it."""
+def matrix(session: Session, dims: int) -> Matrix:
+    """The cached matrix for this journal (known by its file), up to date: rows added since
+    are appended; a deletion or a rewrite (fewer rows than expected) rebuilds it."""
+    key = str(session.get_bind().url)
     last, count = session.connection().execute(text(
         "SELECT coalesce(max(id), 0), count(*) FROM entry_chunk")).one()
     with _LOCK:
@@ -138,12 +139,10 @@ def matrix(session: Session, key: str, dims: int) -> Matrix:
         return cached
 
 
-def forget(key: str | None = None) -> None:
+def forget() -> None:
+    """Drop every cached matrix (the journal locked: what it held leaves memory with it)."""
     with _LOCK:
-        if key is None:
-            _CACHE.clear()
-        else:
-            _CACHE.pop(key, None)
+        _CACHE.clear()
 
 
 @dataclass(frozen=True)
