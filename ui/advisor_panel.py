@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 from models.enums import QuestionKind
 from services.advice import advisor
 from services.advice.advisor import CITE
-from services.errors import ModelUnavailable
 from ui.angle_cards import AngleCard, AngleCards
 from ui.context import AppContext
 from ui.errors import report
@@ -257,13 +256,9 @@ class AdvisorPanel(QWidget):
                 task.progress.emit(("status", f"{model.name} is writing…"))
                 return model
 
-            try:     # the journal quoted, and read by meaning, when the model is there
-                by_meaning = meaning.get(data_dir)
-            except ModelUnavailable:
-                by_meaning = None
-            return advisor.advise(
+            return advisor.advise(   # read by meaning, when that model is there
                 session=session, request=request, model_source=model_source,
-                meaning=by_meaning,
+                meaning=meaning.available(data_dir),
                 listener=advisor.AdviceListener(
                     angles=lambda angles: task.progress.emit(("angles", angles)),
                     token=lambda piece: task.progress.emit(("token", piece)),

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from services.errors import ModelUnavailable
 from services.memory import recall
 from ui import theme
 from ui.context import AppContext
@@ -28,12 +27,9 @@ MARK = ("\x02", "\x03")
 
 def find(*, session, query: str, data_dir, holder):
     """Words first, then entries related by meaning (the model loaded once, on this worker)."""
-    try:
-        embedder, why = holder.get(data_dir), ""
-    except ModelUnavailable as err:
-        embedder, why = None, str(err)
+    embedder = holder.available(data_dir)
     return recall.find(session=session, query=query, embedder=embedder, limit=50, mark=MARK,
-                       unavailable=why)
+                       unavailable=holder.error if embedder is None else "")
 
 
 def hit_html(hit) -> str:

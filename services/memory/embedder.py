@@ -262,6 +262,13 @@ class EmbedderHolder:
             self._key, self.error = key, None
             return self.embedder
 
+    def available(self, data_dir: Path, **kw) -> Embedder | None:
+        """The model, or None with `error` saying why (search is then words only)."""
+        try:
+            return self.get(data_dir, **kw)
+        except ModelUnavailable:
+            return None
+
     def _close(self) -> None:
         if self.embedder is not None:
             self.embedder.close()

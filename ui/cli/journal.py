@@ -170,28 +170,15 @@ def cmd_search(args) -> None:
               f"        {shown(h.snippet)}")
 
 
-def _meaning_quietly(args):
-    """The meaning model for the advisor's quotes and context, or None (never an error)."""
-    from services.errors import ModelUnavailable
-    from services.memory import embedder as embedding
-
-    try:
-        return embedding.load_embedder(data_dir_of(args))
-    except ModelUnavailable:
-        return None
-
-
 def meaning_model(args, vault):
     """The meaning model, with the index caught up (progress on stderr when it takes a while);
     or None and the one line saying why search is words only."""
-    from services.errors import ModelUnavailable
     from services.memory import embedder as embedding
     from services.memory import index
 
-    try:
-        model = embedding.load_embedder(data_dir_of(args))
-    except ModelUnavailable as err:
-        return None, f"{err} Words only."
+    model = embedding.HOLDER.available(data_dir_of(args))
+    if model is None:
+        return None, f"{embedding.HOLDER.error} Words only."
     shown_progress = [False]
 
     def progress(done: int, total: int, left: float) -> None:
@@ -250,6 +237,7 @@ def _advise_and_save(args, by_rule: dict) -> None:
 def _advise(args, session, by_rule: dict):
     from services import settings as settings_service
     from services.advice import advisor, model_holder
+    from services.memory import embedder as embedding
 
     partner = journal.resolve_partner(session=session, name=args.partner)
     person_id = stakeholder_id_of(session, partner, args.stakeholder)
@@ -307,7 +295,7 @@ def _advise(args, session, by_rule: dict):
             session=session, request=request,
             model_source=None if args.no_model else model_source,
             listener=advisor.AdviceListener(angles=show_angles, token=stream, part=withheld),
-            meaning=_meaning_quietly(args))
+            meaning=embedding.HOLDER.available(data_dir_of(args)))  # quotes, context
     finally:
         holder.close()
     return request, result
