@@ -17,7 +17,6 @@ from services.advice import server_stream
 from services.advice.server_model import ServerModel, ServerSettings
 from services.errors import ServerFailed
 from tests.model_servers import event
-from tests.test_server_engine import loopback_only  # noqa: F401 (a fixture)
 
 HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n")
 STREAM = HEAD + b"\r\n"

@@ -23,7 +23,6 @@ from services.advice.server_model import ServerModel
 from services.errors import InvalidInput, ServerFailed
 from services.store import use_case
 from tests.model_servers import FakeServer
-from tests.test_server_engine import loopback_only  # noqa: F401 (a fixture)
 from tests.voice_support import model_folder, share_model, speak
 
 PASSPHRASE = "correct-horse-1"

@@ -25,6 +25,7 @@ the background. KIND switches it; the model id (file name) changes with it, so a
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import os
@@ -280,3 +281,4 @@ class EmbedderHolder:
 
 
 HOLDER = EmbedderHolder()   # the process's one: the UI and the background indexer share it
+atexit.register(HOLDER.close)   # freed before the interpreter tears llama_cpp down
