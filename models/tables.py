@@ -439,3 +439,4 @@ class EntryChunk(SQLModel, table=True):
     vector: bytes = Field(sa_type=LargeBinary)
     model: str = Field(max_length=80)
     indexed_at: NaiveDatetime = Field(default_factory=now)
+from models import sync_tables  # noqa: E402,F401 - sync bookkeeping, in the same metadata

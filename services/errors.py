@@ -87,3 +87,7 @@ class Interrupted(ConfidantError):
 
 class ServerFailed(ModelUnavailable):
     """A model server is down, refused, timed out, sent garbage or is not allowed: one line."""
+
+
+class SyncError(ConfidantError):
+    """Sync cannot do what was asked: one line says why and what to do."""

@@ -28,6 +28,7 @@ from services.errors import (
     ReadOnlyJournal,
     StorageFull,
 )
+from services.sync import capture as sync_capture
 
 M = TypeVar("M", bound=SQLModel)
 # what SQLite and SQLCipher say of a page that does not decrypt or a broken structure
@@ -61,6 +62,7 @@ def use_case(vault, *, write: bool = False) -> Iterator[Session]:
     with vault.session(write=write) as session:
         if write:
             changes.watch(session)  # what it wrote, for the notice after the commit
+            sync_capture.watch(session)  # and, when sync is on, its operations for the outbox
         try:
             yield session
         except (DatabaseError, OSError) as err:

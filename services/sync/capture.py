@@ -1,0 +1,236 @@
+"""The outbox: what each use case changed, as operations, written in its own transaction.
+
+`watch(session)` (called by `services.store.use_case` for every write) does nothing until sync
+is on. Then each flush turns the rows it inserted, changed and deleted into operations
+[table, uid, field, value, clock, replaced]: a new row sends every field, a changed one only
+the fields the use case changed, a delete its tombstone. Bulk deletes are read before they run.
+The operations are merged into `sync_row` and appended to `sync_outbox`; if the transaction
+rolls back, so do they.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from sqlalchemy import event, inspect, select
+from sqlmodel import Session
+
+from services.errors import ReadOnlyJournal
+from services.sync import clock as clocks
+from services.sync import spec as specs
+from services.sync.ledger import Ledger
+from services.sync.spec import DELETED, SPECS, SYNCED_SETTINGS
+
+KEY = "confidant.sync"
+NATURAL = "confidant.sync.natural"   # session.info: a prefix that makes new rows' uids derived
+
+
+def state_values(conn, *keys: str) -> dict[str, str]:
+    marks = ",".join("?" for _ in keys)
+    return dict(conn.exec_driver_sql(
+        f"SELECT key, value FROM sync_state WHERE key IN ({marks})", tuple(keys)).fetchall())
+
+
+class Recorder:
+    """One transaction's operations: the clock, the ledger, the outbox rows."""
+
+    def __init__(self, conn, device: str, last: str):
+        self.conn = conn
+        self.ledger = Ledger(conn)
+        self.clock = clocks.Clock(device, last)
+        self.ops: list[list] = []
+        self.counters: dict[str, int] = {}
+
+    def change(self, tbl: str, uid: str, values: dict) -> None:
+        """Fields the use case set; a new row (or one back from the Trash) is live again."""
+        state = self.ledger.state(tbl, uid)
+        stamp = None
+        for name, value in values.items():
+            if name in state and state[name][0] == value:
+                continue
+            stamp = stamp or self.clock.tick()
+            replaced = ([state[name][1]] if name in state else []) \
+                if name in SPECS[tbl].text else None
+            self._op(tbl, uid, name, value, stamp, replaced)
+        if (state.get(DELETED) or [False])[0] or DELETED not in state:
+            self._op(tbl, uid, DELETED, False, stamp or self.clock.tick(), None)
+
+    def delete(self, tbl: str, uid: str) -> None:
+        state = self.ledger.state(tbl, uid)
+        if state and not (state.get(DELETED) or [False])[0]:
+            self._op(tbl, uid, DELETED, True, self.clock.tick(), None)
+            for child in self.ledger.children(uid):   # gone with it (ON DELETE CASCADE)
+                self.conn.exec_driver_sql(
+                    "INSERT OR IGNORE INTO sync_wait (parent, tbl, uid) VALUES (?,?,?)",
+                    (uid, *child))
+                self.ledger.set_local(*child, None)
+        self.ledger.set_local(tbl, uid, None)
+
+    def _op(self, tbl, uid, name, value, stamp, replaced) -> None:
+        self.ledger.apply(tbl, uid, name, value, stamp, replaced)
+        self.ops.append([tbl, uid, name, value, stamp, replaced])
+
+    def new_uid(self, tbl: str, values: dict, natural: str | None) -> str:
+        if natural:   # the sample journal: the n-th row of a table is the same on every device
+            self.counters[tbl] = self.counters.get(tbl, 0) + 1
+            return specs.derived(natural, tbl, str(self.counters[tbl]))
+        if tbl == "partner":   # two devices that add the same partner get one partner
+            uid = specs.derived("partner", values.get("name", ""))
+            if not self.ledger.state("partner", uid):
+                return uid
+        return specs.new_uid()
+
+    def flush(self) -> None:
+        self.ledger.save()
+        if self.ops:
+            self.conn.exec_driver_sql(
+                "INSERT INTO sync_outbox (op) VALUES " + ",".join("(?)" for _ in self.ops),
+                tuple(json.dumps(op, separators=(",", ":"), ensure_ascii=False)
+                      for op in self.ops))
+            self.ops.clear()
+        self.conn.exec_driver_sql("INSERT OR REPLACE INTO sync_state (key, value) "
+                                  "VALUES ('clock', ?)", (self.clock.last,))
+
+
+def raw_row(conn, spec, local_key: str) -> dict | None:
+    where = " AND ".join(f'"{k}"=?' for k in spec.key)
+    result = conn.exec_driver_sql(f'SELECT * FROM "{spec.name}" WHERE {where}',
+                                  tuple(local_key.split("\x1f")))
+    row = result.mappings().first()
+    return dict(row) if row is not None else None
+
+
+def portable(recorder: Recorder, spec, row: dict, names=None) -> dict | None:
+    """A row's fields as they travel (parents by uid); None if a parent has no uid yet."""
+    out = {}
+    for name in names if names is not None else spec.fields:
+        value = row.get(name)
+        if name in spec.parents and value is not None:
+            value = recorder.ledger.uid_of(spec.parents[name], value)
+            if value is None:
+                return None
+        elif name in spec.blobs and value is not None:
+            value = base64.b64encode(value).decode()
+        out[name] = value
+    return out
+
+
+def uid_for(recorder: Recorder, spec, row: dict, natural: str | None) -> str | None:
+    """The uid of a row being recorded for the first time (or the one it already has)."""
+    local_key = spec.local_key(row)
+    known = recorder.ledger.uid_of(spec.name, local_key)
+    if known:
+        return known
+    values = portable(recorder, spec, row)
+    if values is None:
+        return None
+    uid = (spec.natural_uid(values) if not spec.serial
+           else recorder.new_uid(spec.name, values, natural))
+    recorder.ledger.set_local(spec.name, uid, local_key)
+    return uid
+
+
+def record_row(recorder: Recorder, spec, row: dict, *, changed=None,
+               natural: str | None = None) -> None:
+    """Record a row the use case inserted (changed=None) or changed (those fields)."""
+    if spec.name == "setting" and row["key"] not in SYNCED_SETTINGS:
+        return
+    local_key = spec.local_key(row)
+    uid = recorder.ledger.uid_of(spec.name, local_key)
+    create = uid is None
+    uid = uid or uid_for(recorder, spec, row, natural)
+    if uid is None:
+        return  # a parent outside sync (cannot happen for synced tables)
+    values = portable(recorder, spec, row, None if create else changed)
+    if values is not None:
+        recorder.ledger.set_local(spec.name, uid, local_key)
+        recorder.change(spec.name, uid, values)
+
+
+def record_delete(recorder: Recorder, spec, local_key: str) -> None:
+    uid = recorder.ledger.uid_of(spec.name, local_key)
+    if uid is not None:
+        recorder.delete(spec.name, uid)
+
+
+def _local_key_of(obj, spec) -> str:
+    return "\x1f".join(str(getattr(obj, k)) for k in spec.key)
+
+
+def watch(session: Session) -> None:
+    """Record what this write use case changes, when sync is on."""
+    holder: dict[str, Recorder | None] = {}
+
+    def recorder() -> Recorder | None:
+        if "r" not in holder:
+            conn = session.connection()
+            found = state_values(conn, "device", "blocked", "clock")
+            if found.get("blocked"):
+                raise ReadOnlyJournal(found["blocked"])
+            holder["r"] = Recorder(conn, found["device"], found.get("clock", "")) \
+                if "device" in found else None
+        return holder["r"]
+
+    @event.listens_for(session, "after_flush")
+    def after_flush(sess, _context):
+        rows = [(o, "new") for o in sess.new] + [(o, "dirty") for o in sess.dirty] \
+            + [(o, "deleted") for o in sess.deleted]
+        rows = [(o, how) for o, how in rows if getattr(o, "__tablename__", None) in SPECS]
+        if not rows or (rec := recorder()) is None:
+            return
+        natural = sess.info.get(NATURAL)
+        rows.sort(key=lambda r: (specs.RANK[r[0].__tablename__],
+                                 str(getattr(r[0], "id", "") or "").zfill(12)))
+        for obj, how in rows:
+            spec = SPECS[obj.__tablename__]
+            if how == "deleted":
+                record_delete(rec, spec, _local_key_of(obj, spec))
+                continue
+            changed = None
+            if how == "dirty":
+                state = inspect(obj)
+                changed = [a.key for a in state.attrs
+                           if a.key in spec.fields and a.history.has_changes()]
+                if not changed:
+                    continue
+            row = raw_row(rec.conn, spec, _local_key_of(obj, spec))
+            if row is not None:
+                record_row(rec, spec, row, changed=changed, natural=natural)
+        rec.flush()
+
+    @event.listens_for(session, "do_orm_execute")
+    def bulk(state):
+        table = getattr(state.statement, "table", None)
+        if table is None or table.name not in SPECS or not (state.is_delete or state.is_update):
+            return None
+        if (rec := recorder()) is None:
+            return None
+        spec = SPECS[table.name]
+        where = state.statement.whereclause
+        query = select(*(table.c[k] for k in spec.key))
+        hit = [tuple(r) for r in rec.conn.execute(query if where is None
+                                                  else query.where(where)).fetchall()]
+        result = state.invoke_statement()
+        for key in hit:
+            local_key = "\x1f".join(str(v) for v in key)
+            if state.is_delete:
+                record_delete(rec, spec, local_key)
+            elif (row := raw_row(rec.conn, spec, local_key)) is not None:
+                record_row(rec, spec, row, changed=list(spec.fields))
+        rec.flush()
+        return result
+
+
+def record_all(conn, device: str, last: str = "") -> int:
+    """Every row of the journal, recorded as created (turning sync on for an existing journal);
+    returns the number of operations."""
+    rec = Recorder(conn, device, last)
+    count = 0
+    for tbl in specs.ORDER:
+        spec = SPECS[tbl]
+        for row in conn.exec_driver_sql(f'SELECT * FROM "{tbl}"').mappings().fetchall():
+            record_row(rec, spec, dict(row))
+        count += len(rec.ops)
+        rec.flush()
+    return count

@@ -1,0 +1,334 @@
+"""One round of sync: seal this device's new operations into its own subfolder, apply the other
+devices' segments in order, and compact what every device has seen.
+
+Folder layout (`<folder>/Confidant/<journal>/`): `keys.cfk` (the sync key, wrapped by the
+passphrase and/or the recovery key), and one subfolder per device holding `00000001.cfs`, ...
+and `snapshot-<n>.cfs`. A device writes only its own subfolder and never changes a file it
+wrote; it deletes its own segments only after a snapshot covers them and every other device has
+said it applied them.
+
+Missing files are never deletions: a segment that is not there yet holds back the ones after it
+(a gap), an emptied folder is refilled from the outbox, and a device whose subfolder vanished is
+still known. Every segment is applied in its own transaction, idempotently.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from services.store import use_case
+from services.sync import clock as clocks
+from services.sync import sealed
+from services.sync.capture import state_values
+from services.sync.ledger import Ledger, merge_state
+from services.sync.spec import RANK, SPECS
+
+FORMAT = "confidant-sync/1"
+SCHEMA = (1, 0)            # major: a change old devices cannot read; minor: new fields
+OPS_PER_SEGMENT = 5000
+COMPACT_AFTER = 200        # own segments kept before a snapshot replaces them
+TOO_NEW = ("This journal is synced by a newer Confidant (sync format {major}): update "
+           "Confidant. Nothing more is written here until then; your journal is unchanged.")
+
+
+@dataclass
+class Settings:
+    device: str
+    journal: str
+    folder: Path
+    key: bytes
+    name: str
+
+    @property
+    def root(self) -> Path:
+        return self.folder / "Confidant" / self.journal
+
+    @property
+    def own(self) -> Path:
+        return self.root / self.device
+
+
+@dataclass
+class Round:
+    published: int = 0          # segments this device wrote
+    applied: int = 0            # segments of other devices applied
+    operations: int = 0         # operations they carried
+    refused: list[str] = field(default_factory=list)
+    waiting: dict[str, int] = field(default_factory=dict)   # device -> the segment missing
+    compacted: int = 0
+    changed: bool = False
+
+
+def settings_of(session) -> Settings | None:
+    found = state_values(session.connection(), "device", "journal", "folder", "key", "name")
+    if "device" not in found:
+        return None
+    return Settings(found["device"], found["journal"], Path(found["folder"]),
+                    base64.b64decode(found["key"]), found.get("name", ""))
+
+
+def device_name() -> str:
+    try:
+        return socket.gethostname()[:60] or "this computer"
+    except OSError:
+        return "this computer"
+
+
+def run(vault, *, left: bool = False) -> Round:
+    """One round: the others' segments applied, then this device's changes sealed with what it
+    has applied (its acknowledgements), then compaction. Each step commits on its own, so an
+    interruption loses nothing."""
+    result = Round()
+    with use_case(vault) as session:
+        conf = settings_of(session)
+    if conf is None:
+        return result
+    for device in _peer_folders(conf):
+        _apply_device(vault, conf, device, result)
+    _publish(vault, conf, result, acks_only=bool(result.operations) or left, left=left)
+    _compact(vault, conf, result)
+    return result
+
+
+# --- writing this device's segments ----------------------------------------------------------
+def _acks(session) -> dict[str, int]:
+    return dict(session.connection().exec_driver_sql("SELECT device, seq FROM sync_peer").fetchall())
+
+
+def _publish(vault, conf: Settings, result: Round, acks_only: bool = False,
+             left: bool = False) -> None:
+    """Give unsealed operations segment numbers (committed first), then write every numbered
+    segment that is not in the folder yet: after a crash, or a folder emptied by a sync tool."""
+    with use_case(vault, write=True) as session:
+        conn = session.connection()
+        _check_blocked(conn)
+        pending = conn.exec_driver_sql(
+            "SELECT n FROM sync_outbox WHERE seq IS NULL ORDER BY n").fetchall()
+        next_seq = int(state_values(conn, "next_seq").get("next_seq", "1"))
+        if acks_only and not pending:
+            conn.exec_driver_sql("INSERT INTO sync_outbox (seq, op) VALUES (?, 'null')",
+                                 (next_seq,))
+            next_seq += 1
+        for start in range(0, len(pending), OPS_PER_SEGMENT):
+            chunk = [n for (n,) in pending[start:start + OPS_PER_SEGMENT]]
+            conn.exec_driver_sql(
+                f"UPDATE sync_outbox SET seq=? WHERE n IN ({','.join('?' * len(chunk))})",
+                (next_seq, *chunk))
+            next_seq += 1
+        conn.exec_driver_sql("INSERT OR REPLACE INTO sync_state (key, value) "
+                             "VALUES ('next_seq', ?)", (str(next_seq),))
+        numbers = [s for (s,) in conn.exec_driver_sql(
+            "SELECT DISTINCT seq FROM sync_outbox WHERE seq IS NOT NULL ORDER BY seq")]
+        acks = _acks(session)
+    on_disk = sealed.numbered(conf.own, sealed.SEGMENT_NAME)
+    for seq in numbers:
+        if seq in on_disk:
+            continue
+        with use_case(vault) as session:
+            ops = [json.loads(op) for (op,) in session.connection().exec_driver_sql(
+                "SELECT op FROM sync_outbox WHERE seq=? ORDER BY n", (seq,))]
+        payload = {"format": FORMAT, "schema": list(SCHEMA), "device_name": conf.name,
+                   "written": datetime.now().replace(microsecond=0).isoformat(),
+                   "ops": [op for op in ops if op is not None], "acks": acks,
+                   "left": left and seq == numbers[-1]}
+        data = sealed.seal(conf.key, conf.journal, b"S", conf.device, seq, payload)
+        sealed.write_new(conf.own, sealed.segment_name(seq), data)
+        result.published += 1
+
+
+# --- reading the other devices ---------------------------------------------------------------
+def _peer_folders(conf: Settings) -> list[str]:
+    try:
+        names = sorted(p.name for p in conf.root.iterdir() if p.is_dir())
+    except OSError:
+        return []
+    return [n for n in names if n != conf.device and _is_device(n)]
+
+
+def _is_device(name: str) -> bool:
+    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
+
+
+def _apply_device(vault, conf: Settings, device: str, result: Round) -> None:
+    folder = conf.root / device
+    files = sealed.numbered(folder, sealed.SEGMENT_NAME)
+    with use_case(vault) as session:
+        row = session.connection().exec_driver_sql(
+            "SELECT seq FROM sync_peer WHERE device=?", (device,)).first()
+    done = row[0] if row else 0
+    seq = done + 1
+    while seq in files:
+        payloads = []
+        for path in files[seq]:
+            try:
+                payloads.append(sealed.open_file(path, conf.key, conf.journal, b"S", device, seq))
+            except sealed.Refused as err:
+                result.refused.append(str(err))
+        if not payloads:
+            break
+        if not _apply_segment(vault, conf, device, seq, payloads, result):
+            return
+        seq += 1
+    if files and max(files) >= seq:
+        result.waiting[device] = seq
+
+
+def _apply_segment(vault, conf, device: str, seq: int, payloads: list[dict],
+                   result: Round) -> bool:
+    """Apply one segment (every readable copy of it) in one transaction."""
+    with use_case(vault, write=True) as session:
+        conn = session.connection()
+        _check_blocked(conn)
+        major = max(int((p.get("schema") or [1])[0]) for p in payloads)
+        if major > SCHEMA[0]:
+            conn.exec_driver_sql("INSERT OR REPLACE INTO sync_state (key, value) "
+                                 "VALUES ('blocked', ?)", (TOO_NEW.format(major=major),))
+            result.refused.append(TOO_NEW.format(major=major))
+            return False
+        ledger = Ledger(conn)
+        clock = clocks.Clock(conf.device, state_values(conn, "clock").get("clock", ""))
+        touched: set[tuple[str, str]] = set()
+        count = 0
+        for payload in payloads:
+            for op in payload.get("ops") or []:
+                if not _well_formed(op):
+                    continue
+                tbl, uid, name, value, stamp, replaced = op
+                clock.observe(stamp)
+                if ledger.apply(tbl, uid, name, value, stamp, replaced):
+                    touched.add((tbl, uid))
+                count += 1
+        project(ledger, touched)
+        ledger.save()
+        first = payloads[0]
+        info = {"name": str(first.get("device_name", ""))[:60],
+                "written": str(first.get("written", ""))[:40],
+                "acks": {k: v for k, v in (first.get("acks") or {}).items()
+                         if isinstance(k, str) and isinstance(v, int)},
+                "left": bool(first.get("left")),
+                "schema": first.get("schema")}
+        conn.exec_driver_sql("INSERT OR REPLACE INTO sync_peer (device, seq, info) "
+                             "VALUES (?,?,?)", (device, seq, json.dumps(info)))
+        conn.exec_driver_sql("INSERT OR REPLACE INTO sync_state (key, value) "
+                             "VALUES ('clock', ?)", (clock.last,))
+    result.applied += 1
+    result.operations += count
+    result.changed = result.changed or bool(touched)
+    return True
+
+
+def _well_formed(op) -> bool:
+    return (isinstance(op, list) and len(op) == 6 and all(isinstance(x, str) for x in op[:3])
+            and isinstance(op[4], str) and op[4].count(".") >= 2
+            and (op[5] is None or isinstance(op[5], list)))
+
+
+def project(ledger: Ledger, touched) -> None:
+    """Show the merged state of `touched` rows in the journal's tables, parents first."""
+    for tbl, uid in sorted(touched, key=lambda r: (RANK.get(r[0], len(RANK)), r[1])):
+        ledger.project(tbl, uid)
+
+
+def _check_blocked(conn) -> None:
+    from services.errors import ReadOnlyJournal
+
+    blocked = state_values(conn, "blocked").get("blocked")
+    if blocked:
+        raise ReadOnlyJournal(blocked)
+
+
+# --- snapshots and compaction ----------------------------------------------------------------
+def snapshot_payload(session, conf: Settings) -> dict:
+    conn = session.connection()
+    rows = [[t, u, json.loads(s)] for t, u, s in conn.exec_driver_sql(
+        "SELECT tbl, uid, state FROM sync_row ORDER BY tbl, uid")]
+    covers = _acks(session)
+    covers[conf.device] = int(state_values(conn, "next_seq").get("next_seq", "1")) - 1
+    return {"format": FORMAT, "schema": list(SCHEMA), "device_name": conf.name,
+            "written": datetime.now().replace(microsecond=0).isoformat(),
+            "rows": rows, "covers": covers}
+
+
+def _compact(vault, conf: Settings, result: Round, *, threshold: int = COMPACT_AFTER) -> None:
+    """Replace this device's old segments by a snapshot once every device has applied them."""
+    own = sealed.numbered(conf.own, sealed.SEGMENT_NAME)
+    if len(own) < threshold:
+        return
+    with use_case(vault) as session:
+        peers = [(d, json.loads(i)) for d, i in session.connection().exec_driver_sql(
+            "SELECT device, info FROM sync_peer")]
+        acked = [info.get("acks", {}).get(conf.device, 0) for _, info in peers
+                 if not info.get("left")]
+        payload = snapshot_payload(session, conf)
+    upto = min([payload["covers"][conf.device], *acked])
+    if upto <= 0:
+        return
+    sealed.write_new(conf.own, sealed.snapshot_name(payload["covers"][conf.device]),
+                     sealed.seal(conf.key, conf.journal, b"N", conf.device,
+                                 payload["covers"][conf.device], payload))
+    for seq, paths in own.items():
+        if seq <= upto:
+            for path in paths:
+                path.unlink(missing_ok=True)
+            result.compacted += 1
+    for seq, paths in sealed.numbered(conf.own, sealed.SNAPSHOT_NAME).items():
+        if seq < payload["covers"][conf.device]:
+            for path in paths:
+                path.unlink(missing_ok=True)
+    with use_case(vault, write=True) as session:
+        session.connection().exec_driver_sql("DELETE FROM sync_outbox WHERE seq <= ?", (upto,))
+        session.connection().exec_driver_sql(
+            "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('compacted', ?)",
+            (str(upto),))
+
+
+def bootstrap(vault, conf: Settings, result: Round) -> None:
+    """A new device: every device's newest snapshot merged, then the segments after them."""
+    merged: dict[tuple[str, str], dict] = {}
+    covers: dict[str, int] = {}
+    for device in _peer_folders(conf):
+        snaps = sealed.numbered(conf.root / device, sealed.SNAPSHOT_NAME)
+        for seq in sorted(snaps, reverse=True):
+            payload = _first_open(conf, device, seq, snaps[seq], result)
+            if payload is None:
+                continue
+            for tbl, uid, state in payload.get("rows") or []:
+                if (tbl, uid) in merged:
+                    merge_state(tbl, merged[(tbl, uid)], state)
+                else:
+                    merged[(tbl, uid)] = state
+            for dev, n in (payload.get("covers") or {}).items():
+                if isinstance(n, int):
+                    covers[dev] = max(covers.get(dev, 0), n)
+            break
+    if not merged:
+        return
+    with use_case(vault, write=True) as session:
+        conn = session.connection()
+        ledger = Ledger(conn)
+        for key, state in merged.items():
+            ledger.rows[key] = state
+            ledger.local[key] = None
+            ledger.dirty.add(key)
+        project(ledger, [k for k in merged if k[0] in SPECS])
+        ledger.save()
+        for dev, n in covers.items():
+            if dev != conf.device:
+                conn.exec_driver_sql("INSERT OR REPLACE INTO sync_peer (device, seq, info) "
+                                     "VALUES (?,?,'{}')", (dev, n))
+    result.changed = True
+
+
+def _first_open(conf, device, seq, paths, result) -> dict | None:
+    for path in paths:
+        try:
+            return sealed.open_file(path, conf.key, conf.journal, b"N", device, seq)
+        except sealed.Refused as err:
+            result.refused.append(str(err))
+    return None
+

@@ -1,0 +1,247 @@
+"""The merged state of every synced row (`sync_row`), the merge rules, and the projection of that
+state onto the journal's own tables.
+
+A row's state maps each field to [value, clock]. Merging an operation is a pure function of the
+state and the operation, so any order of arrival, and any repeat, ends in the same state:
+- a scalar field: last writer wins, by clock;
+- free text (spec.TEXT): every version that no later version replaced is a "leaf"; the newest
+  leaf is the value in place, the others are conflict copies ("~l:<field>"), kept until someone
+  resolves them; "~r:<field>" lists the versions that later ones replaced;
+- the tombstone (`_deleted`) is a field like any other: a delete hides the row, a concurrent
+  edit still lands in it (the Trash), and only an operation brings it back.
+
+The journal's tables show every live row whose parents are shown; a row whose parent is missing
+or deleted waits in `sync_wait` for it. Local integer ids differ between devices; uids do not.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+
+from services.sync import spec as specs
+from services.sync.spec import DELETED, SPECS
+
+LEAVES, REPLACED = "~l:", "~r:"
+
+
+def merge(state: dict, name: str, value, stamp: str, replaced: list | None, text: bool) -> bool:
+    """Fold one operation into a row's state; whether anything changed."""
+    current = state.get(name)
+    if not text:
+        if current is None or stamp > current[1]:
+            state[name] = [value, stamp]
+            return True
+        return False
+    leaves = dict(state.get(LEAVES + name, {}))
+    gone = list(state.get(REPLACED + name, []))
+    if (current and current[1] == stamp) or stamp in leaves or stamp in gone:
+        return False  # seen before
+    for old in replaced or ():
+        if old not in gone:
+            gone.append(old)
+    if current and current[1] not in gone:
+        leaves[current[1]] = current[0]
+    if stamp not in gone:
+        leaves[stamp] = value
+    leaves = {k: v for k, v in leaves.items() if k not in gone}
+    if leaves:
+        top = max(leaves)
+        state[name] = [leaves.pop(top), top]
+    elif current is None or stamp > current[1]:
+        state[name] = [value, stamp]
+    _put(state, LEAVES + name, leaves)
+    _put(state, REPLACED + name, sorted(gone))
+    return True
+
+
+def merge_state(tbl: str, into: dict, other: dict) -> None:
+    """Fold another device's whole state of a row (from a snapshot) into `into`."""
+    text = SPECS[tbl].text if tbl in SPECS else frozenset()
+    for name, value in other.items():
+        if name.startswith((LEAVES, REPLACED)):
+            continue
+        if name not in text:
+            merge(into, name, value[0], value[1], None, False)
+            continue
+        gone = sorted(set(into.get(REPLACED + name, [])) | set(other.get(REPLACED + name, [])))
+        _put(into, REPLACED + name, gone)
+        _put(into, LEAVES + name, {k: v for k, v in into.get(LEAVES + name, {}).items()
+                                   if k not in gone})
+        for stamp, text_value in [(value[1], value[0]),
+                                  *other.get(LEAVES + name, {}).items()]:
+            merge(into, name, text_value, stamp, [], True)
+
+
+def _put(state: dict, key: str, value) -> None:
+    if value:
+        state[key] = value
+    else:
+        state.pop(key, None)
+
+
+def live(state: dict) -> bool:
+    return bool(state) and not (state.get(DELETED) or [False])[0]
+
+
+def conflicts(state: dict) -> dict[str, dict[str, str]]:
+    """Free-text fields with versions that lost: field -> {clock: text}."""
+    return {k[len(LEAVES):]: v for k, v in state.items() if k.startswith(LEAVES) and v}
+
+
+@dataclass
+class Ledger:
+    """`sync_row` read and written through one transaction's connection, with a cache."""
+
+    conn: object
+    rows: dict[tuple[str, str], dict] = field(default_factory=dict)
+    local: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    dirty: set[tuple[str, str]] = field(default_factory=set)
+    known: set[tuple[str, str]] = field(default_factory=set)   # rows that exist in sync_row
+
+    def sql(self, text: str, params: tuple = ()):
+        return self.conn.exec_driver_sql(text, params)
+
+    # --- reading ---------------------------------------------------------------------------
+    def state(self, tbl: str, uid: str) -> dict:
+        key = (tbl, uid)
+        if key not in self.rows:
+            row = self.sql("SELECT state, local_key FROM sync_row WHERE tbl=? AND uid=?",
+                           key).first()
+            self.rows[key] = json.loads(row[0]) if row else {}
+            self.local[key] = row[1] if row else None
+            if row:
+                self.known.add(key)
+        return self.rows[key]
+
+    def uid_of(self, tbl: str, local_key) -> str | None:
+        row = self.sql("SELECT uid FROM sync_row WHERE tbl=? AND local_key=?",
+                       (tbl, str(local_key))).first()
+        return row[0] if row else None
+
+    def local_key(self, tbl: str, uid: str) -> str | None:
+        self.state(tbl, uid)
+        return self.local[(tbl, uid)]
+
+    # --- writing ---------------------------------------------------------------------------
+    def apply(self, tbl: str, uid: str, name: str, value, stamp: str, replaced=None) -> bool:
+        text = name in (SPECS[tbl].text if tbl in SPECS else ())
+        changed = merge(self.state(tbl, uid), name, value, stamp, replaced, text)
+        if changed:
+            self.dirty.add((tbl, uid))
+        return changed
+
+    def set_local(self, tbl: str, uid: str, local_key: str | None) -> None:
+        self.state(tbl, uid)
+        if self.local[(tbl, uid)] != local_key:
+            self.local[(tbl, uid)] = local_key
+            self.dirty.add((tbl, uid))
+
+    def save(self) -> None:
+        for key in sorted(self.dirty):
+            state = json.dumps(self.rows[key], separators=(",", ":"), ensure_ascii=False)
+            if key in self.known:
+                self.sql("UPDATE sync_row SET state=?, local_key=? WHERE tbl=? AND uid=?",
+                         (state, self.local[key], *key))
+            else:
+                self.sql("INSERT INTO sync_row (tbl, uid, local_key, state) VALUES (?,?,?,?)",
+                         (*key, self.local[key], state))
+                self.known.add(key)
+        self.dirty.clear()
+
+    # --- projection --------------------------------------------------------------------------
+    def project(self, tbl: str, uid: str) -> None:
+        """Make the journal's table show this row's merged state (or not show it)."""
+        spec = SPECS.get(tbl)
+        if spec is None:
+            return  # a table this version does not know: kept in the state, passed on
+        state = self.state(tbl, uid)
+        shown = self.local_key(tbl, uid)
+        values, waiting_for = self._values(spec, state) if live(state) else (None, None)
+        if values is not None:
+            self._show(spec, uid, values, shown)
+            for child_tbl, child_uid in self.sql(
+                    "SELECT tbl, uid FROM sync_wait WHERE parent=?", (uid,)).fetchall():
+                self.sql("DELETE FROM sync_wait WHERE parent=? AND tbl=? AND uid=?",
+                         (uid, child_tbl, child_uid))
+                self.project(child_tbl, child_uid)
+            return
+        if waiting_for:
+            self.sql("INSERT OR IGNORE INTO sync_wait (parent, tbl, uid) VALUES (?,?,?)",
+                     (waiting_for, tbl, uid))
+        if shown is not None:
+            self.hide(tbl, uid)
+
+    def hide(self, tbl: str, uid: str) -> None:
+        """Take a row (and first the rows that point at it) out of the journal's tables."""
+        spec = SPECS[tbl]
+        for child_tbl, child_uid in self.children(uid):
+            if self.local_key(child_tbl, child_uid) is not None:
+                self.hide(child_tbl, child_uid)
+            self.sql("INSERT OR IGNORE INTO sync_wait (parent, tbl, uid) VALUES (?,?,?)",
+                     (uid, child_tbl, child_uid))
+        shown = self.local_key(tbl, uid)
+        if shown is not None:
+            where = " AND ".join(f'"{k}"=?' for k in spec.key)
+            self.sql(f'DELETE FROM "{tbl}" WHERE {where}', tuple(shown.split("\x1f")))
+            self.set_local(tbl, uid, None)
+
+    def children(self, uid: str) -> list[tuple[str, str]]:
+        found = self.sql("SELECT tbl, uid, state FROM sync_row WHERE state LIKE ?",
+                         (f'%"{uid}"%',)).fetchall()
+        out = []
+        for tbl, child, state in found:
+            spec = SPECS.get(tbl)
+            data = self.rows.get((tbl, child)) or json.loads(state)
+            if spec and any((data.get(col) or [None])[0] == uid for col in spec.parents):
+                out.append((tbl, child))
+        return sorted(out, key=lambda r: -specs.RANK[r[0]])
+
+    def _values(self, spec, state: dict) -> tuple[dict | None, str | None]:
+        values = {}
+        for name in spec.fields:
+            if name not in state:
+                continue
+            value = state[name][0]
+            if name in spec.parents and value is not None:
+                parent = self.local_key(spec.parents[name], value)
+                if parent is None or not live(self.state(spec.parents[name], value)):
+                    return None, value
+                value = int(parent) if SPECS[spec.parents[name]].serial else parent
+            elif name in spec.blobs and value is not None:
+                value = base64.b64decode(value)
+            values[name] = value
+        return values, None
+
+    def _show(self, spec, uid: str, values: dict, shown: str | None) -> None:
+        tbl = spec.name
+        if tbl == "partner":
+            values = {**values, "name": self._free_name(uid, values.get("name", ""))}
+        if shown is not None:
+            sets = ", ".join(f'"{k}"=?' for k in values)
+            where = " AND ".join(f'"{k}"=?' for k in spec.key)
+            if values:
+                self.sql(f'UPDATE "{tbl}" SET {sets} WHERE {where}',
+                         (*values.values(), *shown.split("\x1f")))
+            if not spec.serial:
+                self.set_local(tbl, uid, spec.local_key(values | dict(
+                    zip(spec.key, shown.split("\x1f"), strict=True)) | values))
+            return
+        names = ", ".join(f'"{k}"' for k in values)
+        marks = ", ".join("?" for _ in values)
+        result = self.sql(f'INSERT INTO "{tbl}" ({names}) VALUES ({marks})',
+                          tuple(values.values()))
+        self.set_local(tbl, uid, str(result.lastrowid) if spec.serial
+                       else spec.local_key(values))
+
+    def _free_name(self, uid: str, name: str) -> str:
+        """Two partners that took the same name on two devices: the smaller uid keeps it."""
+        taken = self.sql("SELECT id FROM partner WHERE name=?", (name,)).first()
+        if taken is None or str(taken[0]) == self.local_key("partner", uid):
+            return name
+        other = self.uid_of("partner", taken[0])
+        if other is not None and other > uid:
+            self.sql("UPDATE partner SET name=? WHERE id=?", (f"{name} ({other[:6]})", taken[0]))
+            return name
+        return f"{name} ({uid[:6]})"
