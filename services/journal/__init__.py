@@ -229,18 +229,30 @@ def delete_stakeholder(*, session: Session, stakeholder_id: int) -> None:
 # --- interactions ----------------------------------------------------------------------------
 def _set_links(session: Session, interaction: Interaction, participant_ids: list[int] | None,
                tags: list[str] | None) -> None:
+    """Only what changed is removed or added: a tag kept is not deleted and written again (to
+    sync, that would undo a tag another device removed meanwhile)."""
     if participant_ids is not None:
-        session.exec(delete(InteractionParticipant)
-                     .where(InteractionParticipant.interaction_id == interaction.id))
-        for sid in dict.fromkeys(participant_ids):
+        wanted = list(dict.fromkeys(participant_ids))
+        for sid in wanted:
             person = get_stakeholder(session=session, stakeholder_id=sid)
             if person.partner_id != interaction.partner_id:
                 raise Conflict(f"{person.name} is not a stakeholder of this partner.")
-            session.add(InteractionParticipant(interaction_id=interaction.id, stakeholder_id=sid))
+        _replace_links(session, InteractionParticipant, interaction.id, "stakeholder_id", wanted)
     if tags is not None:
-        session.exec(delete(InteractionTag).where(InteractionTag.interaction_id == interaction.id))
-        for tag in dict.fromkeys(t.strip().lower() for t in tags if t.strip()):
-            session.add(InteractionTag(interaction_id=interaction.id, tag=tag[:80]))
+        wanted = list(dict.fromkeys(t.strip().lower()[:80] for t in tags if t.strip()))
+        _replace_links(session, InteractionTag, interaction.id, "tag", wanted)
+
+
+def _replace_links(session: Session, model, interaction_id: int, column: str,
+                   wanted: list) -> None:
+    have = {getattr(link, column): link for link in session.exec(
+        select(model).where(model.interaction_id == interaction_id))}
+    for value, link in have.items():
+        if value not in wanted:
+            session.delete(link)
+    for value in wanted:
+        if value not in have:
+            session.add(model(interaction_id=interaction_id, **{column: value}))
 
 
 def create_interaction(*, session: Session,
