@@ -62,7 +62,7 @@ def use_case(vault, *, write: bool = False) -> Iterator[Session]:
     with vault.session(write=write) as session:
         if write:
             changes.watch(session)  # what it wrote, for the notice after the commit
-            sync_capture.watch(session)  # and, when sync is on, its operations for the outbox
+        sync_capture.watch(session)  # when sync is on, what it wrote, as operations
         try:
             yield session
         except (DatabaseError, OSError) as err:

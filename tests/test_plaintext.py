@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 from services import journal
@@ -11,7 +12,7 @@ from services.store import use_case
 from tests.helpers import all_bytes
 
 
-def test_markers_and_key_are_not_on_disk(data_dir, meaning_holder):
+def test_markers_and_key_are_not_on_disk(data_dir, meaning_holder, tmp_path):
     created = vaults.create_vault(data_dir, passphrase="correct horse battery")
     vault = created.vault
     markers = [f"MARKER-{uuid.uuid4().hex}" for _ in range(5)]
@@ -28,6 +29,25 @@ def test_markers_and_key_are_not_on_disk(data_dir, meaning_holder):
     # the meaning index (issue 22): chunks and vectors inside the encrypted file only
     from services.memory import index
     assert index.catch_up(vault, meaning_holder.get(data_dir)) == 1
+    # sync (issue 24): the folder another program carries to other machines holds ciphertext
+    from services.sync import service as sync
+
+    folder = tmp_path / "Dropbox"
+    folder.mkdir()
+    sync.turn_on(vault, folder, recovery_key=created.recovery_key)
+    with use_case(vault, write=True) as s:
+        journal.update_partner(session=s, partner_id=partner.id,
+                               partner_in={"summary": markers[3]})
+    assert sync.sync_now(vault).published == 1
+    with use_case(vault) as s:
+        sync_key = base64.b64decode(s.connection().exec_driver_sql(
+            "SELECT value FROM sync_state WHERE key='key'").scalar())
+    shared = all_bytes(folder)
+    assert len(shared) > 2 * 4096   # two padded segments and the wrapped key
+    for secret in [*markers, "secret-tag", "Northwind"]:
+        assert secret.encode() not in shared and secret.encode("utf-16-le") not in shared
+    assert sync_key not in shared and sync_key.hex().encode() not in shared
+    assert created.recovery_key.encode() not in shared
     key = vault.key
     # while open (WAL and SHM hold fresh pages) and after closing
     for moment in ("open", "closed"):

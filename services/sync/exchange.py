@@ -62,6 +62,7 @@ class Round:
     waiting: dict[str, int] = field(default_factory=dict)   # device -> the segment missing
     compacted: int = 0
     changed: bool = False
+    blocked: str = ""           # a newer Confidant writes here: this device stops
 
 
 def settings_of(session) -> Settings | None:
@@ -86,10 +87,17 @@ def run(vault, *, left: bool = False) -> Round:
     result = Round()
     with use_case(vault) as session:
         conf = settings_of(session)
+        blocked = state_values(session.connection(), "blocked").get("blocked", "")
     if conf is None:
+        return result
+    if blocked:
+        result.blocked = blocked
+        result.refused.append(blocked)
         return result
     for device in _peer_folders(conf):
         _apply_device(vault, conf, device, result)
+    if result.blocked:
+        return result
     _publish(vault, conf, result, acks_only=bool(result.operations) or left, left=left)
     _compact(vault, conf, result)
     return result
@@ -106,7 +114,6 @@ def _publish(vault, conf: Settings, result: Round, acks_only: bool = False,
     segment that is not in the folder yet: after a crash, or a folder emptied by a sync tool."""
     with use_case(vault, write=True) as session:
         conn = session.connection()
-        _check_blocked(conn)
         pending = conn.exec_driver_sql(
             "SELECT n FROM sync_outbox WHERE seq IS NULL ORDER BY n").fetchall()
         next_seq = int(state_values(conn, "next_seq").get("next_seq", "1"))
@@ -125,6 +132,7 @@ def _publish(vault, conf: Settings, result: Round, acks_only: bool = False,
         numbers = [s for (s,) in conn.exec_driver_sql(
             "SELECT DISTINCT seq FROM sync_outbox WHERE seq IS NOT NULL ORDER BY seq")]
         acks = _acks(session)
+    sealed.remove_stale(conf.own)
     on_disk = sealed.numbered(conf.own, sealed.SEGMENT_NAME)
     for seq in numbers:
         if seq in on_disk:
@@ -183,12 +191,12 @@ def _apply_segment(vault, conf, device: str, seq: int, payloads: list[dict],
     """Apply one segment (every readable copy of it) in one transaction."""
     with use_case(vault, write=True) as session:
         conn = session.connection()
-        _check_blocked(conn)
         major = max(int((p.get("schema") or [1])[0]) for p in payloads)
         if major > SCHEMA[0]:
             conn.exec_driver_sql("INSERT OR REPLACE INTO sync_state (key, value) "
                                  "VALUES ('blocked', ?)", (TOO_NEW.format(major=major),))
             result.refused.append(TOO_NEW.format(major=major))
+            result.blocked = TOO_NEW.format(major=major)
             return False
         ledger = Ledger(conn)
         clock = clocks.Clock(conf.device, state_values(conn, "clock").get("clock", ""))
@@ -232,14 +240,6 @@ def project(ledger: Ledger, touched) -> None:
     """Show the merged state of `touched` rows in the journal's tables, parents first."""
     for tbl, uid in sorted(touched, key=lambda r: (RANK.get(r[0], len(RANK)), r[1])):
         ledger.project(tbl, uid)
-
-
-def _check_blocked(conn) -> None:
-    from services.errors import ReadOnlyJournal
-
-    blocked = state_values(conn, "blocked").get("blocked")
-    if blocked:
-        raise ReadOnlyJournal(blocked)
 
 
 # --- snapshots and compaction ----------------------------------------------------------------

@@ -114,6 +114,19 @@ def write_new(folder: Path, name: str, data: bytes) -> Path:
     return target
 
 
+def remove_stale(folder: Path, age_s: int = 3600) -> None:
+    """Temporaries a killed write left in this device's own subfolder (not another run's)."""
+    import time
+
+    try:
+        for entry in os.scandir(folder):
+            if entry.name.startswith(".") and entry.name.endswith(".tmp") \
+                    and entry.stat().st_mtime < time.time() - age_s:
+                os.unlink(entry.path)
+    except OSError:
+        pass
+
+
 def numbered(folder: Path, pattern: re.Pattern) -> dict[int, list[Path]]:
     """Files in `folder` by the number their name starts with (copies included)."""
     out: dict[int, list[Path]] = {}
