@@ -18,6 +18,8 @@ FONTS          := fonts-dejavu-core fonts-droid-fallback
 VOICE          := libportaudio2 espeak-ng
 # Fault injection (issue 18): strace injects EIO and kills at each fsync, rename and write.
 FAULTS         := strace
+# Sync (issue 24): two real Syncthing instances on 127.0.0.1 carry the sealed files in a test.
+SYNC_TOOL      := syncthing
 LIBS_DISPLAY   := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
                   libxcb-randr0 libxcb-render-util0 libxcb-image0
 
@@ -28,7 +30,7 @@ run: $(STAMP)
 	$(PY) main.py
 
 test: $(STAMP)
-	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(FONTS) $(VOICE) $(FAULTS)"
+	@$(MAKE) --no-print-directory syslibs LIBS="$(LIBS_OFFSCREEN) $(FONTS) $(VOICE) $(FAULTS) $(SYNC_TOOL)"
 	$(VENV)/bin/ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2
 
