@@ -194,6 +194,7 @@ def build_parser() -> Parser:
     _practice_parsers(cmd, partner, stakeholder)
     _voice_parsers(cmd)
     _suggest_parsers(cmd)
+    _sync_parsers(cmd)
     _model_parsers(cmd)
     return parser
 
@@ -317,6 +318,32 @@ def _suggest_parsers(cmd) -> None:
     p.add_argument("--model", action="store_true",
                    help="also ask the model in use where the rules miss (slower)")
     p.add_argument("--json", action="store_true")
+
+
+def _sync_parsers(cmd) -> None:
+    """Sync (issue 24): end-to-end encrypted, through a folder the user already syncs."""
+    sync = cmd.add_parser("sync", help="end-to-end encrypted sync through a folder you choose") \
+        .add_subparsers(dest="action", required=True, parser_class=Parser)
+    for action, text in (("init", "turn sync on here, the first device"),
+                         ("join", "another device: take the journal from the folder")):
+        p = sync.add_parser(action, help=text)
+        p.add_argument("folder", metavar="FOLDER", help="a folder Syncthing, Dropbox, iCloud "
+                       "Drive or a USB stick carries between the devices")
+        p.add_argument("--recovery-key", action="store_true",
+                       help="the other device unlocks with the journal's recovery key "
+                            "(CONFIDANT_RECOVERY_KEY), not its passphrase")
+        p.add_argument("--name", help="this device's name (default: the computer's)")
+    sync.add_parser("now", help="send this device's changes, apply the others'")
+    p = sync.add_parser("status", help="devices, changes to send, conflicts")
+    p.add_argument("--json", action="store_true")
+    p = sync.add_parser("conflicts", help="texts changed on two devices, both kept")
+    p.add_argument("--json", action="store_true")
+    p = sync.add_parser("resolve", help="keep one version of conflict N")
+    p.add_argument("number", type=whole(1, 10**9), metavar="N")
+    p.add_argument("--keep", choices=["current", "other"], required=True)
+    p.add_argument("--other", type=whole(1, 10**9), metavar="K",
+                   help="which other version (when there are several)")
+    sync.add_parser("leave", help="stop syncing here; the journal stays as it is")
 
 
 def _voice_parsers(cmd) -> None:

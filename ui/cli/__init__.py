@@ -1,9 +1,9 @@
 """The command-line front end: each command opens the vault, calls services, prints.
 
 The commands live by part: the journal's (ui/cli/journal.py), the vault's (vault.py),
-alliance practice (practice.py), the model library (models.py) and speech (voice.py); they
-share ui/cli/common.py. A command's module is imported only when it runs, so start-up stays
-light.
+alliance practice (practice.py), the model library (models.py), speech (voice.py),
+suggestions (suggest.py) and sync (sync.py); they share ui/cli/common.py. A command's module
+is imported only when it runs, so start-up stays light.
 
 Exit codes: 0 success; 1 a user error (one line on stderr); 2 the vault cannot be opened.
 """
@@ -28,6 +28,7 @@ PARTS = {
     "models": ("models",),
     "voice": ("transcribe",),
     "suggest": ("suggest",),
+    "sync": ("sync",),
 }
 PART_OF = {command: part for part, commands in PARTS.items() for command in commands}
 
