@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -408,3 +409,26 @@ def test_a_kill_between_commit_and_rename_loses_and_duplicates_nothing(tmp_path,
     assert _entries(b) == {"Kept": ""}
     assert b.sync().applied == 0 and len(_entries(b)) == 1
     lock_all([a, b])
+
+
+def test_a_folder_that_is_gone_is_not_made_again(devices):
+    (a, b, c), cloud = devices
+    _entry(a, "On the plane")
+    shutil.rmtree(a.folder)
+    round_ = a.sync()
+    assert not a.folder.exists()
+    refusal, = round_.refused
+    assert "not there" in refusal and round_.published == 0
+    assert service.status(a.vault).pending > 0   # kept for when the drive is back
+    a.folder.mkdir()
+    assert a.sync().published == 1 and (a.folder / "Confidant").is_dir()
+
+
+def test_a_folder_that_holds_a_journal_is_not_turned_on_again(devices, tmp_path):
+    (a, b, c), cloud = devices
+    e = Device.new(tmp_path, "e")
+    cloud.deliver(e)
+    with pytest.raises(SyncError, match="already holds a synced journal"):
+        service.turn_on(e.vault, e.folder, recovery_key=e.recovery_key)
+    assert not service.status(e.vault).on
+    e.vault.lock()

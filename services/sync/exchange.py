@@ -94,6 +94,8 @@ def run(vault, *, left: bool = False) -> Round:
         result.blocked = blocked
         result.refused.append(blocked)
         return result
+    if not _folder_ready(vault, conf, result):
+        return result
     for device in _peer_folders(conf):
         _apply_device(vault, conf, device, result)
     if result.blocked:
@@ -101,6 +103,23 @@ def run(vault, *, left: bool = False) -> Round:
     _publish(vault, conf, result, acks_only=bool(result.operations) or left, left=left)
     _compact(vault, conf, result)
     return result
+
+
+def _folder_ready(vault, conf: Settings, result: Round) -> bool:
+    """The folder must be there (a drive unplugged, a share not mounted: nothing is written
+    in its place). A folder that lost this journal's files gets them written again."""
+    if not conf.folder.is_dir():
+        result.refused.append(f"The sync folder {conf.folder} is not there (a drive not "
+                              "connected?): nothing was sent or read; your journal is unchanged.")
+        return False
+    if not (conf.root / "keys.cfk").is_file():
+        with use_case(vault) as session:
+            keys = state_values(session.connection(), "keys").get("keys")
+        if keys:
+            sealed.write_new(conf.root, "keys.cfk", keys.encode())
+            result.refused.append(f"The sync folder had lost this journal's files: they are "
+                                  f"written again from this device ({conf.name}).")
+    return True
 
 
 # --- writing this device's segments ----------------------------------------------------------

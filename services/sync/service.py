@@ -59,7 +59,11 @@ class Status:
             return "Sync is off."
         if self.blocked:
             return self.blocked
-        parts = [f"{len(self.devices) - 1} other device(s)"]
+        others = sum(1 for d in self.devices if not d.this and not d.left)
+        parts = [f"{others} other device(s)"]
+        gaps = [d.name or d.device[:8] for d in self.devices if d.waiting_for]
+        if gaps:
+            parts.append("waiting for a file from " + ", ".join(gaps))
         parts.append(f"{self.pending} change(s) to send" if self.pending else "all sent")
         if self.conflicts:
             parts.append(f"{self.conflicts} conflict(s) to review")
@@ -96,6 +100,11 @@ def turn_on(vault, folder: Path | str, *, passphrase: str | None = None,
     if not passphrase and not recovery_key:
         raise InvalidInput("Say how the other device will unlock sync: the journal's "
                            "passphrase or its recovery key.")
+    with use_case(vault) as session:
+        _require_off(session)
+    if journals_in(folder):
+        raise SyncError(f"{folder} already holds a synced journal: join it ('confidant sync "
+                        "join'), or choose another folder.")
     _check_secret(vault, passphrase, recovery_key)
     journal, device = uuid.uuid4().hex, uuid.uuid4().hex
     key = new_key()
@@ -108,6 +117,7 @@ def turn_on(vault, folder: Path | str, *, passphrase: str | None = None,
     with use_case(vault, write=True) as session:
         _require_off(session)
         _settings_rows(session, conf)
+        _save_settings(session, {"keys": header.to_json()})
         record_all(session.connection(), device)
     try:
         files.private_dir(conf.root)
@@ -127,7 +137,9 @@ def _settings_rows(session, conf: Settings) -> None:
 
 
 def _check_secret(vault, passphrase: str | None, recovery_key: str | None) -> None:
-    """The secret must already open this journal: the other device will type the same."""
+    """A secret this journal already has must be the right one: the other device will type
+    the same. (A journal kept in the keychain alone has no passphrase to check: the one given
+    is new, and only wraps the sync key.)"""
     from services import paths
     from services.vault.vault_header import read_header
 
@@ -159,11 +171,15 @@ def join(vault, folder: Path | str, *, passphrase: str | None = None,
                             "export this one first); nothing was changed.")
         _settings_rows(session, Settings(uuid.uuid4().hex, root.name, folder, key,
                                          name or device_name()))
-    with use_case(vault) as session:
+        _save_settings(session, {"keys": (root / KEYS_FILE).read_text("utf-8")})
         conf = settings_of(session)
     result = Round()
-    exchange.bootstrap(vault, conf, result)
-    more = exchange.run(vault)
+    try:
+        exchange.bootstrap(vault, conf, result)
+        more = exchange.run(vault)
+    except (OSError, ConfidantError) as err:
+        raise SyncError(f"Joining stopped part way ({err}): what arrived is kept; run "
+                        "'confidant sync now' to finish.") from err
     result.applied += more.applied
     result.operations += more.operations
     result.refused += more.refused
@@ -236,6 +252,10 @@ def status(vault) -> Status:
             info = json.loads(info)
             devices.append(Device(dev, info.get("name", ""), last_seen=info.get("written", ""),
                                   applied=seq, left=bool(info.get("left"))))
+    for device in devices[1:]:   # a later segment in the folder, this one missing: a gap
+        there = exchange.sealed.numbered(conf.root / device.device, exchange.sealed.SEGMENT_NAME)
+        if there and max(there) > device.applied + 1 and device.applied + 1 not in there:
+            device.waiting_for = device.applied + 1
     return Status(True, str(conf.folder), conf.device, pending, len(rows), waiting, trash,
                   state.get("blocked", ""), devices)
 
@@ -276,6 +296,8 @@ def resolve(vault, table: str, uid: str, name: str, text: str) -> None:
 
     with use_case(vault, write=True) as session:
         conf = settings_of(session)
+        if conf is None:
+            raise SyncError("Sync is off for this journal: there is nothing to resolve.")
         conn = session.connection()
         rec = Recorder(conn, conf.device, state_values(conn, "clock").get("clock", ""))
         state = rec.ledger.state(table, uid)
