@@ -114,15 +114,22 @@ class Node:
         root = ET.parse(self.home / "config.xml").getroot()
         self.device_id = root.find("device").get("id")
 
-    def configure(self, peer: Node) -> None:
-        """Rewrite config.xml: loopback only, nothing announced, `peer` and the shared folder."""
+    def configure(self, peer: Node, *, dials: bool) -> None:
+        """Rewrite config.xml: loopback only, nothing announced, `peer` and the shared folder.
+
+        Only one of the two may dial (`dials`): Syncthing dials from its own listening port, so
+        two instances dialling each other's loopback port at the same moment make one TCP
+        connection by simultaneous open, both ends TLS clients, and the Hello exchange hangs
+        for its 20 s timeout (seen here with 1.19.2, about one start in ten). The other
+        device is listed without an address (`dynamic`, and discovery is off): it only accepts.
+        """
         path = self.home / "config.xml"
         tree = ET.parse(path)
         root = tree.getroot()
         for old in root.findall("device") + root.findall("folder"):
             root.remove(old)
         devices = [_device(self.device_id, self.name, "dynamic"),
-                   _device(peer.device_id, peer.name, peer.address)]
+                   _device(peer.device_id, peer.name, peer.address if dials else "dynamic")]
         for index, device in enumerate(devices):
             root.insert(index, device)
         folder = ET.Element("folder", {
@@ -207,6 +214,17 @@ class Node:
         except (OSError, ValueError):
             return False
 
+    def listening(self) -> bool:
+        """Up, and its BEP listener bound (the peer's first dial then finds it: a dial that
+        fails at start-up is tried again only seconds later)."""
+        try:
+            status = self.api("/rest/system/status")
+        except (OSError, ValueError):
+            return False
+        found = (status.get("connectionServiceStatus") or {}).get(self.address) or {}
+        return (status.get("myID") == self.device_id and not found.get("error")
+                and bool(found.get("lanAddresses")))
+
     def connected_to(self, peer: Node) -> bool:
         try:
             found = self.api("/rest/system/connections")["connections"].get(peer.device_id)
@@ -251,11 +269,12 @@ class SyncthingPair:
     def start(self, timeout: float = 60) -> None:
         for node in self.nodes:
             node.generate()
-        self.a.configure(self.b)
-        self.b.configure(self.a)
-        for node in self.nodes:
-            node.start()
-        self.wait_for(lambda: all(n.ready() for n in self.nodes), timeout, "both REST APIs up")
+        self.a.configure(self.b, dials=False)
+        self.b.configure(self.a, dials=True)
+        self.a.start()   # the one that only accepts: listening before the other dials
+        self.wait_for(self.a.listening, timeout, f"{self.a.name} listening")
+        self.b.start()
+        self.wait_for(self.b.ready, timeout, f"{self.b.name}'s REST API up")
         self.wait_for(lambda: self.a.connected_to(self.b) and self.b.connected_to(self.a),
                       timeout, "the two instances connected")
 
@@ -270,7 +289,7 @@ class SyncthingPair:
         while True:
             if done():
                 return
-            dead = [n for n in self.nodes if not n.alive()]
+            dead = [n for n in self.nodes if n.process is not None and not n.alive()]
             if dead or time.monotonic() > deadline:
                 why = "exited" if dead else f"timed out after {timeout:.0f} s"
                 logs = "\n".join(f"--- {n.name} ({n.log}):\n{n.log_tail()}" for n in self.nodes)
