@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -432,3 +433,68 @@ def test_a_folder_that_holds_a_journal_is_not_turned_on_again(devices, tmp_path)
         service.turn_on(e.vault, e.folder, recovery_key=e.recovery_key)
     assert not service.status(e.vault).on
     e.vault.lock()
+
+
+def test_the_sample_journal_loaded_on_two_devices_is_one_journal(devices):
+    from services.journal import demo
+
+    (a, b, c), cloud = devices
+    for device, day in ((a, None), (b, date(2026, 1, 5))):
+        with use_case(device.vault, write=True) as s:
+            counts = demo.load_sample(session=s, today=day)
+    settle([a, b, c], cloud)
+    with use_case(c.vault) as s:
+        assert len(journal.list_partners(session=s)) == counts["partners"]
+        assert len(journal.list_interactions(session=s)) == counts["interactions"]
+    assert a.export() == b.export() == c.export()
+
+
+def test_a_partner_deleted_with_its_entries_goes_everywhere_and_settings_follow(devices):
+    from services import settings
+
+    (a, b, c), cloud = devices
+    _entry(a, "Doomed", "gone soon", partner="Globex")
+    _entry(a, "Staying", partner="Initech")
+    with use_case(a.vault, write=True) as s:
+        settings.save_settings(session=s, values={"page_size": "Letter", "threads": 3})
+    settle([a, b, c], cloud)
+    with use_case(b.vault, write=True) as s:
+        globex = next(p for p in journal.list_partners(session=s) if p.name == "Globex")
+        journal.delete_partner(session=s, partner_id=globex.id, with_interactions=True)
+    settle([a, b, c], cloud)
+    for device in (a, b, c):
+        assert _entries(device) == {"Staying": ""}
+        with use_case(device.vault) as s:
+            assert [p.name for p in journal.list_partners(session=s)] == ["Initech"]
+            prefs = settings.get_settings(session=s)
+        assert prefs.page_size == "Letter"                     # the journal's preference
+        assert prefs.threads == (3 if device is a else 0)     # the machine's own
+    assert a.export() == b.export() == c.export()
+
+
+def test_readings_linked_to_a_deleted_entry_stay_unlinked_on_every_device(devices):
+    from services.journal import trust
+
+    (a, b, c), cloud = devices
+    entry_id = _entry(a, "Tense QBR")
+
+    def reading(device, entry, note):
+        with use_case(device.vault, write=True) as s:
+            partner = journal.list_partners(session=s)[0]
+            trust.add_reading(session=s, reading_in={
+                "partner_id": partner.id, "interaction_id": entry, "note": note,
+                "credibility": 4, "reliability": 3, "intimacy": 5, "self_orientation": 6})
+
+    reading(a, entry_id, "before the delete")
+    settle([a, b, c], cloud)
+    with use_case(a.vault, write=True) as s:
+        journal.delete_interaction(session=s, interaction_id=entry_id)
+    reading(b, _id_of(b, "Tense QBR"), "written while A deleted the entry")
+    settle([a, b, c], cloud)
+    for device in (a, b, c):
+        with use_case(device.vault) as s:
+            rows = s.connection().exec_driver_sql(
+                "SELECT note, interaction_id FROM trust_reading ORDER BY note").fetchall()
+        assert rows == [("before the delete", None),
+                        ("written while A deleted the entry", None)], device.name
+    assert a.export() == b.export() == c.export()

@@ -16,6 +16,7 @@ from services.errors import Conflict
 from services.journal import commitments, trust
 from services.paths import resource
 from services.practice import checkups, governance
+from services.sync import capture as sync_capture
 
 SAMPLE = resource("sample_journal.toml")
 ROUTINE_EVERY_DAYS = 22
@@ -38,6 +39,8 @@ def load_sample(*, session: Session, today: date | None = None, source: Path = S
     for p in data["partner"]:
         if journal.find_partner(session=session, name=p["name"]):
             raise Conflict(f"The sample journal is already loaded ('{p['name']}' exists).")
+    # every device that loads the sample makes the same rows: synced, they are one, not twins
+    session.info[sync_capture.NATURAL] = "sample-journal"
     rng = random.Random(7)
     counts = {"partners": 0, "stakeholders": 0, "interactions": 0, "commitments": 0,
               "trust_readings": 0, "health_checks": 0, "governance_cadences": 0}

@@ -56,16 +56,25 @@ class Recorder:
         if (state.get(DELETED) or [False])[0] or DELETED not in state:
             self._op(tbl, uid, DELETED, False, stamp or self.clock.tick(), None)
 
-    def delete(self, tbl: str, uid: str) -> None:
+    def delete(self, tbl: str, uid: str, children: list) -> None:
+        """A tombstone; `children` (found before the delete ran) went with the row (ON DELETE
+        CASCADE, or the service's own deletes) and now wait for it to come back."""
         state = self.ledger.state(tbl, uid)
         if state and not (state.get(DELETED) or [False])[0]:
             self._op(tbl, uid, DELETED, True, self.clock.tick(), None)
-            for child in self.ledger.children(uid):   # gone with it (ON DELETE CASCADE)
-                self.conn.exec_driver_sql(
-                    "INSERT OR IGNORE INTO sync_wait (parent, tbl, uid) VALUES (?,?,?)",
-                    (uid, *child))
+        for child in children:
+            self.conn.exec_driver_sql(
+                "INSERT OR IGNORE INTO sync_wait (parent, tbl, uid) VALUES (?,?,?)",
+                (uid, *child))
+            if raw_row(self.conn, SPECS[child[0]], self.ledger.local_key(*child) or "\x00") \
+                    is None:
                 self.ledger.set_local(*child, None)
         self.ledger.set_local(tbl, uid, None)
+
+    def doomed(self, tbl: str, local_key: str) -> tuple[str, list] | None:
+        """Before a delete runs: the row's uid and the rows that point at it."""
+        uid = self.ledger.uid_of(tbl, local_key)
+        return None if uid is None else (uid, self.ledger.children(tbl, uid))
 
     def _op(self, tbl, uid, name, value, stamp, replaced) -> None:
         self.ledger.apply(tbl, uid, name, value, stamp, replaced)
@@ -148,12 +157,6 @@ def record_row(recorder: Recorder, spec, row: dict, *, changed=None,
         recorder.change(spec.name, uid, values)
 
 
-def record_delete(recorder: Recorder, spec, local_key: str) -> None:
-    uid = recorder.ledger.uid_of(spec.name, local_key)
-    if uid is not None:
-        recorder.delete(spec.name, uid)
-
-
 def _local_key_of(obj, spec) -> str:
     return "\x1f".join(str(getattr(obj, k)) for k in spec.key)
 
@@ -172,6 +175,18 @@ def watch(session: Session) -> None:
                 if "device" in found else None
         return holder["r"]
 
+    doomed: dict[tuple[str, str], tuple[str, list]] = {}
+
+    @event.listens_for(session, "before_flush")
+    def before_flush(sess, _context, _instances):
+        rows = [o for o in sess.deleted if getattr(o, "__tablename__", None) in SPECS]
+        if rows and (rec := recorder()) is not None:
+            for obj in rows:
+                spec = SPECS[obj.__tablename__]
+                found = rec.doomed(spec.name, _local_key_of(obj, spec))
+                if found:
+                    doomed[(spec.name, _local_key_of(obj, spec))] = found
+
     @event.listens_for(session, "after_flush")
     def after_flush(sess, _context):
         rows = [(o, "new") for o in sess.new] + [(o, "dirty") for o in sess.dirty] \
@@ -185,7 +200,9 @@ def watch(session: Session) -> None:
         for obj, how in rows:
             spec = SPECS[obj.__tablename__]
             if how == "deleted":
-                record_delete(rec, spec, _local_key_of(obj, spec))
+                found = doomed.pop((spec.name, _local_key_of(obj, spec)), None)
+                if found:
+                    rec.delete(spec.name, *found)
                 continue
             changed = None
             if how == "dirty":
@@ -209,13 +226,14 @@ def watch(session: Session) -> None:
         spec = SPECS[table.name]
         where = state.statement.whereclause
         query = select(*(table.c[k] for k in spec.key))
-        hit = [tuple(r) for r in rec.conn.execute(query if where is None
-                                                  else query.where(where)).fetchall()]
+        hit = ["\x1f".join(str(v) for v in r) for r in rec.conn.execute(
+            query if where is None else query.where(where)).fetchall()]
+        gone = {k: rec.doomed(spec.name, k) for k in hit} if state.is_delete else {}
         result = state.invoke_statement()
-        for key in hit:
-            local_key = "\x1f".join(str(v) for v in key)
+        for local_key in hit:
             if state.is_delete:
-                record_delete(rec, spec, local_key)
+                if gone[local_key]:
+                    rec.delete(spec.name, *gone[local_key])
             elif (row := raw_row(rec.conn, spec, local_key)) is not None:
                 record_row(rec, spec, row, changed=list(spec.fields))
         rec.flush()

@@ -161,22 +161,24 @@ class Ledger:
         values, waiting_for = self._values(spec, state) if live(state) else (None, None)
         if values is not None:
             self._show(spec, uid, values, shown)
-            for child_tbl, child_uid in self.sql(
-                    "SELECT tbl, uid FROM sync_wait WHERE parent=?", (uid,)).fetchall():
-                self.sql("DELETE FROM sync_wait WHERE parent=? AND tbl=? AND uid=?",
-                         (uid, child_tbl, child_uid))
-                self.project(child_tbl, child_uid)
-            return
-        if waiting_for:
-            self.sql("INSERT OR IGNORE INTO sync_wait (parent, tbl, uid) VALUES (?,?,?)",
-                     (waiting_for, tbl, uid))
-        if shown is not None:
-            self.hide(tbl, uid)
+        else:
+            if waiting_for:
+                self.sql("INSERT OR IGNORE INTO sync_wait (parent, tbl, uid) VALUES (?,?,?)",
+                         (waiting_for, tbl, uid))
+            if shown is not None:
+                self.hide(tbl, uid)
+        # rows that waited for this one look again: shown now, or (a link the database
+        # empties) shown unlinked because it went to the Trash, or waiting still
+        for child_tbl, child_uid in self.sql(
+                "SELECT tbl, uid FROM sync_wait WHERE parent=?", (uid,)).fetchall():
+            self.sql("DELETE FROM sync_wait WHERE parent=? AND tbl=? AND uid=?",
+                     (uid, child_tbl, child_uid))
+            self.project(child_tbl, child_uid)
 
     def hide(self, tbl: str, uid: str) -> None:
         """Take a row (and first the rows that point at it) out of the journal's tables."""
         spec = SPECS[tbl]
-        for child_tbl, child_uid in self.children(uid):
+        for child_tbl, child_uid in self.children(tbl, uid):
             if self.local_key(child_tbl, child_uid) is not None:
                 self.hide(child_tbl, child_uid)
             self.sql("INSERT OR IGNORE INTO sync_wait (parent, tbl, uid) VALUES (?,?,?)",
@@ -187,15 +189,23 @@ class Ledger:
             self.sql(f'DELETE FROM "{tbl}" WHERE {where}', tuple(shown.split("\x1f")))
             self.set_local(tbl, uid, None)
 
-    def children(self, uid: str) -> list[tuple[str, str]]:
-        found = self.sql("SELECT tbl, uid, state FROM sync_row WHERE state LIKE ?",
-                         (f'%"{uid}"%',)).fetchall()
+    def children(self, tbl: str, uid: str) -> list[tuple[str, str]]:
+        """The shown rows that point at this shown row, found through the journal's own
+        (indexed) foreign keys; children first."""
+        shown = self.local_key(tbl, uid)
+        if shown is None:
+            return []
         out = []
-        for tbl, child, state in found:
-            spec = SPECS.get(tbl)
-            data = self.rows.get((tbl, child)) or json.loads(state)
-            if spec and any((data.get(col) or [None])[0] == uid for col in spec.parents):
-                out.append((tbl, child))
+        for spec in SPECS.values():
+            for column, parent in spec.parents.items():
+                if parent != tbl or column in spec.set_null:
+                    continue   # a link the database empties keeps its row
+                keys = ", ".join(f'"{k}"' for k in spec.key)
+                for row in self.sql(f'SELECT {keys} FROM "{spec.name}" WHERE "{column}"=?',
+                                    (shown,)).fetchall():
+                    child = self.uid_of(spec.name, "\x1f".join(str(v) for v in row))
+                    if child is not None and (spec.name, child) not in out:
+                        out.append((spec.name, child))
         return sorted(out, key=lambda r: -specs.RANK[r[0]])
 
     def _values(self, spec, state: dict) -> tuple[dict | None, str | None]:
@@ -206,7 +216,11 @@ class Ledger:
             value = state[name][0]
             if name in spec.parents and value is not None:
                 parent = self.local_key(spec.parents[name], value)
-                if parent is None or not live(self.state(spec.parents[name], value)):
+                parent_state = self.state(spec.parents[name], value)
+                if parent is None or not live(parent_state):
+                    if name in spec.set_null and parent_state and not live(parent_state):
+                        values[name] = None   # its entry is in the Trash: shown unlinked
+                        continue
                     return None, value
                 value = int(parent) if SPECS[spec.parents[name]].serial else parent
             elif name in spec.blobs and value is not None:

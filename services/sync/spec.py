@@ -46,6 +46,7 @@ class Spec:
     parents: dict[str, str] = field(default_factory=dict)   # column -> parent table
     blobs: frozenset[str] = frozenset()
     text: frozenset[str] = frozenset()
+    set_null: frozenset[str] = frozenset()   # links the database empties when the parent goes
 
     @property
     def serial(self) -> bool:
@@ -76,7 +77,10 @@ def _spec(table) -> Spec:
                for c in table.columns if c.foreign_keys}
     fields = tuple(c.name for c in table.columns if c.name != "id")
     blobs = frozenset(c.name for c in table.columns if c.type.python_type is bytes)
-    return Spec(table.name, key, fields, parents, blobs, frozenset(TEXT.get(table.name, ())))
+    set_null = frozenset(c.name for c in table.columns
+                         if any(fk.ondelete == "SET NULL" for fk in c.foreign_keys))
+    return Spec(table.name, key, fields, parents, blobs, frozenset(TEXT.get(table.name, ())),
+                set_null)
 
 
 SPECS: dict[str, Spec] = {name: _spec(SQLModel.metadata.tables[name]) for name in ORDER}
