@@ -25,6 +25,9 @@ from ui.partner_health import PartnerHealth
 from ui.partner_list import PartnerListModel, PartnerListView
 from ui.portfolio_view import PortfolioView
 from ui.stakeholders import StakeholdersPanel
+from ui.sync_dialog import open_sync_dialog
+from ui.sync_scheduler import SyncScheduler
+from ui.sync_status import SyncStatus
 from ui.timeline import TimelinePage
 
 
@@ -111,3 +114,8 @@ def build_window(self) -> None:
     self.pages.addWidget(self.lock_screen)
     self.setCentralWidget(self.pages)
     self.statusBar().showMessage("Ready")
+    self.sync = SyncScheduler(self.ctx, self)   # issue 24: rounds after saves and on a timer
+    self.lock_screen.unlocked.connect(self.sync.start)
+    self.sync_status = SyncStatus(self.sync)
+    self.sync_status.open_sync.connect(lambda: open_sync_dialog(self))
+    self.statusBar().addPermanentWidget(self.sync_status)

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from ui.about_dialog import AboutDialog
 from ui.calendar_action import import_calendar
 from ui.check_action import check_journal
+from ui.sync_dialog import open_sync_dialog
 
 
 def install_menus(w) -> None:
@@ -46,6 +47,7 @@ def install_menus(w) -> None:
     w.find_action = action(edit, "&Find…", w.find, QKeySequence.StandardKey.Find)
     w.settings_action = action(edit, "Settings…", w.open_settings, preferences_shortcut())
     action(edit, "Model…", w.open_model_settings)
+    w.sync_action = action(edit, "S&ync…", lambda: open_sync_dialog(w))
     advice = bar.addMenu("&Advisor")
     w.ask_action = action(advice, "Ask the advisor", w.ask_advisor, "Ctrl+Return")
     partner = bar.addMenu("&Partner")
