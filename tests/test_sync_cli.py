@@ -79,7 +79,7 @@ def test_an_entry_logged_on_one_device_shows_on_the_other(cli, folder, other):
     code, out, err = cli("sync", "join", str(folder), "--name", "desk", data=other)
     assert code == 0, err
     assert "Recovery key of this vault" in out
-    assert "Joined: 1 segment(s) from other devices applied" in out
+    assert "Joined: 2 row(s) from 1 snapshot(s)" in out   # the partner and the entry
     assert [e["title"] for e in json.loads(cli("list", "--json", data=other)[1])] == ["Kickoff"]
 
     assert cli("log", "--partner", "Northwind", "--title", "Pipeline review",
@@ -146,7 +146,7 @@ def test_the_secret_is_asked_for_on_a_terminal(cli, folder, other, monkeypatch):
     assert asked == ["This journal's passphrase (the other device will type it): "] * 2
     asked[:] = ["skip the wrong one"]
     code, out, err = cli("sync", "join", str(folder), data=other)
-    assert code == 0 and "Joined: 1 segment(s)" in out, err
+    assert code == 0 and "from 1 snapshot(s)" in out, err
     assert asked[1:] == ["The first device's passphrase: "]
 
 
@@ -184,13 +184,13 @@ def test_status_text_and_json(cli, folder, other):
     assert set(found["devices"][0]) == {"device", "name", "this", "last_seen", "applied",
                                         "waiting_for", "left"}
     laptop = next(d for d in found["devices"] if not d["this"])
-    assert laptop["applied"] == 1 and laptop["last_seen"]
+    assert laptop["applied"] == 0 and laptop["last_seen"]   # joined from its snapshot
 
     code, out, _ = cli("sync", "status", data=other)
     lines = out.splitlines()
     assert code == 0 and lines[0] == "Sync: 1 other device(s), all sent."
     assert any("desk" in line and "this device" in line for line in lines)
-    assert any("laptop" in line and "segments applied: 1" in line for line in lines)
+    assert any("laptop" in line and "segments applied: 0" in line for line in lines)
     assert "Conflicts: 0" in out
 
     assert cli("log", "--partner", "Northwind", "--title", "Offline edit", data=other)[0] == 0
@@ -267,7 +267,7 @@ def test_joining_from_an_existing_empty_vault(cli, folder, other):
     assert cli("init", data=other)[0] == 0
     code, out, err = cli("sync", "join", str(folder), data=other)
     assert code == 0 and "Vault created" not in out, err
-    assert out.startswith("Joined: 1 segment(s) from other devices applied")
+    assert out.startswith("Joined: 2 row(s) from 1 snapshot(s)")
     assert [e["title"] for e in json.loads(cli("list", "--json", data=other)[1])] == ["Kickoff"]
 
 
@@ -277,16 +277,16 @@ def test_sync_now_reports_a_refused_file_and_a_gap(cli, folder, other):
         assert cli("log", "--partner", "Northwind", "--title", title)[0] == 0
         assert cli("sync", "now")[0] == 0
     own = next(p for p in journal_dirs(folder)[0].iterdir()
-               if p.is_dir() and (p / "00000003.cfs").exists())
-    (own / "00000002.cfs").write_bytes(b"not a segment" * 40)
+               if p.is_dir() and (p / "00000002.cfs").exists())
+    (own / "00000001.cfs").write_bytes(b"not a segment" * 40)
     code, out, err = cli("sync", "now", data=other)
     assert code == 0 and out.startswith("Synced: ")
     refused, waiting = err.splitlines()
-    assert refused.startswith(f"confidant: {own.name[:8]}/00000002.cfs is refused")
-    assert waiting.startswith("confidant: waiting for segment 2 from laptop")
+    assert refused.startswith(f"confidant: {own.name[:8]}/00000001.cfs is refused")
+    assert waiting.startswith("confidant: waiting for segment 1 from laptop")
     assert [e["title"] for e in json.loads(cli("list", "--json", data=other)[1])] == ["Kickoff"]
 
-    (own / "00000002.cfs").unlink()   # the first device writes it again at its next round
+    (own / "00000001.cfs").unlink()   # the first device writes it again at its next round
     assert cli("sync", "now")[0] == 0
     code, out, err = cli("sync", "now", data=other)
     assert code == 0 and err == "" and "2 applied from other devices" in out

@@ -63,12 +63,8 @@ class Recorder:
         if state and not (state.get(DELETED) or [False])[0]:
             self._op(tbl, uid, DELETED, True, self.clock.tick(), None)
         for child in children:
-            self.conn.exec_driver_sql(
-                "INSERT OR IGNORE INTO sync_wait (parent, tbl, uid) VALUES (?,?,?)",
-                (uid, *child))
-            if raw_row(self.conn, SPECS[child[0]], self.ledger.local_key(*child) or "\x00") \
-                    is None:
-                self.ledger.set_local(*child, None)
+            self.ledger.wait(uid, *child)
+            self.ledger.set_local(*child, None)
         self.ledger.set_local(tbl, uid, None)
 
     def doomed(self, tbl: str, local_key: str) -> tuple[str, list] | None:
@@ -77,8 +73,10 @@ class Recorder:
         return None if uid is None else (uid, self.ledger.children(tbl, uid))
 
     def _op(self, tbl, uid, name, value, stamp, replaced) -> None:
+        """Merge it, and note it for the outbox by reference: its value is read from the
+        merged state when the segment is sealed (one copy of each text, not two)."""
         self.ledger.apply(tbl, uid, name, value, stamp, replaced)
-        self.ops.append([tbl, uid, name, value, stamp, replaced])
+        self.ops.append([tbl, uid, name, stamp, replaced])
 
     def new_uid(self, tbl: str, values: dict, natural: str | None) -> str:
         if natural:   # the sample journal: the n-th row of a table is the same on every device
@@ -90,16 +88,21 @@ class Recorder:
                 return uid
         return specs.new_uid()
 
-    def flush(self) -> None:
+    def write(self) -> None:
+        """Into the transaction, once, before it commits: merged rows, outbox, clock."""
+        if not self.ops and not self.ledger.dirty:
+            return
         self.ledger.save()
-        if self.ops:
-            self.conn.exec_driver_sql(
-                "INSERT INTO sync_outbox (op) VALUES " + ",".join("(?)" for _ in self.ops),
-                tuple(json.dumps(op, separators=(",", ":"), ensure_ascii=False)
-                      for op in self.ops))
-            self.ops.clear()
-        self.conn.exec_driver_sql("INSERT OR REPLACE INTO sync_state (key, value) "
-                                  "VALUES ('clock', ?)", (self.clock.last,))
+        cursor = self.conn.connection.driver_connection.cursor()
+        try:
+            cursor.executemany("INSERT INTO sync_outbox (op) VALUES (?)", [
+                (json.dumps(op, separators=(",", ":"), ensure_ascii=False),)
+                for op in self.ops])
+            cursor.execute("INSERT OR REPLACE INTO sync_state (key, value) "
+                           "VALUES ('clock', ?)", (self.clock.last,))
+        finally:
+            cursor.close()
+        self.ops.clear()
 
 
 def raw_row(conn, spec, local_key: str) -> dict | None:
@@ -214,7 +217,11 @@ def watch(session: Session) -> None:
             row = raw_row(rec.conn, spec, _local_key_of(obj, spec))
             if row is not None:
                 record_row(rec, spec, row, changed=changed, natural=natural)
-        rec.flush()
+
+    @event.listens_for(session, "before_commit")
+    def before_commit(_sess):
+        if holder.get("r") is not None:
+            holder["r"].write()
 
     @event.listens_for(session, "do_orm_execute")
     def bulk(state):
@@ -236,19 +243,19 @@ def watch(session: Session) -> None:
                     rec.delete(spec.name, *gone[local_key])
             elif (row := raw_row(rec.conn, spec, local_key)) is not None:
                 record_row(rec, spec, row, changed=list(spec.fields))
-        rec.flush()
         return result
 
 
 def record_all(conn, device: str, last: str = "") -> int:
-    """Every row of the journal, recorded as created (turning sync on for an existing journal);
-    returns the number of operations."""
+    """Every row of the journal into the merged state, as created now (turning sync on for an
+    journal that has rows). No outbox: a snapshot carries them. Returns the rows recorded."""
     rec = Recorder(conn, device, last)
     count = 0
     for tbl in specs.ORDER:
         spec = SPECS[tbl]
-        for row in conn.exec_driver_sql(f'SELECT * FROM "{tbl}"').mappings().fetchall():
+        for row in conn.exec_driver_sql(f'SELECT * FROM "{tbl}"').mappings():
             record_row(rec, spec, dict(row))
-        count += len(rec.ops)
-        rec.flush()
+            count += 1
+        rec.ops.clear()
+    rec.write()
     return count

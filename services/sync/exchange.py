@@ -25,12 +25,13 @@ from services.store import use_case
 from services.sync import clock as clocks
 from services.sync import sealed
 from services.sync.capture import state_values
-from services.sync.ledger import Ledger, merge_state
+from services.sync.ledger import LEAVES, Ledger, merge_state
 from services.sync.spec import RANK, SPECS
 
 FORMAT = "confidant-sync/1"
 SCHEMA = (1, 0)            # major: a change old devices cannot read; minor: new fields
 OPS_PER_SEGMENT = 5000
+GHOST = 1                  # an operation's 7th element: a replaced text sent without its text
 COMPACT_AFTER = 200        # own segments kept before a snapshot replaces them
 TOO_NEW = ("This journal is synced by a newer Confidant (sync format {major}): update "
            "Confidant. Nothing more is written here until then; your journal is unchanged.")
@@ -61,6 +62,8 @@ class Round:
     refused: list[str] = field(default_factory=list)
     waiting: dict[str, int] = field(default_factory=dict)   # device -> the segment missing
     compacted: int = 0
+    snapshots: int = 0          # a new device: snapshots it started from, and their rows
+    rows: int = 0
     changed: bool = False
     blocked: str = ""           # a newer Confidant writes here: this device stops
 
@@ -80,7 +83,7 @@ def device_name() -> str:
         return "this computer"
 
 
-def run(vault, *, left: bool = False) -> Round:
+def run(vault, *, left: bool = False, announce: bool = False) -> Round:
     """One round: the others' segments applied, then this device's changes sealed with what it
     has applied (its acknowledgements), then compaction. Each step commits on its own, so an
     interruption loses nothing."""
@@ -100,7 +103,8 @@ def run(vault, *, left: bool = False) -> Round:
         _apply_device(vault, conf, device, result)
     if result.blocked:
         return result
-    _publish(vault, conf, result, acks_only=bool(result.operations) or left, left=left)
+    _publish(vault, conf, result, acks_only=bool(result.operations) or left or announce,
+             left=left)
     _compact(vault, conf, result)
     return result
 
@@ -157,15 +161,35 @@ def _publish(vault, conf: Settings, result: Round, acks_only: bool = False,
         if seq in on_disk:
             continue
         with use_case(vault) as session:
-            ops = [json.loads(op) for (op,) in session.connection().exec_driver_sql(
-                "SELECT op FROM sync_outbox WHERE seq=? ORDER BY n", (seq,))]
+            ops = _resolved(session, seq)
         payload = {"format": FORMAT, "schema": list(SCHEMA), "device_name": conf.name,
                    "written": datetime.now().replace(microsecond=0).isoformat(),
-                   "ops": [op for op in ops if op is not None], "acks": acks,
-                   "left": left and seq == numbers[-1]}
+                   "ops": ops, "acks": acks, "left": left and seq == numbers[-1]}
         data = sealed.seal(conf.key, conf.journal, b"S", conf.device, seq, payload)
         sealed.write_new(conf.own, sealed.segment_name(seq), data)
         result.published += 1
+
+
+def _resolved(session, seq: int) -> list[list]:
+    """Segment `seq`'s operations with their values, read from the merged state. A scalar a
+    later local write replaced is left out (that write follows, and wins); free text replaced
+    so goes as a ghost, so the others still learn what it replaced."""
+    ledger = Ledger(session.connection())
+    out = []
+    for (text,) in session.connection().exec_driver_sql(
+            "SELECT op FROM sync_outbox WHERE seq=? ORDER BY n", (seq,)):
+        op = json.loads(text)
+        if op is None:
+            continue
+        tbl, uid, name, stamp, replaced = op
+        state = ledger.state(tbl, uid)
+        if name in state and state[name][1] == stamp:
+            out.append([tbl, uid, name, state[name][0], stamp, replaced])
+        elif stamp in state.get(LEAVES + name, {}):
+            out.append([tbl, uid, name, state[LEAVES + name][stamp], stamp, replaced])
+        elif replaced is not None:   # free text this device replaced before sending it
+            out.append([tbl, uid, name, None, stamp, replaced, GHOST])
+    return out
 
 
 # --- reading the other devices ---------------------------------------------------------------
@@ -225,9 +249,10 @@ def _apply_segment(vault, conf, device: str, seq: int, payloads: list[dict],
             for op in payload.get("ops") or []:
                 if not _well_formed(op):
                     continue
-                tbl, uid, name, value, stamp, replaced = op
+                tbl, uid, name, value, stamp, replaced = op[:6]
                 clock.observe(stamp)
-                if ledger.apply(tbl, uid, name, value, stamp, replaced):
+                if ledger.apply(tbl, uid, name, value, stamp, replaced,
+                                ghost=op[6:] == [GHOST]):
                     touched.add((tbl, uid))
                 count += 1
         project(ledger, touched)
@@ -250,7 +275,7 @@ def _apply_segment(vault, conf, device: str, seq: int, payloads: list[dict],
 
 
 def _well_formed(op) -> bool:
-    return (isinstance(op, list) and len(op) == 6 and all(isinstance(x, str) for x in op[:3])
+    return (isinstance(op, list) and len(op) in (6, 7) and all(isinstance(x, str) for x in op[:3])
             and isinstance(op[4], str) and op[4].count(".") >= 2
             and (op[5] is None or isinstance(op[5], list)))
 
@@ -273,6 +298,15 @@ def snapshot_payload(session, conf: Settings) -> dict:
             "rows": rows, "covers": covers}
 
 
+def write_snapshot(conf: Settings, payload: dict) -> None:
+    """The merged state, sealed as `snapshot-<n>` (n: this device's last segment it covers)."""
+    seq = payload["covers"][conf.device]
+    if seq in sealed.numbered(conf.own, sealed.SNAPSHOT_NAME):
+        return   # one already covers as much of this device; files are never rewritten
+    sealed.write_new(conf.own, sealed.snapshot_name(seq),
+                     sealed.seal(conf.key, conf.journal, b"N", conf.device, seq, payload))
+
+
 def _compact(vault, conf: Settings, result: Round, *, threshold: int = COMPACT_AFTER) -> None:
     """Replace this device's old segments by a snapshot once every device has applied them."""
     own = sealed.numbered(conf.own, sealed.SEGMENT_NAME)
@@ -287,9 +321,7 @@ def _compact(vault, conf: Settings, result: Round, *, threshold: int = COMPACT_A
     upto = min([payload["covers"][conf.device], *acked])
     if upto <= 0:
         return
-    sealed.write_new(conf.own, sealed.snapshot_name(payload["covers"][conf.device]),
-                     sealed.seal(conf.key, conf.journal, b"N", conf.device,
-                                 payload["covers"][conf.device], payload))
+    write_snapshot(conf, payload)
     for seq, paths in own.items():
         if seq <= upto:
             for path in paths:
@@ -310,12 +342,16 @@ def bootstrap(vault, conf: Settings, result: Round) -> None:
     """A new device: every device's newest snapshot merged, then the segments after them."""
     merged: dict[tuple[str, str], dict] = {}
     covers: dict[str, int] = {}
+    infos: dict[str, str] = {}
     for device in _peer_folders(conf):
         snaps = sealed.numbered(conf.root / device, sealed.SNAPSHOT_NAME)
         for seq in sorted(snaps, reverse=True):
             payload = _first_open(conf, device, seq, snaps[seq], result)
             if payload is None:
                 continue
+            result.snapshots += 1
+            infos[device] = json.dumps({"name": str(payload.get("device_name", ""))[:60],
+                                        "written": str(payload.get("written", ""))[:40]})
             for tbl, uid, state in payload.get("rows") or []:
                 if (tbl, uid) in merged:
                     merge_state(tbl, merged[(tbl, uid)], state)
@@ -339,7 +375,8 @@ def bootstrap(vault, conf: Settings, result: Round) -> None:
         for dev, n in covers.items():
             if dev != conf.device:
                 conn.exec_driver_sql("INSERT OR REPLACE INTO sync_peer (device, seq, info) "
-                                     "VALUES (?,?,'{}')", (dev, n))
+                                     "VALUES (?,?,?)", (dev, n, infos.get(dev, "{}")))
+    result.rows = len(merged)
     result.changed = True
 
 

@@ -26,8 +26,13 @@ from services.sync.spec import DELETED, SPECS
 LEAVES, REPLACED = "~l:", "~r:"
 
 
-def merge(state: dict, name: str, value, stamp: str, replaced: list | None, text: bool) -> bool:
-    """Fold one operation into a row's state; whether anything changed."""
+def merge(state: dict, name: str, value, stamp: str, replaced: list | None, text: bool,
+          ghost: bool = False) -> bool:
+    """Fold one operation into a row's state; whether anything changed.
+
+    A `ghost` is a version of free text its own device replaced before sending it: it carries
+    no text, only the news that it and what it replaced are gone (the version that replaced it
+    follows in the same or a later segment)."""
     current = state.get(name)
     if not text:
         if current is None or stamp > current[1]:
@@ -36,24 +41,27 @@ def merge(state: dict, name: str, value, stamp: str, replaced: list | None, text
         return False
     leaves = dict(state.get(LEAVES + name, {}))
     gone = list(state.get(REPLACED + name, []))
-    if (current and current[1] == stamp) or stamp in leaves or stamp in gone:
-        return False  # seen before
-    for old in replaced or ():
+    seen = (current and current[1] == stamp) or stamp in leaves or stamp in gone
+    if seen and not ghost:
+        return False
+    before = (current, leaves.copy(), len(gone))
+    for old in [*(replaced or ()), *([stamp] if ghost else [])]:
         if old not in gone:
             gone.append(old)
     if current and current[1] not in gone:
         leaves[current[1]] = current[0]
-    if stamp not in gone:
+    if not ghost and stamp not in gone:
         leaves[stamp] = value
     leaves = {k: v for k, v in leaves.items() if k not in gone}
     if leaves:
         top = max(leaves)
         state[name] = [leaves.pop(top), top]
-    elif current is None or stamp > current[1]:
+    elif not ghost and (current is None or stamp > current[1]):
         state[name] = [value, stamp]
+    # else: the text in place stays until the version that replaced it arrives
     _put(state, LEAVES + name, leaves)
     _put(state, REPLACED + name, sorted(gone))
-    return True
+    return (state.get(name), leaves, len(gone)) != before
 
 
 def merge_state(tbl: str, into: dict, other: dict) -> None:
@@ -82,7 +90,9 @@ def _put(state: dict, key: str, value) -> None:
 
 
 def live(state: dict) -> bool:
-    return bool(state) and not (state.get(DELETED) or [False])[0]
+    """Shown: its tombstone field says so. A new row sends that field last, so a row whose
+    first fields arrived without it (a segment cut inside it) is not shown half-made."""
+    return DELETED in state and not state[DELETED][0]
 
 
 def conflicts(state: dict) -> dict[str, dict[str, str]]:
@@ -99,6 +109,8 @@ class Ledger:
     local: dict[tuple[str, str], str | None] = field(default_factory=dict)
     dirty: set[tuple[str, str]] = field(default_factory=set)
     known: set[tuple[str, str]] = field(default_factory=set)   # rows that exist in sync_row
+    uids: dict[tuple[str, str], str | None] = field(default_factory=dict)  # local key -> uid
+    waited_for: set[str] | None = None    # parents some row waits for (sync_wait), loaded once
 
     def sql(self, text: str, params: tuple = ()):
         return self.conn.exec_driver_sql(text, params)
@@ -116,39 +128,78 @@ class Ledger:
         return self.rows[key]
 
     def uid_of(self, tbl: str, local_key) -> str | None:
-        row = self.sql("SELECT uid FROM sync_row WHERE tbl=? AND local_key=?",
-                       (tbl, str(local_key))).first()
-        return row[0] if row else None
+        key = (tbl, str(local_key))
+        if key not in self.uids:
+            row = self.sql("SELECT uid FROM sync_row WHERE tbl=? AND local_key=?", key).first()
+            self.uids[key] = row[0] if row else None
+        return self.uids[key]
+
+    def preload(self, tbl: str) -> None:
+        """Every row of a table at once (turning sync on, a new device)."""
+        for uid, local_key, state in self.sql(
+                "SELECT uid, local_key, state FROM sync_row WHERE tbl=?", (tbl,)).fetchall():
+            self.rows[(tbl, uid)] = json.loads(state)
+            self.local[(tbl, uid)] = local_key
+            self.known.add((tbl, uid))
+            if local_key is not None:
+                self.uids[(tbl, local_key)] = uid
 
     def local_key(self, tbl: str, uid: str) -> str | None:
         self.state(tbl, uid)
         return self.local[(tbl, uid)]
 
     # --- writing ---------------------------------------------------------------------------
-    def apply(self, tbl: str, uid: str, name: str, value, stamp: str, replaced=None) -> bool:
+    def apply(self, tbl: str, uid: str, name: str, value, stamp: str, replaced=None,
+              ghost: bool = False) -> bool:
         text = name in (SPECS[tbl].text if tbl in SPECS else ())
-        changed = merge(self.state(tbl, uid), name, value, stamp, replaced, text)
+        changed = merge(self.state(tbl, uid), name, value, stamp, replaced, text, ghost)
         if changed:
             self.dirty.add((tbl, uid))
         return changed
 
     def set_local(self, tbl: str, uid: str, local_key: str | None) -> None:
         self.state(tbl, uid)
-        if self.local[(tbl, uid)] != local_key:
+        old = self.local[(tbl, uid)]
+        if old != local_key:
+            if old is not None:
+                self.uids[(tbl, old)] = None
+            if local_key is not None:
+                self.uids[(tbl, local_key)] = uid
             self.local[(tbl, uid)] = local_key
             self.dirty.add((tbl, uid))
 
     def save(self) -> None:
-        for key in sorted(self.dirty):
-            state = json.dumps(self.rows[key], separators=(",", ":"), ensure_ascii=False)
-            if key in self.known:
-                self.sql("UPDATE sync_row SET state=?, local_key=? WHERE tbl=? AND uid=?",
-                         (state, self.local[key], *key))
-            else:
-                self.sql("INSERT INTO sync_row (tbl, uid, local_key, state) VALUES (?,?,?,?)",
-                         (*key, self.local[key], state))
-                self.known.add(key)
+        rows = [(k, json.dumps(self.rows[k], separators=(",", ":"), ensure_ascii=False))
+                for k in sorted(self.dirty)]
+        cursor = self.conn.connection.driver_connection.cursor()
+        try:
+            cursor.executemany(
+                "UPDATE sync_row SET state=?, local_key=? WHERE tbl=? AND uid=?",
+                [(state, self.local[k], *k) for k, state in rows if k in self.known])
+            cursor.executemany(
+                "INSERT INTO sync_row (tbl, uid, local_key, state) VALUES (?,?,?,?)",
+                [(*k, self.local[k], state) for k, state in rows if k not in self.known])
+        finally:
+            cursor.close()
+        self.known.update(self.dirty)
         self.dirty.clear()
+
+    def wait(self, parent: str, tbl: str, uid: str) -> None:
+        self.sql("INSERT OR IGNORE INTO sync_wait (parent, tbl, uid) VALUES (?,?,?)",
+                 (parent, tbl, uid))
+        if self.waited_for is not None:
+            self.waited_for.add(parent)
+
+    def waiting_on(self, parent: str) -> list[tuple[str, str]]:
+        """The rows that waited for `parent`, taken off the waiting list."""
+        if self.waited_for is None:
+            self.waited_for = {p for (p,) in self.sql("SELECT DISTINCT parent FROM sync_wait")}
+        if parent not in self.waited_for:
+            return []
+        self.waited_for.discard(parent)
+        rows = self.sql("SELECT tbl, uid FROM sync_wait WHERE parent=?", (parent,)).fetchall()
+        self.sql("DELETE FROM sync_wait WHERE parent=?", (parent,))
+        return [tuple(r) for r in rows]
 
     # --- projection --------------------------------------------------------------------------
     def project(self, tbl: str, uid: str) -> None:
@@ -163,16 +214,12 @@ class Ledger:
             self._show(spec, uid, values, shown)
         else:
             if waiting_for:
-                self.sql("INSERT OR IGNORE INTO sync_wait (parent, tbl, uid) VALUES (?,?,?)",
-                         (waiting_for, tbl, uid))
+                self.wait(waiting_for, tbl, uid)
             if shown is not None:
                 self.hide(tbl, uid)
         # rows that waited for this one look again: shown now, or (a link the database
         # empties) shown unlinked because it went to the Trash, or waiting still
-        for child_tbl, child_uid in self.sql(
-                "SELECT tbl, uid FROM sync_wait WHERE parent=?", (uid,)).fetchall():
-            self.sql("DELETE FROM sync_wait WHERE parent=? AND tbl=? AND uid=?",
-                     (uid, child_tbl, child_uid))
+        for child_tbl, child_uid in self.waiting_on(uid):
             self.project(child_tbl, child_uid)
 
     def hide(self, tbl: str, uid: str) -> None:
@@ -181,8 +228,7 @@ class Ledger:
         for child_tbl, child_uid in self.children(tbl, uid):
             if self.local_key(child_tbl, child_uid) is not None:
                 self.hide(child_tbl, child_uid)
-            self.sql("INSERT OR IGNORE INTO sync_wait (parent, tbl, uid) VALUES (?,?,?)",
-                     (uid, child_tbl, child_uid))
+            self.wait(uid, child_tbl, child_uid)
         shown = self.local_key(tbl, uid)
         if shown is not None:
             where = " AND ".join(f'"{k}"=?' for k in spec.key)

@@ -122,6 +122,8 @@ def turn_on(vault, folder: Path | str, *, passphrase: str | None = None,
     try:
         files.private_dir(conf.root)
         exchange.sealed.write_new(conf.root, KEYS_FILE, header.to_json().encode())
+        with use_case(vault) as session:   # the journal so far, for the devices that join
+            exchange.write_snapshot(conf, exchange.snapshot_payload(session, conf))
         exchange.run(vault)
     except OSError as err:
         with use_case(vault, write=True) as session:
@@ -176,13 +178,16 @@ def join(vault, folder: Path | str, *, passphrase: str | None = None,
     result = Round()
     try:
         exchange.bootstrap(vault, conf, result)
-        more = exchange.run(vault)
+        more = exchange.run(vault, announce=True)   # the others learn this device's name
     except (OSError, ConfidantError) as err:
         raise SyncError(f"Joining stopped part way ({err}): what arrived is kept; run "
                         "'confidant sync now' to finish.") from err
     result.applied += more.applied
     result.operations += more.operations
     result.refused += more.refused
+    result.waiting = more.waiting
+    result.published = more.published
+    result.changed = result.changed or more.changed
     return result
 
 
@@ -306,7 +311,7 @@ def resolve(vault, table: str, uid: str, name: str, text: str) -> None:
         replaced = [state[name][1], *ledger.conflicts(state).get(name, {})]
         rec._op(table, uid, name, text, rec.clock.tick(), replaced)
         exchange.project(rec.ledger, [(table, uid)])
-        rec.flush()
+        rec.write()
 
 
 def leave(vault) -> None:

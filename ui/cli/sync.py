@@ -158,7 +158,8 @@ def _join(args) -> None:
             result = _joined(created.vault, folder, name, secrets)
         finally:
             created.vault.lock()
-    print(f"Joined: {result.applied} segment(s) from other devices applied "
+    print(f"Joined: {result.rows} row(s) from {result.snapshots} snapshot(s), then "
+          f"{result.applied} segment(s) from other devices applied "
           f"({result.operations} change(s)).")
     _report(result, {})
 
