@@ -3,10 +3,9 @@ and what sync adds to a save. Real SQLCipher vaults (services.vault.create_vault
 CONFIDANT_PASSPHRASE, no system keychain), a temporary folder as the synced folder.
 
 Run by hand: `.venv/bin/python bench/sync_bench.py` (full size, about 3 minutes on 2 cores),
-or `--quick` for a small run. Writes bench/results/sync_bench.txt. Other options: `--one-round`
-(A syncs once after writing, not every 250 use cases: at full size this shows the segment-cut
-bug below), `--unchunked` (turn_on with the engine's own record_all: fails at 100k entries),
-`--keep` (keep the vaults and folders in /tmp). SYNC_BENCH_ENGINE names the engine measured
+or `--quick` for a small run. Writes bench/results/sync_bench.txt. Other options: `--every N`
+(A syncs every N use cases while writing; by default once, after writing), `--keep` (keep the
+vaults and folders in /tmp). SYNC_BENCH_ENGINE names the engine measured
 when the bench runs from an exported tree (`git archive HEAD`), away from local edits.
 
 1. Apply: device A turns sync on into the folder, writes entries (a partner each 100 entries,
@@ -52,19 +51,16 @@ keyring.set_keyring(fail.Keyring())   # no system keychain: the passphrase unloc
 from services import journal  # noqa: E402
 from services import vault as vaults  # noqa: E402
 from services.store import use_case  # noqa: E402
-from services.sync import capture, exchange, sealed, service, spec  # noqa: E402
+from services.sync import exchange, sealed, service  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 QUICK = "--quick" in sys.argv
-# A publishes every SYNC_EVERY use cases (about 3,300 operations): a round that seals more
-# than exchange.OPS_PER_SEGMENT operations cuts a use case's operations across two segments,
-# and the device applying the first one fails (a new row projected without its last fields:
-# NOT NULL constraint failed). --one-round writes them all, then syncs once (shows the bug).
-ONE_ROUND = "--one-round" in sys.argv
-SYNC_EVERY = None if ONE_ROUND else 250
+# A round that seals more than exchange.OPS_PER_SEGMENT operations cuts some row's operations
+# across two segments; a row is shown only once its tombstone field (sent last) arrived, so
+# one round after all the writing is the default (it once failed every join: NOT NULL).
+SYNC_EVERY = int(sys.argv[sys.argv.index("--every") + 1]) if "--every" in sys.argv else None
+ONE_ROUND = SYNC_EVERY is None
 KEEP = "--keep" in sys.argv
-UNCHUNKED = "--unchunked" in sys.argv
-RECORD_CHUNK = 20_000
 APPLY_OPS = 1_000 if QUICK else 10_000
 BIG = 5_000 if QUICK else 100_000
 AFTER_SNAPSHOT_OPS = 1_000
@@ -258,27 +254,6 @@ def insert_journal(vault, n: int, partners: int, seed: int) -> None:
             "difficulty, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
-def chunked_record_all(conn, device: str, last: str = "") -> int:
-    """capture.record_all, flushing every RECORD_CHUNK operations. record_all flushes a whole
-    table's operations in one INSERT with a variable per operation: past 250,000 (this
-    SQLCipher's SQLITE_MAX_VARIABLE_NUMBER; 32,766 in a default SQLite build), 25,000
-    interactions, turn_on fails with 'too many SQL variables' (reported as a CorruptVault).
-    The bench uses this until capture.Recorder.flush inserts in chunks (--unchunked: the
-    engine's own)."""
-    rec = capture.Recorder(conn, device, last)
-    count = 0
-    for tbl in spec.ORDER:
-        table = spec.SPECS[tbl]
-        for row in conn.exec_driver_sql(f'SELECT * FROM "{tbl}"').mappings().fetchall():
-            capture.record_row(rec, table, dict(row))
-            if len(rec.ops) >= RECORD_CHUNK:
-                count += len(rec.ops)
-                rec.flush()
-        count += len(rec.ops)
-        rec.flush()
-    return count
-
-
 def bench_bootstrap(base: Path) -> dict:
     rng = random.Random(100)
     folder = base / "folder-big"
@@ -289,9 +264,6 @@ def bench_bootstrap(base: Path) -> dict:
     build = time.perf_counter() - t
     db_before = _db_bytes(a)
     timers = Timers()
-    if not UNCHUNKED:   # see chunked_record_all
-        timers.undo.append((service, "record_all", service.record_all))
-        service.record_all = chunked_record_all
     timers.wrap(service, "record_all", "record")
     timers.wrap(exchange, "_publish", "publish")
     timers.wrap(exchange, "_compact", "compact")
@@ -462,17 +434,14 @@ def report(r1: dict, r2: dict, r3: dict, total: float) -> list[str]:
              "",
              f"2. Bootstrap a third device from a {r2['entries']:,}-entry journal",
              f"  A: {r2['entries']:,} entries inserted by SQL  {r2['build']:8.2f} s",
-             f"  A: turn_on (record all, publish)  {r2['turn_on']:8.2f} s  "
+             f"  A: turn_on (record all, snapshot)  {r2['turn_on']:7.2f} s  "
              f"({r2['recorded_rows']:,} rows recorded: {r2['record']:.1f} s; "
              f"{r2['turn_on_segments']} segments published: {r2['publish']:.1f} s; "
              f"compaction in the round {r2['compact_in_turn_on']:.1f} s)",
-             "     (record_all as the engine has it" if UNCHUNKED else
-             f"     (record_all flushing every {RECORD_CHUNK:,} ops: the engine's own fails "
-             "past 250,000 SQL variables)",
              f"  A: journal file (and WAL)          {r2['a_db_before'] / 2**20:8.0f} MB before "
              f"turn_on, {r2['a_db_after'] / 2**20:.0f} MB after (sync_row, outbox)",
              f"  A: snapshot                        {r2['compact']:8.2f} s  "
-             + ("(written by turn_on's own round: 200+ segments)" if r2["snapshot_by_turn_on"]
+             + ("(written by turn_on)" if r2["snapshot_by_turn_on"]
                 else "(exchange._compact, threshold 0)"),
              f"  snapshot file                      {r2['snapshot_bytes'] / 2**20:8.1f} MB  "
              f"(whole journal folder {r2['folder_bytes'] / 2**20:.1f} MB; "

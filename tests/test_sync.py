@@ -499,3 +499,32 @@ def test_readings_linked_to_a_deleted_entry_stay_unlinked_on_every_device(device
         assert rows == [("before the delete", None),
                         ("written while A deleted the entry", None)], device.name
     assert a.export() == b.export() == c.export()
+
+
+def test_a_form_opened_before_another_device_changed_the_entry_loses_nothing(devices):
+    """The editor saves only what the user changed from what it showed; text both changed is
+    kept twice (the user never saw the other device's version)."""
+    from services.journal import entry
+
+    (a, b, c), cloud = devices
+    entry_id = _entry(a, "Renewal", "v0")
+    settle([a, b, c], cloud)
+    with use_case(a.vault) as s:   # A's editor opens the entry
+        shown = entry.load_entry(session=s, interaction_id=entry_id)
+    form = {"partner_id": shown.partner_id, "title": "Renewal", "notes": "v0",
+            "when": shown.interaction.occurred_at.isoformat(), "kind": "meeting",
+            "reflection": "", "difficulty": 0, "participant_ids": [], "tags": ""}
+    base = entry.form_data(form)
+    _edit(b, "Renewal", title="Renewal (signed)", notes="B: they signed on Friday")
+    settle([a, b, c], cloud)        # arrives while A types
+    with use_case(a.vault, write=True) as s:
+        entry.save_entry(session=s, interaction_id=entry_id, base=base,
+                         data=entry.form_data(form | {"notes": "A: legal still reviewing"}))
+    settle([a, b, c], cloud)
+    with use_case(c.vault) as s:
+        saved, = journal.list_interactions(session=s)
+    assert saved.title == "Renewal (signed)"   # A did not touch it: B's stays
+    conflict, = service.conflicts(c.vault)
+    assert {conflict.current, *conflict.others.values()} == {
+        "A: legal still reviewing", "B: they signed on Friday"}
+    assert a.export() == b.export() == c.export()

@@ -32,13 +32,12 @@ from services.journal import drafts, entry
 from ui.context import AppContext
 from ui.dates import datetime_edit
 from ui.errors import report
-from ui.fields import MarkdownField, scale_slider
+from ui.fields import TRUST_PARTS, MarkdownField, scale_slider, trust_sliders
 from ui.icons import icon_label, lock_icon
 from ui.suggestions import attach_to_editor
 from ui.voice_widget import VoiceCapture
 
 AUTOSAVE_MS = 2000
-TRUST_PARTS = ("credibility", "reliability", "intimacy", "self_orientation")
 
 
 class EntryEditor(QWidget):
@@ -53,12 +52,14 @@ class EntryEditor(QWidget):
         self.partner_id: int | None = None
         self.interaction_id: int | None = None
         self.new_key: str | None = None  # a new entry's own draft key
+        self.base: dict | None = None    # the open entry as loaded (entry.form_data)
         self.dirty = False
         self._loading = False
         self.autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self.autosave.timeout.connect(self.save_draft)
         self._build()
         self.clear()
+        ctx.notices.changed.connect(self._arrived)
 
     # --- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -84,20 +85,7 @@ class EntryEditor(QWidget):
         self.trust_box = QGroupBox("Record a trust reading for this partner")
         self.trust_box.setCheckable(True)
         self.trust_box.setChecked(False)
-        trust_form = QFormLayout(self.trust_box)
-        self.trust = {}
-        for part in TRUST_PARTS:
-            slider = scale_slider(1, 10, 5, part.replace("_", "-").capitalize() + ", 1 to 10")
-            value = QLabel("5")
-            slider.valueChanged.connect(lambda v, label=value: label.setNum(v))
-            slider.valueChanged.connect(self._update_index)
-            row = QHBoxLayout()
-            row.addWidget(slider, 1)
-            row.addWidget(value)
-            trust_form.addRow(part.replace("_", "-").capitalize(), row)
-            self.trust[part] = slider
-        self.trust_index = QLabel()
-        trust_form.addRow("Trust index (C + R + I) / S", self.trust_index)
+        self.trust, self.trust_index = trust_sliders(self.trust_box, self._update_index)
         self._update_index()
 
         self.save_button = QPushButton("Save entry")
@@ -228,6 +216,8 @@ class EntryEditor(QWidget):
         self.trust_box.setChecked(data.reading is not None)  # ticked: this entry has its reading
         for part in TRUST_PARTS:
             self.trust[part].setValue(getattr(data.reading, part) if data.reading else 5)
+        # what the form showed: a save writes only what the user changed from it
+        self.base = entry.form_data(self.content()) if item else None
         if draft:
             self._apply(draft)
         self._loading = False
@@ -331,19 +321,27 @@ class EntryEditor(QWidget):
             return
         self.autosave.stop()
         c = self.content()
-        data = {"partner_id": self.partner_id, "title": c["title"],
-                "occurred_at": datetime.fromisoformat(c["when"]), "kind": c["kind"],
-                "notes": c["notes"], "reflection": c["reflection"],
-                "difficulty": c["difficulty"], "participant_ids": c["participant_ids"],
-                "tags": [t for t in c["tags"].split(",") if t.strip()]}
         self.save_button.setEnabled(False)
         save, memo = self.voice.saving(entry.save_entry)  # with the memo, if it is kept
         save = wrap(save) if wrap else save
-        self.ctx.db(save, write=True, interaction_id=self.interaction_id, data=data,
-                    reading=c["trust"], draft=self.draft_key(), on_error=self._failed,
+        self.ctx.db(save, write=True, interaction_id=self.interaction_id,
+                    data=entry.form_data(c), base=self.base, reading=c["trust"],
+                    draft=self.draft_key(), on_error=self._failed,
                     on_done=lambda item: (self._saved(item), then and then()), **memo)
 
+    def _arrived(self, changes) -> None:
+        """Another device's changes (sync): an open entry not being typed in shows them; one
+        being typed in keeps the typing, and its save keeps both versions of a text."""
+        if not getattr(changes.initiator, "remote", False) or self.interaction_id is None:
+            return
+        if self.dirty:
+            self.message.setText("Changed on another device meanwhile: saving keeps both texts")
+            return
+        self.ctx.db(entry.load_entry, interaction_id=self.interaction_id, on_done=self._show,
+                    on_error=lambda _err: self.clear())   # deleted there
+
     def _saved(self, item) -> None:
+        self.base = entry.form_data(self.content())
         self.save_button.setEnabled(True)
         self.voice.saved()
         self.dirty = False
@@ -375,7 +373,7 @@ class EntryEditor(QWidget):
         self.voice.reset()
         self.suggestions.clear()
         self._loading = True
-        self.partner_id = self.interaction_id = self.new_key = None
+        self.partner_id = self.interaction_id = self.new_key = self.base = None
         self.dirty = False
         self.heading.setText("<b>No entry open</b>")
         for field in (self.title, self.tags):

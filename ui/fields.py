@@ -1,10 +1,14 @@
-"""Two small inputs of the entry editor: a Markdown text with an Edit / Preview toggle, and a
-whole-number scale slider (difficulty 0-5, a trust reading's parts 1-10)."""
+"""Small inputs of the entry editor: a Markdown text with an Edit / Preview toggle, a
+whole-number scale slider (difficulty 0-5, a trust reading's parts 1-10), and the trust
+reading's four sliders."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSlider,
@@ -22,6 +26,30 @@ def scale_slider(low: int, high: int, value: int, name: str) -> QSlider:
     slider.setValue(value)
     slider.setPageStep(1)
     return slider
+
+
+TRUST_PARTS = ("credibility", "reliability", "intimacy", "self_orientation")
+
+
+def trust_sliders(box: QWidget, on_change) -> tuple[dict[str, QSlider], QLabel]:
+    """The four parts of a trust reading (1-10, each with its value) and the index's label,
+    laid out in `box`; `on_change` runs when any part moves."""
+    form = QFormLayout(box)
+    sliders = {}
+    for part in TRUST_PARTS:
+        name = part.replace("_", "-").capitalize()
+        slider = scale_slider(1, 10, 5, name + ", 1 to 10")
+        value = QLabel("5")
+        slider.valueChanged.connect(lambda v, label=value: label.setNum(v))
+        slider.valueChanged.connect(on_change)
+        row = QHBoxLayout()
+        row.addWidget(slider, 1)
+        row.addWidget(value)
+        form.addRow(name, row)
+        sliders[part] = slider
+    index = QLabel()
+    form.addRow("Trust index (C + R + I) / S", index)
+    return sliders, index
 
 
 class MarkdownField(QWidget):

@@ -48,6 +48,7 @@ class SyncScheduler(QObject):
     status_changed = Signal(object)   # services.sync.service.Status
     round_done = Signal(object)       # services.sync.exchange.Round
     failed = Signal(str)              # a round's failure, one line
+    remote = True   # as a notice's initiator: what it announces came from another device
 
     def __init__(self, ctx, parent=None, *, debounce_ms: int = DEBOUNCE_MS,
                  period_ms: int = PERIOD_MS):

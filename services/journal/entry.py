@@ -4,12 +4,14 @@ tags, an optional trust reading, and the draft it replaces."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session, select
 
 from models.tables import Interaction, Stakeholder, TrustReading
 from services import journal
 from services.journal import drafts, trust
+from services.sync import capture as sync_capture
 
 
 @dataclass
@@ -43,14 +45,34 @@ def _entry_reading(session: Session, interaction_id: int) -> TrustReading | None
         TrustReading.stakeholder_id.is_(None)).order_by(TrustReading.id.desc())).first()
 
 
+def form_data(content: dict) -> dict:
+    """The editor's form (its `content()`) as the fields `save_entry` takes."""
+    return {"partner_id": content["partner_id"], "title": content["title"],
+            "occurred_at": datetime.fromisoformat(content["when"]), "kind": content["kind"],
+            "notes": content["notes"], "reflection": content["reflection"],
+            "difficulty": content["difficulty"], "participant_ids": content["participant_ids"],
+            "tags": [t for t in content["tags"].split(",") if t.strip()]}
+
+
 def save_entry(*, session: Session, interaction_id: int | None, data: dict,
-               reading: dict | None = None, draft: str | None = None) -> Interaction:
+               reading: dict | None = None, draft: str | None = None,
+               base: dict | None = None) -> Interaction:
     """Create or update the interaction, add the trust reading, and drop its draft (`draft`:
-    a new entry's own draft key)."""
+    a new entry's own draft key).
+
+    `base` is what the form showed when it opened the entry: only the fields the user changed
+    are written, so a change another device made meanwhile (sync) to the others stays; free
+    text both changed keeps both versions, as a conflict to review."""
     if interaction_id is None:
         item = journal.create_interaction(session=session, interaction_in=data)
     else:
-        changes = {k: v for k, v in data.items() if k != "partner_id"}
+        changes = {k: v for k, v in data.items()
+                   if k != "partner_id" and (base is None or base.get(k) != v)}
+        if base is not None:
+            stored = journal.get_interaction(session=session, interaction_id=interaction_id)
+            session.info.setdefault(sync_capture.UNSEEN, set()).update(
+                ("interaction", str(interaction_id), name) for name in ("notes", "reflection")
+                if name in changes and getattr(stored, name) != base.get(name))
         item = journal.update_interaction(session=session, interaction_id=interaction_id,
                                           interaction_in=changes)
     if reading:

@@ -24,6 +24,9 @@ from services.sync.spec import DELETED, SPECS, SYNCED_SETTINGS
 
 KEY = "confidant.sync"
 NATURAL = "confidant.sync.natural"   # session.info: a prefix that makes new rows' uids derived
+# session.info: {(table, local key, field)} free text written over a version the user never saw
+# (another device's, arrived while the form was open): it replaces nothing, so both are kept
+UNSEEN = "confidant.sync.unseen"
 
 
 def state_values(conn, *keys: str) -> dict[str, str]:
@@ -42,7 +45,7 @@ class Recorder:
         self.ops: list[list] = []
         self.counters: dict[str, int] = {}
 
-    def change(self, tbl: str, uid: str, values: dict) -> None:
+    def change(self, tbl: str, uid: str, values: dict, unseen=frozenset()) -> None:
         """Fields the use case set; a new row (or one back from the Trash) is live again."""
         state = self.ledger.state(tbl, uid)
         stamp = None
@@ -50,7 +53,7 @@ class Recorder:
             if name in state and state[name][0] == value:
                 continue
             stamp = stamp or self.clock.tick()
-            replaced = ([state[name][1]] if name in state else []) \
+            replaced = ([state[name][1]] if name in state and name not in unseen else []) \
                 if name in SPECS[tbl].text else None
             self._op(tbl, uid, name, value, stamp, replaced)
         if (state.get(DELETED) or [False])[0] or DELETED not in state:
@@ -86,7 +89,9 @@ class Recorder:
             uid = specs.derived("partner", values.get("name", ""))
             if not self.ledger.state("partner", uid):
                 return uid
-        return specs.new_uid()
+        uid = specs.new_uid()
+        self.ledger.fresh(tbl, uid)   # random: no row has it, nothing to look up
+        return uid
 
     def write(self) -> None:
         """Into the transaction, once, before it commits: merged rows, outbox, clock."""
@@ -128,36 +133,25 @@ def portable(recorder: Recorder, spec, row: dict, names=None) -> dict | None:
     return out
 
 
-def uid_for(recorder: Recorder, spec, row: dict, natural: str | None) -> str | None:
-    """The uid of a row being recorded for the first time (or the one it already has)."""
-    local_key = spec.local_key(row)
-    known = recorder.ledger.uid_of(spec.name, local_key)
-    if known:
-        return known
-    values = portable(recorder, spec, row)
-    if values is None:
-        return None
-    uid = (spec.natural_uid(values) if not spec.serial
-           else recorder.new_uid(spec.name, values, natural))
-    recorder.ledger.set_local(spec.name, uid, local_key)
-    return uid
-
-
 def record_row(recorder: Recorder, spec, row: dict, *, changed=None,
-               natural: str | None = None) -> None:
-    """Record a row the use case inserted (changed=None) or changed (those fields)."""
+               natural: str | None = None, unseen=frozenset()) -> None:
+    """Record a row the use case inserted (first seen: every field) or changed (`changed`)."""
     if spec.name == "setting" and row["key"] not in SYNCED_SETTINGS:
         return
+    ledger = recorder.ledger
     local_key = spec.local_key(row)
-    uid = recorder.ledger.uid_of(spec.name, local_key)
-    create = uid is None
-    uid = uid or uid_for(recorder, spec, row, natural)
-    if uid is None:
+    uid = ledger.uid_of(spec.name, local_key)
+    values = portable(recorder, spec, row, changed if uid else None)
+    if values is None:
         return  # a parent outside sync (cannot happen for synced tables)
-    values = portable(recorder, spec, row, None if create else changed)
-    if values is not None:
-        recorder.ledger.set_local(spec.name, uid, local_key)
-        recorder.change(spec.name, uid, values)
+    if uid is None:
+        if not spec.serial:
+            uid = spec.natural_uid(values)
+        else:
+            uid = recorder.new_uid(spec.name, values, natural)
+        ledger.set_local(spec.name, uid, local_key)
+    recorder.change(spec.name, uid, values,
+                    {f for t, k, f in unseen if t == spec.name and k == local_key})
 
 
 def _local_key_of(obj, spec) -> str:
@@ -216,7 +210,8 @@ def watch(session: Session) -> None:
                     continue
             row = raw_row(rec.conn, spec, _local_key_of(obj, spec))
             if row is not None:
-                record_row(rec, spec, row, changed=changed, natural=natural)
+                record_row(rec, spec, row, changed=changed, natural=natural,
+                           unseen=sess.info.get(UNSEEN, frozenset()))
 
     @event.listens_for(session, "before_commit")
     def before_commit(_sess):

@@ -127,6 +127,11 @@ class Ledger:
                 self.known.add(key)
         return self.rows[key]
 
+    def fresh(self, tbl: str, uid: str) -> None:
+        """A row with a new random uid: known empty without asking the database."""
+        self.rows[(tbl, uid)] = {}
+        self.local[(tbl, uid)] = None
+
     def uid_of(self, tbl: str, local_key) -> str | None:
         key = (tbl, str(local_key))
         if key not in self.uids:
