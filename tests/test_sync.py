@@ -528,3 +528,25 @@ def test_a_form_opened_before_another_device_changed_the_entry_loses_nothing(dev
     assert {conflict.current, *conflict.others.values()} == {
         "A: legal still reviewing", "B: they signed on Friday"}
     assert a.export() == b.export() == c.export()
+
+
+def test_segments_cut_inside_a_new_row_that_was_edited_before_sending(devices, monkeypatch):
+    """The entry's creation and its edit go out in different segments; its first values were
+    replaced before they were sent: the others still get a whole row at every step."""
+    (a, b, c), cloud = devices
+    monkeypatch.setattr(exchange, "OPS_PER_SEGMENT", 2)
+    _entry(a, "Draft title", "first notes")
+    _edit(a, "Draft title", title="Final title", notes="final notes", difficulty=3)
+    a.sync()
+    cloud.collect(a)
+    mine = sorted(p for p in cloud.files if f"/{_device(a)}/" in p
+                  and sealed.SEGMENT_NAME.match(Path(p).name))
+    assert len(mine) >= 4
+    for path in mine:   # one segment at a time: every step leaves a journal that reads
+        cloud.deliver(b, [path])
+        assert b.sync().refused == []
+        assert set(_entries(b)) <= {"Draft title", "Final title"}
+    assert _entries(b) == {"Final title": "final notes"}
+    assert service.conflicts(b.vault) == []
+    settle([a, b, c], cloud)
+    assert a.export() == b.export() == c.export()

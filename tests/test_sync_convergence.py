@@ -18,6 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from services import journal
 from services.store import use_case
+from services.sync import exchange
 from tests.sync_support import lock_all, settle, three_devices
 
 DAY_MS = 86_400_000
@@ -28,6 +29,8 @@ device_index = st.integers(0, 2)
 class Convergence(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
+        self.cut = exchange.OPS_PER_SEGMENT
+        exchange.OPS_PER_SEGMENT = 3   # small segments: rows cut across them all the time
         self.base = Path(tempfile.mkdtemp(prefix="sync-convergence-"))
         self.devices, self.cloud = three_devices(self.base)
         self.counter = 0
@@ -143,6 +146,7 @@ class Convergence(RuleBasedStateMachine):
             settle(self.devices, self.cloud, rounds=6)
             self._check()
         finally:
+            exchange.OPS_PER_SEGMENT = self.cut
             lock_all(self.devices)
             shutil.rmtree(self.base, ignore_errors=True)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from services.errors import ConfidantError
 from services.store import use_case
 from services.sync import clock as clocks
 from services.sync import sealed
@@ -100,7 +101,11 @@ def run(vault, *, left: bool = False, announce: bool = False) -> Round:
     if not _folder_ready(vault, conf, result):
         return result
     for device in _peer_folders(conf):
-        _apply_device(vault, conf, device, result)
+        try:
+            _apply_device(vault, conf, device, result)
+        except ConfidantError as err:   # that device waits; the others still sync
+            result.refused.append(f"A segment from device {device[:8]} could not be applied "
+                                  f"({err}); nothing of it was, and it is tried again.")
     if result.blocked:
         return result
     _publish(vault, conf, result, acks_only=bool(result.operations) or left or announce,
@@ -171,9 +176,10 @@ def _publish(vault, conf: Settings, result: Round, acks_only: bool = False,
 
 
 def _resolved(session, seq: int) -> list[list]:
-    """Segment `seq`'s operations with their values, read from the merged state. A scalar a
-    later local write replaced is left out (that write follows, and wins); free text replaced
-    so goes as a ghost, so the others still learn what it replaced."""
+    """Segment `seq`'s operations with their values, read from the merged state. A value a
+    later write replaced before it was sent goes with the value in place (the later write
+    follows, and wins; a new row arrives whole); free text replaced so goes as a ghost, so the
+    others still learn what it replaced."""
     ledger = Ledger(session.connection())
     out = []
     for (text,) in session.connection().exec_driver_sql(
@@ -183,12 +189,16 @@ def _resolved(session, seq: int) -> list[list]:
             continue
         tbl, uid, name, stamp, replaced = op
         state = ledger.state(tbl, uid)
-        if name in state and state[name][1] == stamp:
+        if name not in state:
+            continue   # (a field an interrupted write never finished: nothing to send)
+        if state[name][1] == stamp:
             out.append([tbl, uid, name, state[name][0], stamp, replaced])
         elif stamp in state.get(LEAVES + name, {}):
             out.append([tbl, uid, name, state[LEAVES + name][stamp], stamp, replaced])
         elif replaced is not None:   # free text this device replaced before sending it
-            out.append([tbl, uid, name, None, stamp, replaced, GHOST])
+            out.append([tbl, uid, name, state[name][0], stamp, replaced, GHOST])
+        else:   # a value replaced before it was sent: the one in place, under its clock, so a
+            out.append([tbl, uid, name, state[name][0], stamp, None])   # new row is whole
     return out
 
 

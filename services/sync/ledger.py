@@ -30,9 +30,10 @@ def merge(state: dict, name: str, value, stamp: str, replaced: list | None, text
           ghost: bool = False) -> bool:
     """Fold one operation into a row's state; whether anything changed.
 
-    A `ghost` is a version of free text its own device replaced before sending it: it carries
-    no text, only the news that it and what it replaced are gone (the version that replaced it
-    follows in the same or a later segment)."""
+    A `ghost` is a version of free text its own device replaced before sending it: it is no
+    version of its own, only the news that it and what it replaced are gone (the version that
+    replaced it follows in the same or a later segment); its text only holds a new row's
+    place until then."""
     current = state.get(name)
     if not text:
         if current is None or stamp > current[1]:
@@ -56,8 +57,8 @@ def merge(state: dict, name: str, value, stamp: str, replaced: list | None, text
     if leaves:
         top = max(leaves)
         state[name] = [leaves.pop(top), top]
-    elif not ghost and (current is None or stamp > current[1]):
-        state[name] = [value, stamp]
+    elif current is None or (not ghost and stamp > current[1]):
+        state[name] = [value, stamp]   # (a ghost's text holds the place of a new row's)
     # else: the text in place stays until the version that replaced it arrives
     _put(state, LEAVES + name, leaves)
     _put(state, REPLACED + name, sorted(gone))
