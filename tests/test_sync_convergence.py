@@ -30,7 +30,7 @@ class Convergence(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.cut = exchange.OPS_PER_SEGMENT
-        exchange.OPS_PER_SEGMENT = 3   # small segments: rows cut across them all the time
+        exchange.OPS_PER_SEGMENT = 1   # one row change a segment: rows cut all the time
         self.base = Path(tempfile.mkdtemp(prefix="sync-convergence-"))
         self.devices, self.cloud = three_devices(self.base)
         self.counter = 0

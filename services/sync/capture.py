@@ -98,16 +98,38 @@ class Recorder:
         if not self.ops and not self.ledger.dirty:
             return
         self.ledger.save()
+        grouped: dict[tuple, list] = {}   # one outbox row per row and clock: its fields
+        for tbl, uid, name, stamp, replaced in self.ops:
+            grouped.setdefault((tbl, uid, stamp), []).append([name, replaced])
         cursor = self.conn.connection.driver_connection.cursor()
         try:
             cursor.executemany("INSERT INTO sync_outbox (op) VALUES (?)", [
-                (json.dumps(op, separators=(",", ":"), ensure_ascii=False),)
-                for op in self.ops])
+                (json.dumps([*key, fields], separators=(",", ":"), ensure_ascii=False),)
+                for key, fields in grouped.items()])
             cursor.execute("INSERT OR REPLACE INTO sync_state (key, value) "
                            "VALUES ('clock', ?)", (self.clock.last,))
         finally:
             cursor.close()
         self.ops.clear()
+
+
+_STORE: dict = {}
+
+
+def stored_row(obj, conn) -> dict | None:
+    """The row as SQLite stores it, from the object the session just flushed (no SELECT);
+    None when an attribute is not loaded (then `raw_row` reads it)."""
+    state = inspect(obj)
+    if state.expired_attributes or state.unloaded:
+        return None
+    out = {}
+    for column in obj.__table__.columns:
+        key = (column.table.name, column.name)
+        if key not in _STORE:
+            _STORE[key] = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        value = state.dict.get(column.key)
+        out[column.name] = _STORE[key](value) if _STORE[key] and value is not None else value
+    return out
 
 
 def raw_row(conn, spec, local_key: str) -> dict | None:
@@ -134,13 +156,15 @@ def portable(recorder: Recorder, spec, row: dict, names=None) -> dict | None:
 
 
 def record_row(recorder: Recorder, spec, row: dict, *, changed=None,
-               natural: str | None = None, unseen=frozenset()) -> None:
-    """Record a row the use case inserted (first seen: every field) or changed (`changed`)."""
+               natural: str | None = None, unseen=frozenset(), new: bool = False) -> None:
+    """Record a row the use case inserted (first seen: every field) or changed (`changed`).
+    `new`: inserted by this use case, so no uid is kept for its local key (a deleted row's is
+    cleared), and none is looked up."""
     if spec.name == "setting" and row["key"] not in SYNCED_SETTINGS:
         return
     ledger = recorder.ledger
     local_key = spec.local_key(row)
-    uid = ledger.uid_of(spec.name, local_key)
+    uid = None if new else ledger.uid_of(spec.name, local_key)
     values = portable(recorder, spec, row, changed if uid else None)
     if values is None:
         return  # a parent outside sync (cannot happen for synced tables)
@@ -208,10 +232,10 @@ def watch(session: Session) -> None:
                            if a.key in spec.fields and a.history.has_changes()]
                 if not changed:
                     continue
-            row = raw_row(rec.conn, spec, _local_key_of(obj, spec))
+            row = stored_row(obj, rec.conn) or raw_row(rec.conn, spec, _local_key_of(obj, spec))
             if row is not None:
                 record_row(rec, spec, row, changed=changed, natural=natural,
-                           unseen=sess.info.get(UNSEEN, frozenset()))
+                           unseen=sess.info.get(UNSEEN, frozenset()), new=how == "new")
 
     @event.listens_for(session, "before_commit")
     def before_commit(_sess):

@@ -31,7 +31,8 @@ from services.sync.spec import RANK, SPECS
 
 FORMAT = "confidant-sync/1"
 SCHEMA = (1, 0)            # major: a change old devices cannot read; minor: new fields
-OPS_PER_SEGMENT = 5000
+OPS_PER_SEGMENT = 2000     # row changes (a row's fields under one clock) per segment
+SEGMENT_BYTES = 8 * 1024 * 1024
 GHOST = 1                  # an operation's 7th element: a replaced text sent without its text
 COMPACT_AFTER = 200        # own segments kept before a snapshot replaces them
 TOO_NEW = ("This journal is synced by a newer Confidant (sync format {major}): update "
@@ -143,14 +144,13 @@ def _publish(vault, conf: Settings, result: Round, acks_only: bool = False,
     with use_case(vault, write=True) as session:
         conn = session.connection()
         pending = conn.exec_driver_sql(
-            "SELECT n FROM sync_outbox WHERE seq IS NULL ORDER BY n").fetchall()
+            "SELECT n, op FROM sync_outbox WHERE seq IS NULL ORDER BY n").fetchall()
         next_seq = int(state_values(conn, "next_seq").get("next_seq", "1"))
         if acks_only and not pending:
             conn.exec_driver_sql("INSERT INTO sync_outbox (seq, op) VALUES (?, 'null')",
                                  (next_seq,))
             next_seq += 1
-        for start in range(0, len(pending), OPS_PER_SEGMENT):
-            chunk = [n for (n,) in pending[start:start + OPS_PER_SEGMENT]]
+        for chunk in _segments(conn, pending):
             conn.exec_driver_sql(
                 f"UPDATE sync_outbox SET seq=? WHERE n IN ({','.join('?' * len(chunk))})",
                 (next_seq, *chunk))
@@ -175,6 +175,27 @@ def _publish(vault, conf: Settings, result: Round, acks_only: bool = False,
         result.published += 1
 
 
+def _segments(conn, pending: list) -> list[list[int]]:
+    """Outbox rows cut into segments of at most OPS_PER_SEGMENT row changes and about
+    SEGMENT_BYTES (a row's merged state counted once per segment: a long note edited ten times
+    goes once), so no segment outgrows what a device will read."""
+    out: list[list[int]] = []
+    chunk: list[int] = []
+    seen: set[tuple[str, str]] = set()
+    size = 0
+    for n, text in pending:
+        tbl, uid = json.loads(text)[:2]
+        if (tbl, uid) not in seen:
+            seen.add((tbl, uid))
+            size += conn.exec_driver_sql("SELECT length(state) FROM sync_row WHERE tbl=? AND "
+                                         "uid=?", (tbl, uid)).scalar() or 0
+        chunk.append(n)
+        if len(chunk) >= OPS_PER_SEGMENT or size >= SEGMENT_BYTES:
+            out.append(chunk)
+            chunk, seen, size = [], set(), 0
+    return out + ([chunk] if chunk else [])
+
+
 def _resolved(session, seq: int) -> list[list]:
     """Segment `seq`'s operations with their values, read from the merged state. A value a
     later write replaced before it was sent goes with the value in place (the later write
@@ -184,22 +205,30 @@ def _resolved(session, seq: int) -> list[list]:
     out = []
     for (text,) in session.connection().exec_driver_sql(
             "SELECT op FROM sync_outbox WHERE seq=? ORDER BY n", (seq,)):
-        op = json.loads(text)
-        if op is None:
+        row = json.loads(text)
+        if row is None:
             continue
-        tbl, uid, name, stamp, replaced = op
+        tbl, uid, stamp, fields = row
         state = ledger.state(tbl, uid)
-        if name not in state:
-            continue   # (a field an interrupted write never finished: nothing to send)
-        if state[name][1] == stamp:
-            out.append([tbl, uid, name, state[name][0], stamp, replaced])
-        elif stamp in state.get(LEAVES + name, {}):
-            out.append([tbl, uid, name, state[LEAVES + name][stamp], stamp, replaced])
-        elif replaced is not None:   # free text this device replaced before sending it
-            out.append([tbl, uid, name, state[name][0], stamp, replaced, GHOST])
-        else:   # a value replaced before it was sent: the one in place, under its clock, so a
-            out.append([tbl, uid, name, state[name][0], stamp, None])   # new row is whole
+        for name, replaced in fields:
+            if name in state:
+                out.append(_sent(tbl, uid, state, name, stamp, replaced))
+    last = {tuple(op[:3]): i for i, op in enumerate(out)}
+    for i, op in enumerate(out):   # a field sent again later in this segment: its value once
+        if last[tuple(op[:3])] != i and (op[5] is None or op[6:]):   # scalars and ghosts
+            op[3] = None
     return out
+
+
+def _sent(tbl: str, uid: str, state: dict, name: str, stamp: str, replaced) -> list:
+    """One field's operation as it goes out (see `_resolved`)."""
+    if state[name][1] == stamp:
+        return [tbl, uid, name, state[name][0], stamp, replaced]
+    if stamp in state.get(LEAVES + name, {}):
+        return [tbl, uid, name, state[LEAVES + name][stamp], stamp, replaced]
+    if replaced is not None:   # free text this device replaced before sending it
+        return [tbl, uid, name, state[name][0], stamp, replaced, GHOST]
+    return [tbl, uid, name, state[name][0], stamp, None]   # replaced too: a new row is whole
 
 
 # --- reading the other devices ---------------------------------------------------------------

@@ -31,7 +31,6 @@ def upgrade() -> None:
                     sa.Column("n", sa.Integer, primary_key=True, nullable=False),
                     sa.Column("seq", sa.Integer, nullable=True),
                     sa.Column("op", sa.String, nullable=False))
-    op.create_index("ix_sync_outbox_seq", "sync_outbox", ["seq"])
     op.create_table("sync_peer",
                     sa.Column("device", sa.String(40), primary_key=True, nullable=False),
                     sa.Column("seq", sa.Integer, nullable=False),
