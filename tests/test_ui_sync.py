@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from services import journal
@@ -359,4 +360,39 @@ def test_one_round_at_a_time_and_none_while_locked(qtbot, ctx, folder, monkeypat
     qtbot.waitUntil(lambda: win.sync_status.isVisible(), timeout=10_000)
     assert win.sync.periodic.isActive()
     qtbot.waitUntil(lambda: seen["calls"] == 3, timeout=DEBOUNCE_MS + 7000)   # catching up
+    win.close()
+
+
+def test_an_open_entry_follows_another_device_and_typing_keeps_both(qtbot, ctx, folder, other):
+    """Untouched, the open entry shows the other device's change after a round; being typed
+    in, it keeps the typing, says so, and its save keeps both texts (a conflict to review)."""
+    entry_id = add_entry(ctx.vault, notes="v0")
+    sync.turn_on(ctx.vault, folder, passphrase=PASS)
+    sync.join(other, folder, passphrase=PASS)
+    win = open_window(qtbot, ctx)
+    win.editor.open_entry(entry_id)
+    qtbot.waitUntil(lambda: win.editor.notes.text() == "v0", timeout=5000)
+    edit_entry(other, notes="B: budget approved")
+    sync.sync_now(other)
+    assert win.sync.sync_now()
+    qtbot.waitUntil(lambda: win.editor.notes.text() == "B: budget approved", timeout=10_000)
+    assert not win.editor.dirty
+
+    win.editor.notes.editor.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClicks(win.editor.notes.editor, " A: but legal objects")
+    assert win.editor.dirty
+    edit_entry(other, notes="B: signed", title="Kickoff (signed)")
+    sync.sync_now(other)
+    assert win.sync.sync_now()
+    qtbot.waitUntil(lambda: "another device" in win.editor.message.text(), timeout=10_000)
+    assert win.editor.notes.text() == "B: budget approved A: but legal objects"
+    win.editor.save()
+    qtbot.waitUntil(lambda: not win.editor.dirty, timeout=10_000)
+    settle(qtbot, ctx)
+    with use_case(ctx.vault) as s:
+        saved = journal.get_interaction(session=s, interaction_id=entry_id)
+    assert saved.title == "Kickoff (signed)"   # not typed over: the other device's stays
+    conflict, = sync.conflicts(ctx.vault)
+    assert {conflict.current, *conflict.others.values()} == {
+        "B: budget approved A: but legal objects", "B: signed"}
     win.close()
