@@ -343,6 +343,10 @@ def _sync_parsers(cmd) -> None:
     p.add_argument("--keep", choices=["current", "other"], required=True)
     p.add_argument("--other", type=whole(1, 10**9), metavar="K",
                    help="which other version (when there are several)")
+    p = sync.add_parser("trash", help="partners and entries deleted since sync was on")
+    p.add_argument("--json", action="store_true")
+    p = sync.add_parser("restore", help="bring item N of the Trash back")
+    p.add_argument("number", type=whole(1, 10**9), metavar="N")
     sync.add_parser("leave", help="stop syncing here; the journal stays as it is")
 
 

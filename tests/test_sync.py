@@ -550,3 +550,39 @@ def test_segments_cut_inside_a_new_row_that_was_edited_before_sending(devices, m
     assert service.conflicts(b.vault) == []
     settle([a, b, c], cloud)
     assert a.export() == b.export() == c.export()
+
+
+def test_the_trash_brings_back_an_entry_with_the_edit_made_while_it_was_deleted(devices):
+    (a, b, c), cloud = devices
+    _entry(a, "Escalation", "v1")
+    settle([a, b, c], cloud)
+    with use_case(a.vault, write=True) as s:
+        journal.delete_interaction(session=s, interaction_id=_id_of(a, "Escalation"))
+    _edit(b, "Escalation", notes="B kept writing on the plane")
+    settle([a, b, c], cloud)
+    item, = service.trash(c.vault)
+    assert (item.table, item.label, item.waits_for) == ("interaction", "Escalation", "")
+    service.restore(c.vault, item.table, item.uid)
+    assert _entries(c) == {"Escalation": "B kept writing on the plane"}
+    with pytest.raises(Exception, match="not in the Trash"):
+        service.restore(c.vault, item.table, item.uid)
+    settle([a, b, c], cloud)
+    assert all(_entries(d) == {"Escalation": "B kept writing on the plane"} for d in (a, b, c))
+    assert service.trash(a.vault) == []
+    assert a.export() == b.export() == c.export()
+
+
+def test_an_entry_waits_in_the_trash_for_its_partner(devices, tmp_path):
+    (a, b, c), cloud = devices
+    _entry(a, "Kept notes", "x", partner="Globex")
+    settle([a, b, c], cloud)
+    with use_case(a.vault, write=True) as s:
+        globex = next(p for p in journal.list_partners(session=s) if p.name == "Globex")
+        journal.delete_partner(session=s, partner_id=globex.id, with_interactions=True)
+    found = {t.label: t for t in service.trash(a.vault)}
+    assert found["Kept notes"].waits_for == "Globex"
+    with pytest.raises(SyncError, match="restore the partner first"):
+        service.restore(a.vault, "interaction", found["Kept notes"].uid)
+    service.restore(a.vault, "partner", found["Globex"].uid)
+    service.restore(a.vault, "interaction", found["Kept notes"].uid)
+    assert _entries(a) == {"Kept notes": "x"}

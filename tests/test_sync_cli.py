@@ -355,6 +355,8 @@ def test_sync_now_leave_and_resolve_when_sync_is_off(cli):
     assert "no conflicts to resolve" in one_error(*cli("sync", "resolve", "1", "--keep",
                                                        "current"))
     assert cli("sync", "conflicts")[1] == "No conflicts to review.\n"
+    assert "no Trash" in one_error(*cli("sync", "trash"))
+    assert "no Trash" in one_error(*cli("sync", "restore", "1"))
 
 
 def test_no_vault_is_exit_2(cli, tmp_path):
@@ -465,3 +467,26 @@ def test_a_name_from_another_device_is_printed_safely(cli, folder, other):
     code, out, _ = cli("sync", "status", data=other)
     assert code == 0 and "Büro – ThinkPad ✓" in out
     assert len(out.splitlines()) == 6
+
+
+def test_the_trash_lists_and_restores_a_deleted_entry(cli, folder, other):
+    both(cli, folder, other)
+    entry_id = json.loads(cli("list", "--json", data=other)[1])[0]["id"]
+    from services import journal
+    from services import vault as vault_service
+    from services.store import use_case
+
+    vault = vault_service.open_vault(other)
+    try:
+        with use_case(vault, write=True) as s:
+            journal.delete_interaction(session=s, interaction_id=entry_id)
+    finally:
+        vault.lock()
+    code, out, err = cli("sync", "trash", data=other)
+    assert code == 0 and err == "" and out.splitlines()[0].startswith("  1. entry Kickoff, deleted")
+    assert json.loads(cli("sync", "trash", "--json", data=other)[1])[0]["label"] == "Kickoff"
+    assert "no item 2" in one_error(*cli("sync", "restore", "2", data=other))
+    code, out, err = cli("sync", "restore", "1", data=other)
+    assert code == 0 and out.startswith("Restored Kickoff")
+    assert [e["title"] for e in json.loads(cli("list", "--json", data=other)[1])] == ["Kickoff"]
+    assert cli("sync", "trash", data=other)[1] == "The Trash is empty.\n"

@@ -314,6 +314,61 @@ def resolve(vault, table: str, uid: str, name: str, text: str) -> None:
         rec.write()
 
 
+@dataclass
+class Trashed:
+    table: str
+    uid: str
+    label: str
+    deleted_at: str     # when (the deleting device's clock, local time)
+    waits_for: str      # "": it can come back; else what must come back first
+
+
+def trash(vault) -> list[Trashed]:
+    """Partners and entries deleted while sync was on (and what was written to them after),
+    newest first: a delete is a tombstone, and `restore` brings a row back."""
+    from datetime import datetime
+
+    out = []
+    with use_case(vault) as session:
+        conf = settings_of(session)
+        if conf is None:
+            raise SyncError("Sync is off for this journal: there is no Trash.")
+        ledger_ = ledger.Ledger(session.connection())
+        for tbl, uid, state in session.connection().exec_driver_sql(
+                "SELECT tbl, uid, state FROM sync_row WHERE tbl IN ('partner', 'interaction') "
+                "AND state LIKE '%\"_deleted\":[true%'").fetchall():
+            data = json.loads(state)
+            label = str((data.get("title") or data.get("name") or [tbl])[0])
+            parent = (data.get("partner_id") or [None])[0]
+            waits = ""
+            if parent and not ledger.live(ledger_.state("partner", parent)):
+                waits = str((ledger_.state("partner", parent).get("name") or ["its partner"])[0])
+            wall = int(data["_deleted"][1].split(".")[0])
+            when = datetime.fromtimestamp(wall / 1000).strftime("%Y-%m-%d %H:%M")
+            out.append(Trashed(tbl, uid, label, when, waits))
+    return sorted(out, key=lambda t: (t.deleted_at, t.uid), reverse=True)
+
+
+def restore(vault, table: str, uid: str) -> None:
+    """Bring a deleted partner or entry back (an operation the other devices get too)."""
+    from services.sync.capture import Recorder
+
+    with use_case(vault, write=True) as session:
+        conf = settings_of(session)
+        if conf is None:
+            raise SyncError("Sync is off for this journal: there is no Trash.")
+        conn = session.connection()
+        rec = Recorder(conn, conf.device, state_values(conn, "clock").get("clock", ""))
+        state = rec.ledger.state(table, uid)
+        if not state or ledger.live(state):
+            raise InvalidInput("That is not in the Trash.")
+        rec._op(table, uid, "_deleted", False, rec.clock.tick(), None)
+        exchange.project(rec.ledger, [(table, uid)])
+        if rec.ledger.local_key(table, uid) is None:
+            raise SyncError("It cannot come back before its partner: restore the partner first.")
+        rec.write()
+
+
 def leave(vault) -> None:
     """Stop syncing here; the journal stays as it is, the folder's files stay for the others."""
     with use_case(vault, write=True) as session:

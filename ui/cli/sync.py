@@ -33,7 +33,8 @@ SHORT = 70              # a conflict's text, shortened to one line
 
 def cmd_sync(args) -> int | None:
     return {"init": _init, "join": _join, "now": _now, "status": _status,
-            "conflicts": _conflicts, "resolve": _resolve, "leave": _leave}[args.action](args)
+            "conflicts": _conflicts, "resolve": _resolve, "trash": _trash,
+            "restore": _restore, "leave": _leave}[args.action](args)
 
 
 # --- what the user gives -----------------------------------------------------------------------
@@ -286,6 +287,43 @@ def _resolve(args) -> None:
         vault.lock()
     print(shown(f"Kept the {args.keep} version of {_short(copy.label)}'s {copy.field}; the "
                 "other devices get it at the next 'confidant sync now'."))
+
+
+# --- the Trash ---------------------------------------------------------------------------------
+def _trash(args) -> None:
+    vault = open_vault(args)
+    try:
+        found = service.trash(vault)
+    finally:
+        vault.lock()
+    if args.json:
+        print(json.dumps([{"number": n, "table": t.table, "uid": t.uid, "label": t.label,
+                           "deleted_at": t.deleted_at, "waits_for": t.waits_for}
+                          for n, t in enumerate(found, 1)], ensure_ascii=False, indent=1))
+        return
+    if not found:
+        print("The Trash is empty.")
+        return
+    for n, t in enumerate(found, 1):
+        kind = "partner" if t.table == "partner" else "entry"
+        after = f"  (after its partner {_short(t.waits_for)})" if t.waits_for else ""
+        print(f"{n:>3}. {kind} {_short(t.label)}, deleted {t.deleted_at}{after}")
+    print("Bring one back: confidant sync restore N")
+
+
+def _restore(args) -> None:
+    vault = open_vault(args)
+    try:
+        found = service.trash(vault)
+        if not 1 <= args.number <= len(found):
+            raise InvalidInput(f"There is no item {args.number} in the Trash: 'confidant sync "
+                               f"trash' lists {len(found)}.")
+        item = found[args.number - 1]
+        service.restore(vault, item.table, item.uid)
+    finally:
+        vault.lock()
+    print(f"Restored {_short(item.label)}; the other devices get it at the next "
+          "'confidant sync now'.")
 
 
 def _leave(args) -> None:
