@@ -84,10 +84,12 @@ def open_file(path: Path, key: bytes, journal: str, kind: bytes, device: str,
     except InvalidTag:
         raise Refused(f"{what} is refused: it does not match its seal (changed, cut short, "
                       "or sealed with another journal's key).") from None
+    del data   # a snapshot is tens of MB: each copy goes as soon as the next is made
     length = int.from_bytes(plain[:8], "big")
     try:
         inflater = zlib.decompressobj()
-        body = inflater.decompress(plain[8:8 + length], MAX_INFLATED)
+        body = inflater.decompress(memoryview(plain)[8:8 + length], MAX_INFLATED)
+        del plain
         payload = json.loads(body)
     except (zlib.error, ValueError) as err:
         raise Refused(f"{what} is refused: its contents do not read ({err}).") from err
