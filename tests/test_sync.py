@@ -107,24 +107,6 @@ def test_a_title_edited_on_two_devices_takes_the_later_edit(devices):
     assert a.export() == b.export() == c.export()
 
 
-def test_a_delete_is_a_tombstone_and_a_concurrent_edit_survives_in_it(devices):
-    (a, b, c), cloud = devices
-    _entry(a, "Escalation", "v1")
-    settle([a, b, c], cloud)
-    with use_case(a.vault, write=True) as s:
-        journal.delete_interaction(session=s, interaction_id=_id_of(a, "Escalation"))
-    _edit(b, "Escalation", notes="B kept writing on the plane")
-    settle([a, b, c], cloud)
-    for device in (a, b, c):
-        assert _entries(device) == {}
-        with use_case(device.vault) as s:
-            state, = [json.loads(r[0]) for r in s.connection().exec_driver_sql(
-                "SELECT state FROM sync_row WHERE tbl='interaction'")]
-        assert state["_deleted"][0] is True
-        assert state["notes"][0] == "B kept writing on the plane"
-    assert service.status(a.vault).in_trash >= 1
-
-
 def test_a_child_that_arrives_before_its_parent_waits(devices):
     (a, b, c), cloud = devices
     with use_case(b.vault, write=True) as s:
@@ -552,7 +534,7 @@ def test_segments_cut_inside_a_new_row_that_was_edited_before_sending(devices, m
     assert a.export() == b.export() == c.export()
 
 
-def test_the_trash_brings_back_an_entry_with_the_edit_made_while_it_was_deleted(devices):
+def test_a_delete_is_a_tombstone_and_the_edit_made_meanwhile_comes_back_with_it(devices):
     (a, b, c), cloud = devices
     _entry(a, "Escalation", "v1")
     settle([a, b, c], cloud)
@@ -560,6 +542,14 @@ def test_the_trash_brings_back_an_entry_with_the_edit_made_while_it_was_deleted(
         journal.delete_interaction(session=s, interaction_id=_id_of(a, "Escalation"))
     _edit(b, "Escalation", notes="B kept writing on the plane")
     settle([a, b, c], cloud)
+    for device in (a, b, c):   # deleted everywhere; the edit made meanwhile is in the Trash
+        assert _entries(device) == {}
+        with use_case(device.vault) as s:
+            state, = [json.loads(r[0]) for r in s.connection().exec_driver_sql(
+                "SELECT state FROM sync_row WHERE tbl='interaction'")]
+        assert state["_deleted"][0] is True
+        assert state["notes"][0] == "B kept writing on the plane"
+    assert service.status(a.vault).in_trash >= 1
     item, = service.trash(c.vault)
     assert (item.table, item.label, item.waits_for) == ("interaction", "Escalation", "")
     service.restore(c.vault, item.table, item.uid)

@@ -220,12 +220,18 @@ def _notes(root):
         vault.lock()
 
 
-def test_a_conflict_is_listed_and_resolved_on_both(cli, folder, other, data_dir):
+def _conflicted(cli, folder, other, data_dir, mine: str, theirs: str) -> None:
+    """Both devices change the entry's notes before either has seen the other's."""
     both(cli, folder, other)
-    _edit_notes(data_dir, "Laptop: they want a pilot in May.")
-    _edit_notes(other, "Desk: they want the pilot in June.")
+    _edit_notes(data_dir, mine)
+    _edit_notes(other, theirs)
     assert cli("sync", "now")[0] == 0
     assert cli("sync", "now", data=other)[0] == 0
+
+
+def test_a_conflict_is_listed_and_resolved_on_both(cli, folder, other, data_dir):
+    _conflicted(cli, folder, other, data_dir, "Laptop: they want a pilot in May.",
+                "Desk: they want the pilot in June.")
     assert cli("sync", "now")[0] == 0
 
     for root in (data_dir, other):
@@ -428,11 +434,7 @@ def test_resolve_with_a_bad_number(cli, folder, argv):
 
 
 def test_resolve_picks_among_the_others(cli, folder, other, data_dir):
-    both(cli, folder, other)
-    _edit_notes(data_dir, "One.")
-    _edit_notes(other, "Two.")
-    assert cli("sync", "now")[0] == 0
-    assert cli("sync", "now", data=other)[0] == 0
+    _conflicted(cli, folder, other, data_dir, "One.", "Two.")
     assert json.loads(cli("sync", "status", "--json", data=other)[1])["conflicts"] == 1
     assert "--other goes with --keep other" in one_error(
         *cli("sync", "resolve", "1", "--keep", "current", "--other", "1", data=other))

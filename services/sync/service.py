@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -295,23 +296,30 @@ def conflicts(vault) -> list[ConflictCopy]:
         return conflicts_in(session)
 
 
-def resolve(vault, table: str, uid: str, name: str, text: str) -> None:
-    """Keep `text` for a field in conflict: every version in conflict counts as replaced."""
+@contextmanager
+def _writing(vault, off: str):
+    """A use case of sync's own (resolving, restoring): its Recorder, written at the end."""
     from services.sync.capture import Recorder
 
     with use_case(vault, write=True) as session:
         conf = settings_of(session)
         if conf is None:
-            raise SyncError("Sync is off for this journal: there is nothing to resolve.")
+            raise SyncError(f"Sync is off for this journal: {off}.")
         conn = session.connection()
         rec = Recorder(conn, conf.device, state_values(conn, "clock").get("clock", ""))
+        yield rec
+        rec.write()
+
+
+def resolve(vault, table: str, uid: str, name: str, text: str) -> None:
+    """Keep `text` for a field in conflict: every version in conflict counts as replaced."""
+    with _writing(vault, "there is nothing to resolve") as rec:
         state = rec.ledger.state(table, uid)
         if name not in state:
             raise InvalidInput("That conflict is no longer there.")
         replaced = [state[name][1], *ledger.conflicts(state).get(name, {})]
         rec._op(table, uid, name, text, rec.clock.tick(), replaced)
         exchange.project(rec.ledger, [(table, uid)])
-        rec.write()
 
 
 @dataclass
@@ -330,8 +338,7 @@ def trash(vault) -> list[Trashed]:
 
     out = []
     with use_case(vault) as session:
-        conf = settings_of(session)
-        if conf is None:
+        if settings_of(session) is None:
             raise SyncError("Sync is off for this journal: there is no Trash.")
         ledger_ = ledger.Ledger(session.connection())
         for tbl, uid, state in session.connection().exec_driver_sql(
@@ -351,14 +358,7 @@ def trash(vault) -> list[Trashed]:
 
 def restore(vault, table: str, uid: str) -> None:
     """Bring a deleted partner or entry back (an operation the other devices get too)."""
-    from services.sync.capture import Recorder
-
-    with use_case(vault, write=True) as session:
-        conf = settings_of(session)
-        if conf is None:
-            raise SyncError("Sync is off for this journal: there is no Trash.")
-        conn = session.connection()
-        rec = Recorder(conn, conf.device, state_values(conn, "clock").get("clock", ""))
+    with _writing(vault, "there is no Trash") as rec:
         state = rec.ledger.state(table, uid)
         if not state or ledger.live(state):
             raise InvalidInput("That is not in the Trash.")
@@ -366,7 +366,6 @@ def restore(vault, table: str, uid: str) -> None:
         exchange.project(rec.ledger, [(table, uid)])
         if rec.ledger.local_key(table, uid) is None:
             raise SyncError("It cannot come back before its partner: restore the partner first.")
-        rec.write()
 
 
 def leave(vault) -> None:
