@@ -15,7 +15,7 @@ when the bench runs from an exported tree (`git archive HEAD`), away from local 
    edits of old ones, half and half) and syncs; a plain sync_now on B is timed.
 2. Bootstrap: a journal of 100,000 interactions (50 partners, notes of 40-120 words) inserted
    by SQL, then turn_on (it records every row as operations and publishes them); A writes a
-   snapshot (exchange._compact with threshold 0, as the round does after 200 segments), then
+   snapshot (snapshots.compact with threshold 0, as the round does after 200 segments), then
    1,000 more operations after it. A new device C joins in a fresh process: wall time, the
    snapshot's share, peak RSS (VmHWM), the snapshot file's size.
 3. Save cost: two journals of 1,000 entries, one with sync on; 200 saves on each, alternating
@@ -51,7 +51,8 @@ keyring.set_keyring(fail.Keyring())   # no system keychain: the passphrase unloc
 from services import journal  # noqa: E402
 from services import vault as vaults  # noqa: E402
 from services.store import use_case  # noqa: E402
-from services.sync import exchange, sealed, service  # noqa: E402
+from services.sync import device as this_device  # noqa: E402
+from services.sync import exchange, sealed, service, snapshots  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 QUICK = "--quick" in sys.argv
@@ -191,7 +192,7 @@ def bench_apply(base: Path) -> dict:
     service.sync_now(a)
     publish = time.perf_counter() - t
     with use_case(a) as s:
-        published = len(sealed.numbered(exchange.settings_of(s).own, sealed.SEGMENT_NAME))
+        published = len(sealed.numbered(this_device.settings_of(s).own, sealed.SEGMENT_NAME))
 
     t = time.perf_counter()
     service.unlock_folder(folder, passphrase=PASSPHRASE)
@@ -266,20 +267,20 @@ def bench_bootstrap(base: Path) -> dict:
     timers = Timers()
     timers.wrap(service, "record_all", "record")
     timers.wrap(exchange, "_publish", "publish")
-    timers.wrap(exchange, "_compact", "compact")
+    timers.wrap(snapshots, "compact", "compact")
     t = time.perf_counter()
     root = service.turn_on(a, folder, passphrase=PASSPHRASE, name="A")
     turn_on = time.perf_counter() - t
     timers.restore()
     with use_case(a) as s:
-        conf = exchange.settings_of(s)
+        conf = this_device.settings_of(s)
         recorded = s.connection().exec_driver_sql("SELECT count(*) FROM sync_row").scalar()
         ops = int(s.connection().exec_driver_sql(
             "SELECT value FROM sync_state WHERE key='next_seq'").scalar()) - 1
     snap_made_by_turn_on = bool(sealed.numbered(conf.own, sealed.SNAPSHOT_NAME))
     t = time.perf_counter()
     if not snap_made_by_turn_on:
-        exchange._compact(a, conf, exchange.Round(), threshold=0)
+        snapshots.compact(a, conf, this_device.Round(), threshold=0)
     compact = time.perf_counter() - t
     snaps = sealed.numbered(conf.own, sealed.SNAPSHOT_NAME)
     snapshot = snaps[max(snaps)][0]
@@ -442,7 +443,7 @@ def report(r1: dict, r2: dict, r3: dict, total: float) -> list[str]:
              f"turn_on, {r2['a_db_after'] / 2**20:.0f} MB after (sync_row, outbox)",
              f"  A: snapshot                        {r2['compact']:8.2f} s  "
              + ("(written by turn_on)" if r2["snapshot_by_turn_on"]
-                else "(exchange._compact, threshold 0)"),
+                else "(snapshots.compact, threshold 0)"),
              f"  snapshot file                      {r2['snapshot_bytes'] / 2**20:8.1f} MB  "
              f"(whole journal folder {r2['folder_bytes'] / 2**20:.1f} MB; "
              f"{r2['segments_left']} segment(s) after it)",

@@ -21,7 +21,8 @@ import pytest
 from services import journal
 from services.errors import ReadOnlyJournal, SyncError, WrongKey
 from services.store import use_case
-from services.sync import exchange, sealed, service
+from services.sync import device as this_device
+from services.sync import exchange, sealed, service, snapshots
 from tests.sync_support import Device, lock_all, settle, three_devices, wipe
 
 
@@ -238,7 +239,7 @@ def _inject(device_to: Device, key: bytes, journal_id: str, schema, ops, seq=1) 
     """A segment from a device that does not exist: another version of Confidant."""
     other = uuid.uuid4().hex
     data = sealed.seal(key, journal_id, b"S", other, seq,
-                       {"format": exchange.FORMAT, "schema": schema, "ops": ops, "acks": {},
+                       {"format": this_device.FORMAT, "schema": schema, "ops": ops, "acks": {},
                         "device_name": "newer"})
     sealed.write_new(device_to.folder / "Confidant" / journal_id / other,
                      sealed.segment_name(seq), data)
@@ -262,8 +263,8 @@ def test_an_older_device_passes_a_newer_field_on_intact(devices, tmp_path):
     assert _entries(a) == {"Board prep (newer)": ""}   # the fields it knows, applied
     # A's snapshot carries what it does not know to a device that joins later
     with use_case(a.vault) as s:
-        conf = exchange.settings_of(s)
-        payload = exchange.snapshot_payload(s, conf)
+        conf = this_device.settings_of(s)
+        payload = snapshots.snapshot_payload(s, conf)
     rows = {(t, u): st for t, u, st in payload["rows"]}
     assert rows[("interaction", uid)]["mood"] == ["tense", stamp]
     assert rows[("future_table", "u1")]["anything"][0] == {"nested": [1, 2]}
@@ -290,9 +291,9 @@ def test_a_third_device_bootstraps_from_a_snapshot_after_compaction(devices, tmp
         a.sync()
     settle([a, b, c], cloud)
     with use_case(a.vault) as s:
-        conf = exchange.settings_of(s)
-    result = exchange.Round()
-    exchange._compact(a.vault, conf, result, threshold=1)
+        conf = this_device.settings_of(s)
+    result = this_device.Round()
+    snapshots.compact(a.vault, conf, result, threshold=1)
     assert result.compacted >= 6
     own = a.folder / "Confidant" / conf.journal / conf.device
     assert sealed.numbered(own, sealed.SNAPSHOT_NAME)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from services.changes import Changes
 from services.errors import ConfidantError
 from services.sync import service as sync
-from services.sync.exchange import Round
+from services.sync.device import Round
 from services.sync.spec import ORDER
 from ui.errors import log_unexpected
 
@@ -46,7 +46,7 @@ def remote_changes(initiator=None) -> Changes:
 
 class SyncScheduler(QObject):
     status_changed = Signal(object)   # services.sync.service.Status
-    round_done = Signal(object)       # services.sync.exchange.Round
+    round_done = Signal(object)       # services.sync.device.Round
     failed = Signal(str)              # a round's failure, one line
     remote = True   # as a notice's initiator: what it announces came from another device
 

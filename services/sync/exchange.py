@@ -1,11 +1,8 @@
 """One round of sync: seal this device's new operations into its own subfolder, apply the other
-devices' segments in order, and compact what every device has seen.
+devices' segments in order, and compact what every device has seen (`snapshots`).
 
-Folder layout (`<folder>/Confidant/<journal>/`): `keys.cfk` (the sync key, wrapped by the
-passphrase and/or the recovery key), and one subfolder per device holding `00000001.cfs`, ...
-and `snapshot-<n>.cfs`. A device writes only its own subfolder and never changes a file it
-wrote; it deletes its own segments only after a snapshot covers them and every other device has
-said it applied them.
+A device writes only its own subfolder (`00000001.cfs`, ... and `snapshot-<n>.cfs`) and never
+changes a file it wrote.
 
 Missing files are never deletions: a segment that is not there yet holds back the ones after it
 (a gap), an emptied folder is refilled from the outbox, and a device whose subfolder vanished is
@@ -14,75 +11,30 @@ still known. Every segment is applied in its own transaction, idempotently.
 
 from __future__ import annotations
 
-import base64
 import json
-import socket
-from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from services.errors import ConfidantError
 from services.store import use_case
 from services.sync import clock as clocks
-from services.sync import sealed
+from services.sync import sealed, snapshots
 from services.sync.capture import state_values
-from services.sync.ledger import LEAVES, Ledger, merge_state
-from services.sync.spec import RANK, SPECS
+from services.sync.device import (
+    FORMAT,
+    SCHEMA,
+    Round,
+    Settings,
+    acks,
+    peer_folders,
+    settings_of,
+)
+from services.sync.ledger import LEAVES, Ledger, project
 
-FORMAT = "confidant-sync/1"
-SCHEMA = (1, 0)            # major: a change old devices cannot read; minor: new fields
 OPS_PER_SEGMENT = 2000     # row changes (a row's fields under one clock) per segment
 SEGMENT_BYTES = 8 * 1024 * 1024
 GHOST = 1                  # an operation's 7th element: a replaced text sent without its text
-COMPACT_AFTER = 200        # own segments kept before a snapshot replaces them
 TOO_NEW = ("This journal is synced by a newer Confidant (sync format {major}): update "
            "Confidant. Nothing more is written here until then; your journal is unchanged.")
-
-
-@dataclass
-class Settings:
-    device: str
-    journal: str
-    folder: Path
-    key: bytes
-    name: str
-
-    @property
-    def root(self) -> Path:
-        return self.folder / "Confidant" / self.journal
-
-    @property
-    def own(self) -> Path:
-        return self.root / self.device
-
-
-@dataclass
-class Round:
-    published: int = 0          # segments this device wrote
-    applied: int = 0            # segments of other devices applied
-    operations: int = 0         # operations they carried
-    refused: list[str] = field(default_factory=list)
-    waiting: dict[str, int] = field(default_factory=dict)   # device -> the segment missing
-    compacted: int = 0
-    snapshots: int = 0          # a new device: snapshots it started from, and their rows
-    rows: int = 0
-    changed: bool = False
-    blocked: str = ""           # a newer Confidant writes here: this device stops
-
-
-def settings_of(session) -> Settings | None:
-    found = state_values(session.connection(), "device", "journal", "folder", "key", "name")
-    if "device" not in found:
-        return None
-    return Settings(found["device"], found["journal"], Path(found["folder"]),
-                    base64.b64decode(found["key"]), found.get("name", ""))
-
-
-def device_name() -> str:
-    try:
-        return socket.gethostname()[:60] or "this computer"
-    except OSError:
-        return "this computer"
 
 
 def run(vault, *, left: bool = False, announce: bool = False) -> Round:
@@ -101,7 +53,7 @@ def run(vault, *, left: bool = False, announce: bool = False) -> Round:
         return result
     if not _folder_ready(vault, conf, result):
         return result
-    for device in _peer_folders(conf):
+    for device in peer_folders(conf):
         try:
             _apply_device(vault, conf, device, result)
         except ConfidantError as err:   # that device waits; the others still sync
@@ -111,7 +63,7 @@ def run(vault, *, left: bool = False, announce: bool = False) -> Round:
         return result
     _publish(vault, conf, result, acks_only=bool(result.operations) or left or announce,
              left=left)
-    _compact(vault, conf, result)
+    snapshots.compact(vault, conf, result)
     return result
 
 
@@ -133,10 +85,6 @@ def _folder_ready(vault, conf: Settings, result: Round) -> bool:
 
 
 # --- writing this device's segments ----------------------------------------------------------
-def _acks(session) -> dict[str, int]:
-    return dict(session.connection().exec_driver_sql("SELECT device, seq FROM sync_peer").fetchall())
-
-
 def _publish(vault, conf: Settings, result: Round, acks_only: bool = False,
              left: bool = False) -> None:
     """Give unsealed operations segment numbers (committed first), then write every numbered
@@ -159,7 +107,7 @@ def _publish(vault, conf: Settings, result: Round, acks_only: bool = False,
                              "VALUES ('next_seq', ?)", (str(next_seq),))
         numbers = [s for (s,) in conn.exec_driver_sql(
             "SELECT DISTINCT seq FROM sync_outbox WHERE seq IS NOT NULL ORDER BY seq")]
-        acks = _acks(session)
+        known = acks(session)
     sealed.remove_stale(conf.own)
     on_disk = sealed.numbered(conf.own, sealed.SEGMENT_NAME)
     for seq in numbers:
@@ -169,7 +117,7 @@ def _publish(vault, conf: Settings, result: Round, acks_only: bool = False,
             ops = _resolved(session, seq)
         payload = {"format": FORMAT, "schema": list(SCHEMA), "device_name": conf.name,
                    "written": datetime.now().replace(microsecond=0).isoformat(),
-                   "ops": ops, "acks": acks, "left": left and seq == numbers[-1]}
+                   "ops": ops, "acks": known, "left": left and seq == numbers[-1]}
         data = sealed.seal(conf.key, conf.journal, b"S", conf.device, seq, payload)
         sealed.write_new(conf.own, sealed.segment_name(seq), data)
         result.published += 1
@@ -232,18 +180,6 @@ def _sent(tbl: str, uid: str, state: dict, name: str, stamp: str, replaced) -> l
 
 
 # --- reading the other devices ---------------------------------------------------------------
-def _peer_folders(conf: Settings) -> list[str]:
-    try:
-        names = sorted(p.name for p in conf.root.iterdir() if p.is_dir())
-    except OSError:
-        return []
-    return [n for n in names if n != conf.device and _is_device(n)]
-
-
-def _is_device(name: str) -> bool:
-    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
-
-
 def _apply_device(vault, conf: Settings, device: str, result: Round) -> None:
     folder = conf.root / device
     files = sealed.numbered(folder, sealed.SEGMENT_NAME)
@@ -318,112 +254,4 @@ def _well_formed(op) -> bool:
             and isinstance(op[4], str) and op[4].count(".") >= 2
             and (op[5] is None or isinstance(op[5], list)))
 
-
-def project(ledger: Ledger, touched) -> None:
-    """Show the merged state of `touched` rows in the journal's tables, parents first."""
-    for tbl, uid in sorted(touched, key=lambda r: (RANK.get(r[0], len(RANK)), r[1])):
-        ledger.project(tbl, uid)
-
-
-# --- snapshots and compaction ----------------------------------------------------------------
-def snapshot_payload(session, conf: Settings) -> dict:
-    conn = session.connection()
-    rows = [[t, u, json.loads(s)] for t, u, s in conn.exec_driver_sql(
-        "SELECT tbl, uid, state FROM sync_row ORDER BY tbl, uid")]
-    covers = _acks(session)
-    covers[conf.device] = int(state_values(conn, "next_seq").get("next_seq", "1")) - 1
-    return {"format": FORMAT, "schema": list(SCHEMA), "device_name": conf.name,
-            "written": datetime.now().replace(microsecond=0).isoformat(),
-            "rows": rows, "covers": covers}
-
-
-def write_snapshot(conf: Settings, payload: dict) -> None:
-    """The merged state, sealed as `snapshot-<n>` (n: this device's last segment it covers)."""
-    seq = payload["covers"][conf.device]
-    if seq in sealed.numbered(conf.own, sealed.SNAPSHOT_NAME):
-        return   # one already covers as much of this device; files are never rewritten
-    sealed.write_new(conf.own, sealed.snapshot_name(seq),
-                     sealed.seal(conf.key, conf.journal, b"N", conf.device, seq, payload))
-
-
-def _compact(vault, conf: Settings, result: Round, *, threshold: int = COMPACT_AFTER) -> None:
-    """Replace this device's old segments by a snapshot once every device has applied them."""
-    own = sealed.numbered(conf.own, sealed.SEGMENT_NAME)
-    if len(own) < threshold:
-        return
-    with use_case(vault) as session:
-        peers = [(d, json.loads(i)) for d, i in session.connection().exec_driver_sql(
-            "SELECT device, info FROM sync_peer")]
-        acked = [info.get("acks", {}).get(conf.device, 0) for _, info in peers
-                 if not info.get("left")]
-        payload = snapshot_payload(session, conf)
-    upto = min([payload["covers"][conf.device], *acked])
-    if upto <= 0:
-        return
-    write_snapshot(conf, payload)
-    for seq, paths in own.items():
-        if seq <= upto:
-            for path in paths:
-                path.unlink(missing_ok=True)
-            result.compacted += 1
-    for seq, paths in sealed.numbered(conf.own, sealed.SNAPSHOT_NAME).items():
-        if seq < payload["covers"][conf.device]:
-            for path in paths:
-                path.unlink(missing_ok=True)
-    with use_case(vault, write=True) as session:
-        session.connection().exec_driver_sql("DELETE FROM sync_outbox WHERE seq <= ?", (upto,))
-        session.connection().exec_driver_sql(
-            "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('compacted', ?)",
-            (str(upto),))
-
-
-def bootstrap(vault, conf: Settings, result: Round) -> None:
-    """A new device: every device's newest snapshot merged, then the segments after them."""
-    merged: dict[tuple[str, str], dict] = {}
-    covers: dict[str, int] = {}
-    infos: dict[str, str] = {}
-    for device in _peer_folders(conf):
-        snaps = sealed.numbered(conf.root / device, sealed.SNAPSHOT_NAME)
-        for seq in sorted(snaps, reverse=True):
-            payload = _first_open(conf, device, seq, snaps[seq], result)
-            if payload is None:
-                continue
-            result.snapshots += 1
-            infos[device] = json.dumps({"name": str(payload.get("device_name", ""))[:60],
-                                        "written": str(payload.get("written", ""))[:40]})
-            for tbl, uid, state in payload.get("rows") or []:
-                if (tbl, uid) in merged:
-                    merge_state(tbl, merged[(tbl, uid)], state)
-                else:
-                    merged[(tbl, uid)] = state
-            for dev, n in (payload.get("covers") or {}).items():
-                if isinstance(n, int):
-                    covers[dev] = max(covers.get(dev, 0), n)
-            break
-    if not merged:
-        return
-    with use_case(vault, write=True) as session:
-        conn = session.connection()
-        ledger = Ledger(conn)
-        for key, state in merged.items():
-            ledger.rows[key] = state
-            ledger.local[key] = None
-            ledger.dirty.add(key)
-        project(ledger, [k for k in merged if k[0] in SPECS])
-        ledger.save()
-        for dev, n in covers.items():
-            if dev != conf.device:
-                conn.exec_driver_sql("INSERT OR REPLACE INTO sync_peer (device, seq, info) "
-                                     "VALUES (?,?,?)", (dev, n, infos.get(dev, "{}")))
-    result.rows = len(merged)
-    result.changed = True
-
-
-def _first_open(conf, device, seq, paths, result) -> dict | None:
-    for path in paths:
-        try:
-            return sealed.open_file(path, conf.key, conf.journal, b"N", device, seq)
-        except sealed.Refused as err:
-            result.refused.append(str(err))
-    return None
 

@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass, field
 
 from services.sync import spec as specs
-from services.sync.spec import DELETED, SPECS
+from services.sync.spec import DELETED, RANK, SPECS
 
 LEAVES, REPLACED = "~l:", "~r:"
 
@@ -311,3 +311,9 @@ class Ledger:
             self.sql("UPDATE partner SET name=? WHERE id=?", (f"{name} ({other[:6]})", taken[0]))
             return name
         return f"{name} ({uid[:6]})"
+
+
+def project(ledger: Ledger, touched) -> None:
+    """Show the merged state of `touched` rows in the journal's tables, parents first."""
+    for tbl, uid in sorted(touched, key=lambda r: (RANK.get(r[0], len(RANK)), r[1])):
+        ledger.project(tbl, uid)

@@ -20,9 +20,9 @@ from pathlib import Path
 from services import files
 from services.errors import ConfidantError, InvalidInput, SyncError, WrongKey
 from services.store import use_case
-from services.sync import exchange, ledger
+from services.sync import exchange, ledger, sealed, snapshots
 from services.sync.capture import record_all, state_values
-from services.sync.exchange import Round, Settings, device_name, settings_of
+from services.sync.device import Round, Settings, device_name, settings_of
 from services.vault.vault_header import Header, key_check, new_key
 
 KEYS_FILE = "keys.cfk"
@@ -122,9 +122,9 @@ def turn_on(vault, folder: Path | str, *, passphrase: str | None = None,
         record_all(session.connection(), device)
     try:
         files.private_dir(conf.root)
-        exchange.sealed.write_new(conf.root, KEYS_FILE, header.to_json().encode())
+        sealed.write_new(conf.root, KEYS_FILE, header.to_json().encode())
         with use_case(vault) as session:   # the journal so far, for the devices that join
-            exchange.write_snapshot(conf, exchange.snapshot_payload(session, conf))
+            snapshots.write_snapshot(conf, snapshots.snapshot_payload(session, conf))
         exchange.run(vault)
     except OSError as err:
         with use_case(vault, write=True) as session:
@@ -178,7 +178,7 @@ def join(vault, folder: Path | str, *, passphrase: str | None = None,
         conf = settings_of(session)
     result = Round()
     try:
-        exchange.bootstrap(vault, conf, result)
+        snapshots.bootstrap(vault, conf, result)
         more = exchange.run(vault, announce=True)   # the others learn this device's name
     except (OSError, ConfidantError) as err:
         raise SyncError(f"Joining stopped part way ({err}): what arrived is kept; run "
@@ -258,10 +258,10 @@ def status(vault) -> Status:
             info = json.loads(info)
             devices.append(Device(dev, info.get("name", ""), last_seen=info.get("written", ""),
                                   applied=seq, left=bool(info.get("left"))))
-    for device in devices[1:]:   # a later segment in the folder, this one missing: a gap
-        there = exchange.sealed.numbered(conf.root / device.device, exchange.sealed.SEGMENT_NAME)
-        if there and max(there) > device.applied + 1 and device.applied + 1 not in there:
-            device.waiting_for = device.applied + 1
+    for peer in devices[1:]:   # a later segment in the folder, this one missing: a gap
+        there = sealed.numbered(conf.root / peer.device, sealed.SEGMENT_NAME)
+        if there and max(there) > peer.applied + 1 and peer.applied + 1 not in there:
+            peer.waiting_for = peer.applied + 1
     return Status(True, str(conf.folder), conf.device, pending, len(rows), waiting, trash,
                   state.get("blocked", ""), devices)
 
@@ -319,7 +319,7 @@ def resolve(vault, table: str, uid: str, name: str, text: str) -> None:
             raise InvalidInput("That conflict is no longer there.")
         replaced = [state[name][1], *ledger.conflicts(state).get(name, {})]
         rec._op(table, uid, name, text, rec.clock.tick(), replaced)
-        exchange.project(rec.ledger, [(table, uid)])
+        ledger.project(rec.ledger, [(table, uid)])
 
 
 @dataclass
@@ -363,7 +363,7 @@ def restore(vault, table: str, uid: str) -> None:
         if not state or ledger.live(state):
             raise InvalidInput("That is not in the Trash.")
         rec._op(table, uid, "_deleted", False, rec.clock.tick(), None)
-        exchange.project(rec.ledger, [(table, uid)])
+        ledger.project(rec.ledger, [(table, uid)])
         if rec.ledger.local_key(table, uid) is None:
             raise SyncError("It cannot come back before its partner: restore the partner first.")
 
