@@ -342,10 +342,10 @@ def child_join(folder: str, data_dir: str) -> None:
     c = vaults.create_vault(Path(data_dir)).vault
     baseline = vm("VmRSS")
     timers = Timers()
-    timers.wrap(exchange, "bootstrap", "bootstrap")
+    timers.wrap(snapshots, "bootstrap", "bootstrap")
     timers.wrap(exchange, "_apply_segment", "apply")
     timers.wrap(sealed, "open_file", "open")
-    timers.wrap(exchange, "project", "project")
+    timers.wrap(snapshots, "project", "project")
     t = time.perf_counter()
     joined = service.join(c, folder, passphrase=PASSPHRASE, name="C")
     wall = time.perf_counter() - t
