@@ -216,6 +216,8 @@ def bench_apply(base: Path) -> dict:
     again = service.sync_now(b)
     sync_b = time.perf_counter() - t
     timers.restore()
+    for line in joined.refused + again.refused:   # a bench that hides a refusal measures nothing
+        print("refused:", line, file=sys.stderr)
     with use_case(b) as s:
         shown = s.connection().exec_driver_sql("SELECT count(*) FROM interaction").scalar()
     with use_case(a) as s:

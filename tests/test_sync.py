@@ -577,3 +577,25 @@ def test_an_entry_waits_in_the_trash_for_its_partner(devices, tmp_path):
     service.restore(a.vault, "partner", found["Globex"].uid)
     service.restore(a.vault, "interaction", found["Kept notes"].uid)
     assert _entries(a) == {"Kept notes": "x"}
+
+
+def test_a_new_entry_edited_twice_before_sending_arrives_whole_in_any_cut(devices, monkeypatch):
+    """Created and edited in one segment, edited again in the next: the first segment still
+    leaves the entry readable (a replaced text holds its place until the newest arrives)."""
+    (a, b, c), cloud = devices
+    _entry(a, "Partner first")
+    settle([a, b, c], cloud)
+    monkeypatch.setattr(exchange, "OPS_PER_SEGMENT", 2)
+    entry_id = _entry(a, "New", "v1")
+    _edit(a, "New", notes="v2")
+    _edit(a, "New", notes="v3")
+    assert entry_id and a.sync().published == 2
+    cloud.collect(a)
+    mine = sorted(p for p in cloud.files if f"/{_device(a)}/" in p
+                  and sealed.SEGMENT_NAME.match(Path(p).name))[-2:]
+    cloud.deliver(b, mine[:1])
+    assert b.sync().refused == []
+    assert _entries(b)["New"] in {"v1", "v2", "v3"}
+    cloud.deliver(b, mine[1:])
+    assert b.sync().refused == []
+    assert _entries(b)["New"] == "v3" and service.conflicts(b.vault) == []

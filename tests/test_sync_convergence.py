@@ -30,7 +30,6 @@ class Convergence(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.cut = exchange.OPS_PER_SEGMENT
-        exchange.OPS_PER_SEGMENT = 1   # one row change a segment: rows cut all the time
         self.base = Path(tempfile.mkdtemp(prefix="sync-convergence-"))
         self.devices, self.cloud = three_devices(self.base)
         self.counter = 0
@@ -53,9 +52,12 @@ class Convergence(RuleBasedStateMachine):
             return None
         return shown[sorted(shown)[pick % len(shown)]]
 
-    @initialize()
-    def shared_entries(self):
-        """Two entries every device already has, so edits can collide from the first step."""
+    @initialize(cut=st.sampled_from([1, 2, 5, 1000]))
+    def shared_entries(self, cut):
+        """Two entries every device already has, so edits can collide from the first step;
+        segments of `cut` row changes (1: rows cut all the time; more: a field sent twice in
+        one segment)."""
+        exchange.OPS_PER_SEGMENT = cut
         self.write_entry(0, "Northwind")
         self.write_entry(1, "Contoso")
         settle(self.devices, self.cloud, rounds=2)

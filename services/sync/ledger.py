@@ -57,8 +57,9 @@ def merge(state: dict, name: str, value, stamp: str, replaced: list | None, text
     if leaves:
         top = max(leaves)
         state[name] = [leaves.pop(top), top]
-    elif current is None or (not ghost and stamp > current[1]):
-        state[name] = [value, stamp]   # (a ghost's text holds the place of a new row's)
+    elif current is None or (stamp > current[1] and (not ghost or current[1] in gone)):
+        state[name] = [value, stamp]   # (a ghost's text holds a new row's place, or a newer
+        #                                ghost's takes it over)
     # else: the text in place stays until the version that replaced it arrives
     _put(state, LEAVES + name, leaves)
     _put(state, REPLACED + name, sorted(gone))
