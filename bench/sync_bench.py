@@ -97,9 +97,12 @@ def note_2k(rng: random.Random) -> str:
 
 
 def outbox(vault) -> int:
+    """Operations (one per field written) waiting in the outbox; an outbox row holds a row
+    change: its fields under one clock."""
     with use_case(vault) as s:
         return s.connection().exec_driver_sql(
-            "SELECT count(*) FROM sync_outbox WHERE seq IS NULL AND op != 'null'").scalar()
+            "SELECT coalesce(sum(json_array_length(json_extract(op, '$[3]'))), 0) "
+            "FROM sync_outbox WHERE seq IS NULL AND op != 'null'").scalar()
 
 
 class Timers:
