@@ -492,3 +492,12 @@ def test_the_trash_lists_and_restores_a_deleted_entry(cli, folder, other):
     assert code == 0 and out.startswith("Restored Kickoff")
     assert [e["title"] for e in json.loads(cli("list", "--json", data=other)[1])] == ["Kickoff"]
     assert cli("sync", "trash", data=other)[1] == "The Trash is empty.\n"
+
+
+def test_versions_that_begin_alike_are_shown_where_they_part(cli, folder, other, data_dir):
+    common = "Greg pushed back hard on margins and asked for a revised plan. "
+    _conflicted(cli, folder, other, data_dir, common + "Laptop: we hold at 12%.",
+                common + "Desk: we can go to 15% for two years.")
+    assert cli("sync", "now")[0] == 0
+    out = cli("sync", "conflicts")[1]
+    assert "we hold at 12%" in out and "we can go to 15% for two years" in out

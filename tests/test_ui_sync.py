@@ -57,6 +57,11 @@ def edit_entry(vault, **values) -> None:
         journal.update_interaction(session=s, interaction_id=entry.id, interaction_in=values)
 
 
+def journal_entry_id(vault) -> int:
+    with use_case(vault) as s:
+        return journal.list_interactions(session=s)[0].id
+
+
 def segments(folder, device: str | None = None) -> list:
     found = sorted(folder.glob("Confidant/*/*/*.cfs"))
     return [p for p in found if device is None or p.parent.name == device]
@@ -181,6 +186,9 @@ def test_conflicts_are_listed_and_resolved_in_the_dialog(qtbot, ctx, folder, oth
     edit_entry(ctx.vault, notes="Pilot agreed, legal to review (desktop).")
     sync.sync_now(other)
     win = open_window(qtbot, ctx)
+    entry_id = journal_entry_id(ctx.vault)
+    win.editor.open_entry(entry_id)    # open in the editor, untouched, while it is resolved
+    qtbot.waitUntil(lambda: win.editor.interaction_id == entry_id, timeout=5000)
     assert win.sync.sync_now()
     qtbot.waitUntil(lambda: "1 conflict to review" in win.sync_status.full_text,
                     timeout=10_000)
@@ -203,6 +211,9 @@ def test_conflicts_are_listed_and_resolved_in_the_dialog(qtbot, ctx, folder, oth
         assert journal.list_interactions(session=s)[0].notes == \
             "Pilot agreed, pricing open (laptop)."
     assert sync.conflicts(ctx.vault) == []
+    # the open editor shows the kept version (a save from it builds on that, not the other)
+    qtbot.waitUntil(lambda: win.editor.notes.text() == "Pilot agreed, pricing open (laptop).",
+                    timeout=5000)
     # the choice goes to the other device after the debounce
     qtbot.waitUntil(lambda: win.sync.rounds > rounds, timeout=DEBOUNCE_MS + 7000)
     assert sync.status(ctx.vault).pending == 0
@@ -384,7 +395,7 @@ def test_an_open_entry_follows_another_device_and_typing_keeps_both(qtbot, ctx, 
     edit_entry(other, notes="B: signed", title="Kickoff (signed)")
     sync.sync_now(other)
     assert win.sync.sync_now()
-    qtbot.waitUntil(lambda: "another device" in win.editor.message.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "saving keeps both" in win.editor.message.text(), timeout=10_000)
     assert win.editor.notes.text() == "B: budget approved A: but legal objects"
     win.editor.save()
     qtbot.waitUntil(lambda: not win.editor.dirty, timeout=10_000)

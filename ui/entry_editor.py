@@ -335,7 +335,7 @@ class EntryEditor(QWidget):
         if not getattr(changes.initiator, "remote", False) or self.interaction_id is None:
             return
         if self.dirty:
-            self.message.setText("Changed on another device meanwhile: saving keeps both texts")
+            self.message.setText("Changed elsewhere too: saving keeps both")
             return
         self.ctx.db(entry.load_entry, interaction_id=self.interaction_id, on_done=self._show,
                     on_error=lambda _err: self.clear())   # deleted there

@@ -50,6 +50,8 @@ def open_sync_dialog(w) -> SyncDialog:
 
 
 class SyncDialog(QDialog):
+    remote = True   # what it announces (a join, a kept version) changed under any open entry
+
     def __init__(self, ctx, scheduler, parent=None):
         super().__init__(parent)
         self.ctx, self.scheduler = ctx, scheduler
@@ -210,7 +212,8 @@ class SyncDialog(QDialog):
 
     def _joined(self, result) -> None:
         self.secret.clear()
-        self._say(f"Joined: {plural(result.operations, 'change')} taken from the folder.")
+        self._say(f"Joined: {plural(result.rows, 'row')} from the other devices' snapshot"
+                  f" and {plural(result.operations, 'change')} after it.")
         self.ctx.notices.announce(remote_changes(initiator=self))   # every view fills
         self.scheduler.start()
 
@@ -303,18 +306,20 @@ class SyncDialog(QDialog):
             return
         parts = [f"{plural(result.published, 'segment')} sent, "
                  f"{plural(result.applied, 'segment')} received"
-                 if result.published or result.applied else "nothing new"]
+                 if result.published or result.applied else
+                 "" if result.refused else "nothing new"]
         if result.refused:   # a file refused, the folder not there: the first, whole
             more = len(result.refused) - 1
             parts.append(result.refused[0].rstrip(".") + (f" (and {more} more)" if more else ""))
         if result.waiting:
             parts.append(f"waiting for {plural(len(result.waiting), 'device')}' missing files")
-        self.round_label.setText(f"{when}: " + "; ".join(parts) + ".")
+        self.round_label.setText(f"{when}: " + "; ".join(p for p in parts if p) + ".")
         self.round_label.setToolTip("\n".join(result.refused))
 
     def _round_done(self, _result) -> None:
         self.sync_button.setEnabled(True)
-        self._say("")
+        if self.message.text().endswith("…"):   # "Syncing…": done; a result stays said
+            self._say("")
         self._show_round()
 
     def sync_now(self) -> None:
@@ -326,8 +331,9 @@ class SyncDialog(QDialog):
         answer = QMessageBox.question(
             self, "Stop syncing?",
             "Stop syncing this journal on this computer? The journal stays as it is here, and "
-            "the folder's files stay for your other devices. Turning sync on again later "
-            "starts a new sync.",
+            "the folder's files stay for your other devices. This journal cannot join that "
+            "folder again (only a new, empty journal can); to sync it later, choose a new, "
+            "empty folder and join the other devices to it.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No)
         if answer != QMessageBox.StandardButton.Yes:

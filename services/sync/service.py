@@ -104,8 +104,8 @@ def turn_on(vault, folder: Path | str, *, passphrase: str | None = None,
     with use_case(vault) as session:
         _require_off(session)
     if journals_in(folder):
-        raise SyncError(f"{folder} already holds a synced journal: join it ('confidant sync "
-                        "join'), or choose another folder.")
+        raise SyncError(f"{folder} already holds a synced journal: join it from a new, empty "
+                        "journal, or choose another folder.")
     _check_secret(vault, passphrase, recovery_key)
     journal, device = uuid.uuid4().hex, uuid.uuid4().hex
     key = new_key()

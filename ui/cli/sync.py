@@ -239,6 +239,16 @@ def _short(text) -> str:
     return line if len(line) <= SHORT else line[:SHORT - 3] + "..."
 
 
+def _where_they_differ(texts: list[str]) -> int:
+    """Where versions that begin alike part: shown from a little before it."""
+    same = len(os.path.commonprefix(texts))
+    return 0 if same < SHORT // 2 else max(0, same - 20)
+
+
+def _from(text: str, start: int) -> str:
+    return text if start == 0 else "..." + text[start:]
+
+
 def _conflicts(args) -> None:
     vault = open_vault(args)
     try:
@@ -255,9 +265,11 @@ def _conflicts(args) -> None:
         return
     for n, c in enumerate(found, 1):
         print(f"{n:>3}. {_short(c.label)} ({c.table}), {c.field}")
-        print(f"       current: {_short(c.current)}")
-        for k, text in enumerate(_others(c), 1):
-            print(f"       other {k}: {_short(text)}")
+        texts = [str(c.current), *map(str, _others(c))]
+        start = _where_they_differ(texts)
+        print(f"       current: {_short(_from(texts[0], start))}")
+        for k, text in enumerate(texts[1:], 1):
+            print(f"       other {k}: {_short(_from(text, start))}")
     print("Keep one: confidant sync resolve N --keep current|other [--other K]")
 
 
