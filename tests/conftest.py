@@ -231,3 +231,14 @@ def local_model(model_dir):
     model = llm.LocalModel(settings, llm.inspect_model(settings.path, 1024))
     yield model
     model.close()
+
+
+@pytest.fixture
+def devices(tmp_path):
+    """Three devices syncing through copies of one folder (tests/sync_support.py): A turned sync
+    on, B and C joined; the test plays the sync tool."""
+    from tests.sync_support import lock_all, three_devices
+
+    found, cloud = three_devices(tmp_path)
+    yield found, cloud
+    lock_all(found)

@@ -3,11 +3,13 @@ folder, so a test decides which sealed files reach which device, when, twice or 
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services import journal
 from services import vault as vault_service
 from services.journal.export import journal_data
 from services.store import use_case
@@ -130,3 +132,41 @@ def lock_all(devices: list[Device]) -> None:
 def wipe(folder: Path) -> None:
     for child in folder.iterdir():
         shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+# --- what the sync tests do on a device ---------------------------------------------------
+def write_entry(device: Device, title: str, notes: str = "", partner: str = "Northwind") -> int:
+    with use_case(device.vault, write=True) as s:
+        found = [p for p in journal.list_partners(session=s) if p.name == partner]
+        p = found[0] if found else journal.create_partner(session=s, partner_in={"name": partner})
+        return journal.create_interaction(session=s, interaction_in={
+            "partner_id": p.id, "title": title, "notes": notes}).id
+
+
+def entries_of(device: Device) -> dict[str, str]:
+    with use_case(device.vault) as s:
+        return {i.title: i.notes for i in journal.list_interactions(session=s)}
+
+
+def id_of(device: Device, title: str) -> int:
+    with use_case(device.vault) as s:
+        return next(i.id for i in journal.list_interactions(session=s) if i.title == title)
+
+
+def edit_entry(device: Device, which: str, **changes) -> None:
+    with use_case(device.vault, write=True) as s:
+        journal.update_interaction(session=s, interaction_id=id_of(device, which),
+                                   interaction_in=changes)
+
+
+def device_id(device: Device) -> str:
+    with use_case(device.vault) as s:
+        return s.connection().exec_driver_sql(
+            "SELECT value FROM sync_state WHERE key='device'").scalar()
+
+
+def sync_key(device: Device) -> tuple[bytes, str]:
+    with use_case(device.vault) as s:
+        rows = dict(s.connection().exec_driver_sql(
+            "SELECT key, value FROM sync_state WHERE key IN ('key','journal')").fetchall())
+    return base64.b64decode(rows["key"]), rows["journal"]
