@@ -12,6 +12,7 @@ from services.sync.capture import state_values
 
 FORMAT = "confidant-sync/1"
 SCHEMA = (1, 0)            # major: a change old devices cannot read; minor: new fields
+KEYS_FILE = "keys.cfk"     # the sync key, wrapped, beside the devices' subfolders
 
 
 @dataclass

@@ -21,6 +21,7 @@ from services.sync import sealed, snapshots
 from services.sync.capture import state_values
 from services.sync.device import (
     FORMAT,
+    KEYS_FILE,
     SCHEMA,
     Round,
     Settings,
@@ -74,11 +75,11 @@ def _folder_ready(vault, conf: Settings, result: Round) -> bool:
         result.refused.append(f"The sync folder {conf.folder} is not there (a drive not "
                               "connected?): nothing was sent or read; your journal is unchanged.")
         return False
-    if not (conf.root / "keys.cfk").is_file():
+    if not (conf.root / KEYS_FILE).is_file():
         with use_case(vault) as session:
             keys = state_values(session.connection(), "keys").get("keys")
         if keys:
-            sealed.write_new(conf.root, "keys.cfk", keys.encode())
+            sealed.write_new(conf.root, KEYS_FILE, keys.encode())
             result.refused.append(f"The sync folder had lost this journal's files: they are "
                                   f"written again from this device ({conf.name}).")
     return True

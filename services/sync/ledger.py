@@ -141,16 +141,6 @@ class Ledger:
             self.uids[key] = row[0] if row else None
         return self.uids[key]
 
-    def preload(self, tbl: str) -> None:
-        """Every row of a table at once (turning sync on, a new device)."""
-        for uid, local_key, state in self.sql(
-                "SELECT uid, local_key, state FROM sync_row WHERE tbl=?", (tbl,)).fetchall():
-            self.rows[(tbl, uid)] = json.loads(state)
-            self.local[(tbl, uid)] = local_key
-            self.known.add((tbl, uid))
-            if local_key is not None:
-                self.uids[(tbl, local_key)] = uid
-
     def local_key(self, tbl: str, uid: str) -> str | None:
         self.state(tbl, uid)
         return self.local[(tbl, uid)]

@@ -22,10 +22,15 @@ from services.errors import ConfidantError, InvalidInput, SyncError, WrongKey
 from services.store import use_case
 from services.sync import exchange, ledger, sealed, snapshots
 from services.sync.capture import record_all, state_values
-from services.sync.device import Round, Settings, device_name, settings_of
+from services.sync.device import (
+    KEYS_FILE,
+    Round,
+    Settings,
+    device_name,
+    settings_of,
+)
 from services.vault.vault_header import Header, key_check, new_key
 
-KEYS_FILE = "keys.cfk"
 MAX_KEYS_BYTES = 64 * 1024
 
 
